@@ -1,0 +1,33 @@
+# `make demo` and `make test` work on a fresh machine: they create the virtual
+# environment and install the pinned dependencies first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+STAMP = $(VENV)/.installed
+
+.PHONY: install demo test lint format clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/seqshape demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest seqshape tests README.md
+
+lint: $(STAMP)
+	$(BIN)/ruff check seqshape tests benchmarks examples
+	$(BIN)/ruff format --check seqshape tests benchmarks examples
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix seqshape tests benchmarks examples
+	$(BIN)/ruff format seqshape tests benchmarks examples
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache
