@@ -1,0 +1,63 @@
+"""seqshape's error classes: each says what was expected, what was received, and the fix.
+
+Example:
+    >>> from seqshape.errors import InvalidInputError
+    >>> error = InvalidInputError(
+    ...     "X", expected="a 3D array", received="shape (5,)", fix="Reshape X."
+    ... )
+    >>> print(error)
+    Invalid `X`: expected a 3D array; received shape (5,). Reshape X.
+    >>> isinstance(error, ValueError)
+    True
+"""
+
+from __future__ import annotations
+
+from sklearn.exceptions import NotFittedError
+
+
+class SeqShapeError(Exception):
+    """Base class of every error seqshape raises on purpose.
+
+    Args:
+        argument: the argument at fault, as the user wrote it (``"X"``, ``"strategy"``).
+        expected: what seqshape needs there.
+        received: what it found instead.
+        fix: one sentence on how to fix it.
+    """
+
+    def __init__(self, argument: str, *, expected: str, received: str, fix: str = "") -> None:
+        self.argument = argument
+        self.expected = expected
+        self.received = received
+        self.fix = fix
+        message = f"Invalid `{argument}`: expected {expected}; received {received}."
+        if fix:
+            message += f" {fix}"
+        super().__init__(message)
+
+    def __reduce__(self):  # keep errors picklable (subprocesses, joblib)
+        return (
+            _rebuild_error,
+            (type(self), self.argument, self.expected, self.received, self.fix),
+        )
+
+
+def _rebuild_error(cls, argument, expected, received, fix):
+    return cls(argument, expected=expected, received=received, fix=fix)
+
+
+class InvalidInputError(SeqShapeError, ValueError):
+    """A value has the wrong shape, size or content (a ``ValueError``)."""
+
+
+class InvalidTypeError(SeqShapeError, TypeError):
+    """A value has the wrong type or dtype (a ``TypeError``)."""
+
+
+class ModelFileError(SeqShapeError, ValueError):
+    """A saved model file is missing, corrupt, not seqshape's, or unsafe."""
+
+
+class NotFittedYetError(SeqShapeError, NotFittedError):
+    """A method that needs a fitted model was called before ``fit``."""

@@ -1,0 +1,196 @@
+"""Turning what the user passed into NumPy arrays, with a clear error for anything else.
+
+Every function here returns a new array or the user's own array untouched: nothing
+the user passed is ever modified in place.
+
+Example:
+    >>> import numpy as np
+    >>> from seqshape.validation import as_numeric_array
+    >>> as_numeric_array([[1, 2], [3, 4]], "X").shape
+    (2, 2)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from seqshape.errors import InvalidInputError, InvalidTypeError
+
+
+def describe(array: np.ndarray) -> str:
+    """Say what an array is, for error messages: ``an array of shape (3, 4) (float64)``."""
+    return f"an array of shape {tuple(array.shape)} ({array.dtype})"
+
+
+def _to_array(value: object, name: str) -> np.ndarray:
+    if value is None:
+        raise InvalidTypeError(
+            name,
+            expected="an array-like of numbers (NumPy array, list, pandas or polars frame)",
+            received="None",
+            fix=f"Pass the data as `{name}`.",
+        )
+    try:
+        return np.asarray(value)
+    except ValueError as error:  # ragged nested lists
+        raise InvalidInputError(
+            name,
+            expected="a rectangular array: every sample with the same number of steps "
+            "and features",
+            received=f"nested sequences of different lengths ({error})",
+            fix="Pad the sequences to one length (for example with "
+            "keras.utils.pad_sequences) or cut them to one length.",
+        ) from None
+
+
+def as_numeric_array(value: object, name: str) -> np.ndarray:
+    """Convert ``value`` to a real-valued or integer NumPy array, checked for content.
+
+    Bool and integer arrays keep their dtype (integers may be class labels or tokens);
+    object arrays holding numbers become float64. Raises ``InvalidTypeError`` for
+    strings, complex numbers or other objects and ``InvalidInputError`` for empty
+    arrays and NaN or infinite values.
+    """
+    array = _to_array(value, name)
+    if array.dtype.kind == "c":
+        raise InvalidTypeError(
+            name,
+            expected="real numbers",
+            received=f"complex numbers in {describe(array)}",
+            fix=f"Split `{name}` into real and imaginary parts as two features.",
+        )
+    if array.dtype.kind in "USV" or (array.dtype.kind == "O" and not _all_numbers(array)):
+        raise InvalidTypeError(
+            name,
+            expected="numbers",
+            received=f"non-numeric values in {describe(array)} (first: {_first(array)!r})",
+            fix=f"Encode text as numbers first (for example classes as integers 0..n-1 "
+            f"with sklearn.preprocessing.LabelEncoder) and pass `{name}` as numbers.",
+        )
+    if array.dtype.kind == "O":
+        array = array.astype(np.float64)
+    if array.dtype.kind in "mM":
+        raise InvalidTypeError(
+            name,
+            expected="numbers",
+            received=f"dates or durations in {describe(array)}",
+            fix="Turn time stamps into numeric features (or drop them) before fitting.",
+        )
+    if array.size == 0:
+        raise InvalidInputError(
+            name,
+            expected="a non-empty array",
+            received=f"an empty array of shape {tuple(array.shape)}",
+            fix=f"Pass at least one sample with at least one value in `{name}`.",
+        )
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        bad = np.argwhere(~np.isfinite(array))[0]
+        raise InvalidInputError(
+            name,
+            expected="finite numbers",
+            received=f"{int((~np.isfinite(array)).sum())} NaN or infinite value(s), "
+            f"the first at index {tuple(int(i) for i in bad)}",
+            fix="Fill or drop missing values before fitting (for example with "
+            "pandas' interpolate or ffill).",
+        )
+    return array
+
+
+def _all_numbers(array: np.ndarray) -> bool:
+    return all(
+        isinstance(item, (int, float, np.integer, np.floating)) and not isinstance(item, bool)
+        or isinstance(item, (bool, np.bool_))
+        for item in array.ravel()
+    )
+
+
+def _first(array: np.ndarray) -> object:
+    for item in array.ravel():
+        if not isinstance(item, (int, float, np.integer, np.floating)):
+            return item
+    return array.ravel()[0]
+
+
+def check_rank(array: np.ndarray, name: str, allowed: dict[int, str], fix: str) -> None:
+    """Raise unless ``array.ndim`` is a key of ``allowed`` (rank -> what it means)."""
+    if array.ndim not in allowed:
+        meanings = "; ".join(f"{rank}D {meaning}" for rank, meaning in allowed.items())
+        raise InvalidInputError(
+            name,
+            expected=f"one of: {meanings}",
+            received=f"a {array.ndim}D array of shape {tuple(array.shape)}",
+            fix=fix,
+        )
+
+
+def check_same_samples(X: np.ndarray, y: np.ndarray) -> None:
+    """Raise unless X and y hold the same number of samples (their first axis)."""
+    if X.shape[0] != y.shape[0]:
+        raise InvalidInputError(
+            "y",
+            expected=f"as many samples as X ({X.shape[0]}, the length of X's first axis)",
+            received=f"{y.shape[0]} samples (y has shape {tuple(y.shape)}, "
+            f"X has shape {tuple(X.shape)})",
+            fix="Pair every input sample with exactly one target; check the windowing "
+            "or slicing that produced X and y.",
+        )
+
+
+def check_positive_int(value: object, name: str, *, minimum: int = 1) -> int:
+    """Return ``value`` as an int, or raise if it is not an integer >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise InvalidInputError(
+            name,
+            expected=f"an int in the range [{minimum}, inf)",
+            received=repr(value),
+            fix=f"Pass a whole number of at least {minimum}.",
+        )
+    return int(value)
+
+
+def check_units(value: object, name: str = "units") -> tuple[int, ...]:
+    """Return layer sizes as a tuple of positive ints (an int is one layer)."""
+    sizes = (value,) if isinstance(value, (int, np.integer)) else value
+    try:
+        sizes = tuple(sizes)
+    except TypeError:
+        sizes = ()
+    if not sizes or any(
+        isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1
+        for size in sizes
+    ):
+        raise InvalidInputError(
+            name,
+            expected="a positive int or a non-empty tuple of positive ints, one per layer",
+            received=repr(value),
+            fix=f"For example {name}=(12, 12, 6) for three stacked layers.",
+        )
+    return tuple(int(size) for size in sizes)
+
+
+def check_choice(value: object, name: str, choices: tuple[str, ...] | list[str]) -> str:
+    """Return ``value`` if it is one of ``choices``, else raise listing them."""
+    if not isinstance(value, str) or value not in choices:
+        raise InvalidInputError(
+            name,
+            expected=f"one of {sorted(choices)}",
+            received=repr(value),
+            fix=f"Pass one of the listed names as `{name}`.",
+        )
+    return value
+
+
+def check_fraction(value: object, name: str, *, low: float = 0.0, high: float = 1.0) -> float:
+    """Return ``value`` as a float in [low, high), or raise."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.integer, np.floating))
+        or not low <= value < high
+    ):
+        raise InvalidInputError(
+            name,
+            expected=f"a number in the range [{low}, {high})",
+            received=repr(value),
+            fix=f"Pass a fraction such as 0.2 as `{name}`.",
+        )
+    return float(value)
