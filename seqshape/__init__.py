@@ -24,20 +24,27 @@ from seqshape.errors import (  # noqa: E402
     NotFittedYetError,
     SeqShapeError,
 )
+from seqshape.estimator import SequenceModel  # noqa: E402
+from seqshape.explain import Explanation, explain_model  # noqa: E402
+from seqshape.persistence import load  # noqa: E402
 from seqshape.spec import TopologySpec, infer_spec, spec_from_shapes  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ArchitectureOptions",
+    "Explanation",
     "InvalidInputError",
     "InvalidTypeError",
     "ModelFileError",
     "NotFittedYetError",
     "SeqShapeError",
+    "SequenceModel",
     "TopologySpec",
     "build_model",
+    "explain_model",
     "infer_spec",
+    "load",
     "register_builder",
     "spec_from_shapes",
     "strategies",

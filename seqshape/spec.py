@@ -419,13 +419,31 @@ def infer_spec(
         >>> infer_spec(np.zeros((8, 20, 3)), np.array([0, 1] * 4)).task
         'binary'
     """
-    X_array = as_numeric_array(X, "X")
-    y_array = as_numeric_array(y, "y")
-    if X_array.ndim < 2:
+    return infer_spec_from_arrays(
+        as_numeric_array(X, "X"),
+        as_numeric_array(y, "y"),
+        topology=topology,
+        strategy=strategy,
+        task=task,
+        vocabulary_size=vocabulary_size,
+    )
+
+
+def infer_spec_from_arrays(
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    topology: str = "auto",
+    strategy: str = "auto",
+    task: str = "auto",
+    vocabulary_size: int | None = None,
+) -> TopologySpec:
+    """``infer_spec`` for arrays already checked by ``as_numeric_array``."""
+    if X.ndim < 2:
         raise InvalidInputError(
             "X",
             expected="at least 2 axes (samples, features)",
-            received=describe(X_array),
+            received=describe(X),
             fix="Reshape your data with X.reshape(-1, 1) for one feature, or "
             "X.reshape(1, -1) for one sample.",
         )
@@ -433,21 +451,21 @@ def infer_spec(
     n_classes = None
     if task == "auto":
         task = "regression"
-        if y_array.dtype.kind in "biu":
-            task, classes = classification_task(y_array)
+        if y.dtype.kind in "biu":
+            task, classes = classification_task(y)
             n_classes = len(classes)
     elif task != "regression":
-        if y_array.dtype.kind == "f" and not np.array_equal(y_array, np.round(y_array)):
+        if y.dtype.kind == "f" and not np.array_equal(y, np.round(y)):
             raise InvalidInputError(
                 "y",
                 expected=f"whole-number class labels for task={task!r}",
-                received=f"fractional values in {describe(y_array)}",
+                received=f"fractional values in {describe(y)}",
                 fix="Pass integer labels, or task='regression' for continuous targets.",
             )
-        n_classes = len(np.unique(y_array))
+        n_classes = len(np.unique(y))
     return spec_from_shapes(
-        X_array.shape[1:],
-        y_array.shape[1:],
+        X.shape[1:],
+        y.shape[1:],
         topology=topology,
         strategy=strategy,
         task=task,
