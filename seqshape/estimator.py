@@ -27,7 +27,7 @@ from sklearn.utils.validation import _check_feature_names
 from seqshape.builders import ArchitectureOptions, build_model
 from seqshape.errors import InvalidInputError, InvalidTypeError, NotFittedYetError
 from seqshape.scaling import LastAxisScaler
-from seqshape.spec import TopologySpec, infer_spec_from_arrays
+from seqshape.spec import infer_spec_from_arrays
 from seqshape.validation import (
     as_numeric_array,
     check_fraction,
@@ -173,7 +173,9 @@ class SequenceModel(BaseEstimator):
             check_positive_int(self.random_state, "random_state", minimum=0)
         if self.verbose not in (0, 1, 2):
             raise InvalidInputError(
-                "verbose", expected="0, 1 or 2", received=repr(self.verbose),
+                "verbose",
+                expected="0, 1 or 2",
+                received=repr(self.verbose),
                 fix="0 is silent, 1 shows a progress bar, 2 prints a line per epoch.",
             )
 
@@ -207,7 +209,7 @@ class SequenceModel(BaseEstimator):
         self.classes_ = np.unique(y_array) if spec.is_classifier else None
 
         if validation_data is None:
-            held_out = int(round(len(X_array) * self.validation_fraction))
+            held_out = round(len(X_array) * self.validation_fraction)
             if held_out < 1 or held_out >= len(X_array):
                 held_out = 0
             split = len(X_array) - held_out
@@ -222,13 +224,14 @@ class SequenceModel(BaseEstimator):
         self._check_token_range(X_array)
         self.x_scaler_ = None if spec.input_kind == "tokens" else LastAxisScaler().fit(X_train)
         targets_train = self._encode_targets(y_train)
-        self.y_scaler_ = (
-            LastAxisScaler().fit(targets_train) if spec.task == "regression" else None
-        )
+        self.y_scaler_ = LastAxisScaler().fit(targets_train) if spec.task == "regression" else None
         train = (self._model_inputs(X_train), self._scaled_targets(targets_train))
         validation = None
         if len(X_val):
-            validation = (self._model_inputs(X_val), self._scaled_targets(self._encode_targets(y_val)))
+            validation = (
+                self._model_inputs(X_val),
+                self._scaled_targets(self._encode_targets(y_val)),
+            )
 
         with _seeded(self.random_state):
             self.model_ = build_model(spec, options)
@@ -254,7 +257,9 @@ class SequenceModel(BaseEstimator):
                 callbacks=callbacks,
                 verbose=self.verbose,
             )
-        self.history_ = {name: [float(v) for v in values] for name, values in history.history.items()}
+        self.history_ = {
+            name: [float(value) for value in values] for name, values in history.history.items()
+        }
         monitored = self.history_.get("val_loss", self.history_["loss"])
         self.best_epoch_ = int(np.argmin(monitored)) + 1
         self.n_epochs_ = len(monitored)
@@ -323,8 +328,7 @@ class SequenceModel(BaseEstimator):
         if X_array.ndim != len(expected) + 1:
             raise InvalidInputError(
                 name,
-                expected=f"samples of shape {expected}, as in fit "
-                f"(a {len(expected) + 1}D array)",
+                expected=f"samples of shape {expected}, as in fit (a {len(expected) + 1}D array)",
                 received=describe(X_array),
                 fix="Reshape your data to the layout used in fit, e.g. X.reshape(-1, "
                 f"{', '.join(map(str, expected))}) for samples of that shape.",

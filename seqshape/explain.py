@@ -52,8 +52,13 @@ def _links(steps: int, offset: int = 0) -> str:
 
 def _one_to_one(spec: TopologySpec) -> list[str]:
     box = "[D]" if spec.strategy == "dense" else "[R]"
-    return [_row("X", ["x"]), _row("", ["|"]), _row("model", [box]), _row("", ["|"]),
-            _row("y", ["y"])]
+    return [
+        _row("X", ["x"]),
+        _row("", ["|"]),
+        _row("model", [box]),
+        _row("", ["|"]),
+        _row("y", ["y"]),
+    ]
 
 
 def _one_to_many(spec: TopologySpec) -> list[str]:
@@ -83,8 +88,13 @@ def _many_to_one(spec: TopologySpec) -> list[str]:
 
 def _aligned(spec: TopologySpec) -> list[str]:
     steps = spec.input_steps
-    return [_row("X", _labels("x", steps)), _links(steps), _chain("model", steps),
-            _links(steps), _row("y", _labels("y", steps))]
+    return [
+        _row("X", _labels("x", steps)),
+        _links(steps),
+        _chain("model", steps),
+        _links(steps),
+        _row("y", _labels("y", steps)),
+    ]
 
 
 def _encoder_decoder(spec: TopologySpec) -> list[str]:
@@ -151,8 +161,10 @@ def _spatio_temporal(spec: TopologySpec) -> list[str]:
     lines = [
         _row("X", _labels("f", steps)) + "   (frames)",
         _links(steps),
-        _row(frame_encoder[:8], [frame_encoder if label != "..." else "..." for label in
-                                 _labels("", steps)]),
+        _row(
+            frame_encoder[:8],
+            [frame_encoder if label != "..." else "..." for label in _labels("", steps)],
+        ),
         _links(steps),
     ]
     if not spec.per_step:

@@ -47,6 +47,9 @@ def atomic_path(path: str | os.PathLike):
         prefix=f".{target.name}.", suffix=".partial", dir=target.parent
     )
     os.close(handle)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes 0600; give a normal file's mode
     try:
         yield Path(temporary)
         os.replace(temporary, target)
@@ -146,7 +149,9 @@ def _load_keras_model(path, model_bytes: bytes) -> keras.Model:
                     fix="Only load model files from sources you trust; seqshape's own "
                     "files never carry code.",
                 ) from None
-            raise _bad_file(path, f"a Keras model that could not be loaded ({message[:300]})") from None
+            raise _bad_file(
+                path, f"a Keras model that could not be loaded ({message[:300]})"
+            ) from None
 
 
 def load(path: str | os.PathLike):

@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse
 
 from seqshape.errors import InvalidInputError, InvalidTypeError
 
@@ -22,6 +23,12 @@ def describe(array: np.ndarray) -> str:
     return f"an array of shape {tuple(array.shape)} ({array.dtype})"
 
 
+_ENCODE_FIX = (
+    "Encode text as numbers first (for example class names as integers 0..n-1 with "
+    "sklearn.preprocessing.LabelEncoder) and pass `{name}` as numbers."
+)
+
+
 def _to_array(value: object, name: str) -> np.ndarray:
     if value is None:
         raise InvalidTypeError(
@@ -29,6 +36,13 @@ def _to_array(value: object, name: str) -> np.ndarray:
             expected="an array-like of numbers (NumPy array, list, pandas or polars frame)",
             received="None",
             fix=f"Pass the data as `{name}`.",
+        )
+    if scipy.sparse.issparse(value):
+        raise InvalidTypeError(
+            name,
+            expected="a dense array",
+            received=f"a sparse {type(value).__name__}: sparse input is not supported",
+            fix=f"Convert it with `{name}.toarray()`; recurrent layers read dense steps.",
         )
     try:
         return np.asarray(value)
@@ -53,22 +67,30 @@ def as_numeric_array(value: object, name: str) -> np.ndarray:
     """
     array = _to_array(value, name)
     if array.dtype.kind == "c":
-        raise InvalidTypeError(
+        raise InvalidInputError(
             name,
             expected="real numbers",
             received=f"complex numbers in {describe(array)}",
-            fix=f"Split `{name}` into real and imaginary parts as two features.",
+            fix=f"Complex data not supported: split `{name}` into real and imaginary parts "
+            "as two features.",
         )
-    if array.dtype.kind in "USV" or (array.dtype.kind == "O" and not _all_numbers(array)):
+    if array.dtype.kind == "O":
+        try:
+            array = array.astype(np.float64)
+        except (TypeError, ValueError) as error:
+            raise InvalidTypeError(
+                name,
+                expected="numbers",
+                received=f"non-numeric values in {describe(array)} ({error})",
+                fix=_ENCODE_FIX.format(name=name),
+            ) from None
+    if array.dtype.kind in "USV":
         raise InvalidTypeError(
             name,
             expected="numbers",
-            received=f"non-numeric values in {describe(array)} (first: {_first(array)!r})",
-            fix=f"Encode text as numbers first (for example classes as integers 0..n-1 "
-            f"with sklearn.preprocessing.LabelEncoder) and pass `{name}` as numbers.",
+            received=f"text in {describe(array)} (first: {array.ravel()[0]!r})",
+            fix=_ENCODE_FIX.format(name=name),
         )
-    if array.dtype.kind == "O":
-        array = array.astype(np.float64)
     if array.dtype.kind in "mM":
         raise InvalidTypeError(
             name,
@@ -77,11 +99,13 @@ def as_numeric_array(value: object, name: str) -> np.ndarray:
             fix="Turn time stamps into numeric features (or drop them) before fitting.",
         )
     if array.size == 0:
+        empty_axis = next(axis for axis, size in enumerate(array.shape) if size == 0)
+        what = {0: "sample(s)", array.ndim - 1: "feature(s)"}.get(empty_axis, "step(s)")
         raise InvalidInputError(
             name,
             expected="a non-empty array",
-            received=f"an empty array of shape {tuple(array.shape)}",
-            fix=f"Pass at least one sample with at least one value in `{name}`.",
+            received=f"0 {what} (shape={tuple(array.shape)}) while a minimum of 1 is required",
+            fix=f"Pass at least one sample with at least one step and feature in `{name}`.",
         )
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         bad = np.argwhere(~np.isfinite(array))[0]
@@ -94,21 +118,6 @@ def as_numeric_array(value: object, name: str) -> np.ndarray:
             "pandas' interpolate or ffill).",
         )
     return array
-
-
-def _all_numbers(array: np.ndarray) -> bool:
-    return all(
-        isinstance(item, (int, float, np.integer, np.floating)) and not isinstance(item, bool)
-        or isinstance(item, (bool, np.bool_))
-        for item in array.ravel()
-    )
-
-
-def _first(array: np.ndarray) -> object:
-    for item in array.ravel():
-        if not isinstance(item, (int, float, np.integer, np.floating)):
-            return item
-    return array.ravel()[0]
 
 
 def check_rank(array: np.ndarray, name: str, allowed: dict[int, str], fix: str) -> None:

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import keras
 
-# Importing a module registers its builders; channel_independent reuses the
-# many_to_many strategies, so sequence_input comes first.
-from seqshape.builders import sequence_input, vector_input  # noqa: F401, I001
-from seqshape.builders import channel_independent, spatio_temporal  # noqa: F401, I001
+# Importing a module registers its builders.
+from seqshape.builders import (  # noqa: F401
+    channel_independent,
+    sequence_input,
+    spatio_temporal,
+    vector_input,
+)
 from seqshape.builders.options import CELLS, ArchitectureOptions
 from seqshape.builders.registry import (
     Builder,

@@ -19,9 +19,7 @@ def embed_tokens(inputs, spec: TopologySpec, options: ArchitectureOptions):
 
 def recurrent_layer(units: int, options: ArchitectureOptions, *, return_sequences: bool):
     """One recurrent layer of the chosen cell, bidirectional if asked."""
-    layer = CELLS[options.cell](
-        units, return_sequences=return_sequences, dropout=options.dropout
-    )
+    layer = CELLS[options.cell](units, return_sequences=return_sequences, dropout=options.dropout)
     return keras.layers.Bidirectional(layer) if options.bidirectional else layer
 
 

@@ -12,6 +12,7 @@ import dataclasses
 
 import keras
 
+from seqshape.builders import sequence_input  # noqa: F401  (registers many_to_many first)
 from seqshape.builders.registry import get_builder, register_builder, strategies
 
 

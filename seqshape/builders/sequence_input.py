@@ -65,8 +65,9 @@ def _needs_more_outputs(spec) -> str | None:
     summary="Layers: recurrent stack (last state) -> Dense.",
 )
 def many_to_one_last_state(inputs, spec, options):
-    x = recurrent_stack(embed_tokens(inputs, spec, options), options.units, options,
-                        sequences=False)
+    x = recurrent_stack(
+        embed_tokens(inputs, spec, options), options.units, options, sequences=False
+    )
     return sample_head(x, spec)
 
 
@@ -77,8 +78,9 @@ def many_to_one_last_state(inputs, spec, options):
     summary="Layers: recurrent stack (every step) -> TimeDistributed(Dense).",
 )
 def aligned_time_distributed(inputs, spec, options):
-    x = recurrent_stack(embed_tokens(inputs, spec, options), options.units, options,
-                        sequences=True)
+    x = recurrent_stack(
+        embed_tokens(inputs, spec, options), options.units, options, sequences=True
+    )
     return step_head(x, spec)
 
 
@@ -91,8 +93,9 @@ def aligned_time_distributed(inputs, spec, options):
     "(the units reversed, every step) -> TimeDistributed(Dense).",
 )
 def many_to_many_encoder_decoder(inputs, spec, options):
-    state = recurrent_stack(embed_tokens(inputs, spec, options), options.units, options,
-                            sequences=False)
+    state = recurrent_stack(
+        embed_tokens(inputs, spec, options), options.units, options, sequences=False
+    )
     x = keras.layers.RepeatVector(spec.output_steps, name="repeat")(state)
     x = recurrent_stack(x, options.units[::-1], options, sequences=True)
     return step_head(x, spec)
@@ -106,8 +109,9 @@ def many_to_many_encoder_decoder(inputs, spec, options):
     "steps -> TimeDistributed(Dense).",
 )
 def many_to_many_last_steps(inputs, spec, options):
-    x = recurrent_stack(embed_tokens(inputs, spec, options), options.units, options,
-                        sequences=True)
+    x = recurrent_stack(
+        embed_tokens(inputs, spec, options), options.units, options, sequences=True
+    )
     dropped = spec.input_steps - spec.output_steps
     x = keras.layers.Cropping1D((dropped, 0), name="last_steps")(x)
     return step_head(x, spec)
@@ -136,8 +140,9 @@ def many_to_many_pad(inputs, spec, options):
     "Reshape((T_out, outputs)).",
 )
 def many_to_many_dense_head(inputs, spec, options):
-    x = recurrent_stack(embed_tokens(inputs, spec, options), options.units, options,
-                        sequences=False)
+    x = recurrent_stack(
+        embed_tokens(inputs, spec, options), options.units, options, sequences=False
+    )
     x = keras.layers.Dense(spec.output_steps * spec.head_units, name="head")(x)
     x = keras.layers.Reshape((spec.output_steps, spec.head_units), name="steps")(x)
     if spec.head_activation != "linear":

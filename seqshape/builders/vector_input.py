@@ -12,7 +12,9 @@ def _needs_vector_to_one(spec) -> str | None:
     if spec.per_step:
         return f"it gives one output per sample, but y has {spec.output_steps} steps per sample"
     if spec.input_kind not in ("vector", "sequence") or (spec.input_steps or 1) != 1:
-        return f"it needs one vector (or one step) per sample, but X samples are {spec.input_shape}"
+        return (
+            f"it needs one vector (or one step) per sample, but X samples are {spec.input_shape}"
+        )
     return None
 
 
