@@ -1,0 +1,217 @@
+"""SequenceModel: scikit-learn's contract, shapes and units, labels, saving, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import seqshape
+from seqshape import (
+    InvalidInputError,
+    InvalidTypeError,
+    ModelFileError,
+    NotFittedYetError,
+    SequenceModel,
+)
+
+FAST = {"units": (4,), "epochs": 2}
+
+
+@parametrize_with_checks([SequenceModel(**FAST)])
+def test_scikit_learn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def _data(x_shape, y_shape, *, classes=None, tokens=None, samples=24, seed=0):
+    rng = np.random.default_rng(seed)
+    if tokens:
+        X = rng.integers(0, tokens, (samples, *x_shape))
+    else:
+        X = rng.normal(size=(samples, *x_shape)) * 5 + 3
+    if classes is not None:
+        y = rng.choice(classes, size=(samples, *y_shape))
+    else:
+        y = rng.normal(size=(samples, *y_shape)) * 10 - 4
+    return X, y
+
+
+ROUND_TRIPS = [
+    pytest.param((3,), (), {}, {}, id="one_to_one"),
+    pytest.param((1, 3), (2,), {}, {}, id="one_to_one_recurrent"),
+    pytest.param((3,), (7, 2), {}, {}, id="one_to_many"),
+    pytest.param((9, 2), (), {"classes": [3, 8]}, {}, id="many_to_one_binary"),
+    pytest.param((9, 2), (), {"classes": [1, 2, 5]}, {}, id="many_to_one_multiclass"),
+    pytest.param(
+        (9,),
+        (),
+        {"classes": [0, 1], "tokens": 20},
+        {"vocabulary_size": 20},
+        id="many_to_one_tokens",
+    ),
+    pytest.param((9, 2), (9, 1), {"classes": [0, 1, 2]}, {}, id="aligned_labels"),
+    pytest.param((9, 2), (9, 3), {}, {}, id="aligned"),
+    pytest.param((9, 2), (4, 2), {}, {}, id="encoder_decoder"),
+    pytest.param((9, 2), (4, 2), {}, {"strategy": "last_steps"}, id="last_steps"),
+    pytest.param((4, 2), (7, 2), {}, {"strategy": "pad"}, id="pad"),
+    pytest.param((9, 2), (4, 2), {}, {"strategy": "dense_head"}, id="dense_head"),
+    pytest.param(
+        (9, 2), (4, 2), {}, {"topology": "channel_independent"}, id="channel_independent"
+    ),
+    pytest.param((4, 6, 6, 1), (), {"classes": [0, 1]}, {"filters": (2,)}, id="cnn_lstm"),
+    pytest.param(
+        (4, 6, 6, 1), (4, 1), {}, {"strategy": "conv_lstm", "filters": (2,)}, id="conv_lstm"
+    ),
+]
+
+
+@pytest.mark.parametrize(("x_shape", "y_shape", "data_arguments", "arguments"), ROUND_TRIPS)
+def test_predictions_have_y_shape_and_survive_save_and_load(
+    x_shape, y_shape, data_arguments, arguments, tmp_path
+):
+    X, y = _data(x_shape, y_shape, **data_arguments)
+    X_before, y_before = X.copy(), y.copy()
+    model = SequenceModel(units=(4,), epochs=1, **arguments).fit(X, y)
+    predicted = model.predict(X)
+    assert predicted.shape == y.shape
+    if model.spec_.is_classifier:
+        assert set(np.unique(predicted)) <= set(data_arguments["classes"])
+        probabilities = model.predict_proba(X)
+        assert probabilities.shape == (*y.shape[: 1 + model.spec_.per_step], len(model.classes_))
+        np.testing.assert_allclose(probabilities.sum(axis=-1), 1.0, rtol=1e-5)
+
+    path = tmp_path / "model.seqshape"
+    model.save(path)
+    loaded = seqshape.load(path)
+    np.testing.assert_array_equal(loaded.predict(X), predicted)
+    assert loaded.spec_ == model.spec_
+    assert loaded.get_params() == model.get_params()
+    # nothing the user passed was modified, nothing but the file was left behind
+    np.testing.assert_array_equal(X, X_before)
+    np.testing.assert_array_equal(y, y_before)
+    assert [entry.name for entry in tmp_path.iterdir()] == ["model.seqshape"]
+
+
+def test_regression_predictions_are_in_original_units():
+    X = np.linspace(0, 1, 200)[:, None, None] * np.ones((1, 5, 1))
+    y = 1000.0 + 500.0 * X[:, -1, 0]
+    model = SequenceModel(units=(8,), epochs=200, patience=20).fit(X, y)
+    assert abs(model.predict(X).mean() - y.mean()) < 50
+    assert model.score(X, y) > 0.9
+
+
+def test_same_seed_same_predictions_and_user_rng_untouched():
+    X, y = _data((6, 2), (2,))
+    np.random.seed(123)
+    expected_draw = np.random.rand()
+    np.random.seed(123)
+    first = SequenceModel(units=(4,), epochs=3, random_state=7).fit(X, y).predict(X)
+    assert np.random.rand() == expected_draw
+    second = SequenceModel(units=(4,), epochs=3, random_state=7).fit(X, y).predict(X)
+    np.testing.assert_array_equal(first, second)
+
+
+def test_history_early_stopping_and_validation_split():
+    X, y = _data((6, 2), (), samples=50)
+    model = SequenceModel(units=(4,), epochs=300, patience=2).fit(X, y)
+    assert model.n_epochs_ < 300
+    assert {"loss", "val_loss", "epoch_seconds"} <= set(model.history_)
+    assert 1 <= model.best_epoch_ <= model.n_epochs_
+    assert model.n_epochs_ - model.best_epoch_ <= 2
+
+
+def test_scaler_sees_only_the_training_part():
+    X, y = _data((6, 1), (), samples=50)
+    X[40:] += 1000.0  # the held-out tail is far away
+    model = SequenceModel(units=(3,), epochs=1, validation_fraction=0.2).fit(X, y)
+    assert abs(model.x_scaler_.mean_[0] - X[:40].mean()) < 1e-9
+
+
+def test_explicit_validation_data():
+    X, y = _data((6, 2), (3, 2), samples=40)
+    model = SequenceModel(units=(4,), epochs=2).fit(
+        X[:30], y[:30], validation_data=(X[30:], y[30:])
+    )
+    assert len(model.history_["val_loss"]) == model.n_epochs_
+
+
+def test_explain_names_topology_reasons_diagram_and_layers():
+    X, y = _data((8, 2), (3, 2))
+    model = SequenceModel(units=(4,), epochs=1).fit(X, y)
+    explanation = model.explain()
+    assert explanation.total_params == model.model_.count_params()
+    assert sum(layer.params for layer in explanation.layers) == explanation.total_params
+    text = str(explanation)
+    for part in ("many-to-many", "encoder_decoder", "Why:", "x8", "y3", "RepeatVector"):
+        assert part in text
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "error", "pattern"),
+    [
+        (np.zeros((10, 5, 2)), np.zeros(9), InvalidInputError, "as many samples as X"),
+        (np.full((10, 5, 2), np.nan), np.zeros(10), InvalidInputError, "NaN or infinite"),
+        (np.zeros((10, 5, 2)), np.r_[np.zeros(9), np.inf], InvalidInputError, "NaN or infinite"),
+        (np.zeros((0, 5, 2)), np.zeros(0), InvalidInputError, "0 sample"),
+        (np.zeros((10, 5, 2)) + 1j, np.zeros(10), InvalidInputError, "Complex"),
+        (np.zeros((10, 5, 2)), np.array(["a"] * 10), InvalidTypeError, "LabelEncoder"),
+        (None, np.zeros(10), InvalidTypeError, "None"),
+        ([[1, 2], [3]], [1, 2], InvalidInputError, "pad_sequences"),
+    ],
+)
+def test_bad_input_is_a_clear_error(X, y, error, pattern):
+    with pytest.raises(error, match=pattern):
+        SequenceModel(**FAST).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value"),
+    [
+        ("epochs", 0),
+        ("batch_size", -1),
+        ("validation_fraction", 1.0),
+        ("learning_rate", 0),
+        ("patience", -1),
+        ("random_state", 1.5),
+        ("verbose", 5),
+        ("units", "big"),
+        ("cell", "lstmm"),
+        ("topology", "many_too_many"),
+        ("task", "ranking"),
+    ],
+)
+def test_bad_parameters_name_themselves(parameter, value):
+    X, y = _data((5, 2), ())
+    with pytest.raises(seqshape.SeqShapeError, match=f"`{parameter}`"):
+        SequenceModel(**{**FAST, parameter: value}).fit(X, y)
+
+
+def test_predict_checks_against_fit():
+    X, y = _data((5, 2), ())
+    model = SequenceModel(**FAST).fit(X, y)
+    with pytest.raises(InvalidInputError, match="X has 3 features, but SequenceModel"):
+        model.predict(np.zeros((2, 5, 3)))
+    with pytest.raises(InvalidInputError, match="same number of input steps"):
+        model.predict(np.zeros((2, 7, 2)))
+    with pytest.raises(InvalidInputError, match="3D array"):
+        model.predict(np.zeros((2, 10)))
+
+
+def test_token_ids_outside_the_vocabulary():
+    X, y = _data((6,), (), classes=[0, 1], tokens=10)
+    with pytest.raises(InvalidInputError, match="vocabulary_size=10"):
+        SequenceModel(vocabulary_size=5, **FAST).fit(X, y)
+
+
+def test_predict_before_fit():
+    with pytest.raises(NotFittedYetError, match="fit"):
+        SequenceModel().predict(np.zeros((2, 3)))
+
+
+def test_loading_refuses_what_is_not_a_model(tmp_path):
+    with pytest.raises(ModelFileError, match="no such file"):
+        seqshape.load(tmp_path / "missing.seqshape")
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(ModelFileError, match="not a readable seqshape file"):
+        seqshape.load(text)
