@@ -22,12 +22,12 @@ test: $(STAMP)
 	$(BIN)/python -m pytest seqshape tests README.md
 
 lint: $(STAMP)
-	$(BIN)/ruff check seqshape tests benchmarks examples
-	$(BIN)/ruff format --check seqshape tests benchmarks examples
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix seqshape tests benchmarks examples
-	$(BIN)/ruff format seqshape tests benchmarks examples
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

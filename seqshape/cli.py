@@ -22,9 +22,9 @@ def _shape(text: str) -> tuple[int, ...]:
         shape = tuple(int(part) for part in text.replace("x", ",").split(",") if part.strip())
     except ValueError:
         shape = ()
-    if len(shape) < 2 or any(size < 1 for size in shape):
+    if not shape or any(size < 1 for size in shape):
         raise argparse.ArgumentTypeError(
-            f"expected a shape of at least two positive sizes such as 1200,40,2; got {text!r}"
+            f"expected positive sizes separated by commas, such as 1200,40,2; got {text!r}"
         )
     return shape
 
