@@ -6,7 +6,7 @@ Example:
     >>> spec = spec_from_shapes((40, 2), (10, 2))
     >>> report = explain_model(spec, build_model(spec, ArchitectureOptions(units=(8,))))
     >>> report.total_params
-    1034
+    914
     >>> print(report.diagram)
     X        x1    x2    x3   ...   x40
              |     |     |           |
