@@ -168,7 +168,7 @@ def panel_windows(
         >>> windows = panel_windows(panel, 3, 1, ids=["a", "b"])
         >>> len(windows), windows.series.tolist()
         (8, ['a', 'a', 'a', 'b', 'b', 'b', 'b', 'b'])
-        >>> windows.y[3, 0, 0]
+        >>> float(windows.y[3, 0, 0])
         103.0
     """
     ids = list(range(len(panel))) if ids is None else list(ids)
