@@ -1,49 +1,48 @@
 """Baselines with the same fit/predict contract as ``SequenceModel``.
 
 Every report puts the network next to these: a network that does not beat them has
-learned nothing worth its cost.
+learned nothing worth its cost. Forecasting baselines read the input window of each
+sample; ``target_features`` says which X columns y continues (all, by default).
 
 Example:
     >>> import numpy as np
-    >>> from seqshape.baselines import LastValueBaseline
+    >>> from seqshape.baselines import LastValueBaseline, SeasonalNaiveBaseline
     >>> X = np.arange(12.0).reshape(2, 3, 2)
     >>> LastValueBaseline().fit(X, X[:, -2:, :]).predict(X)[0]
     array([[4., 5.],
            [4., 5.]])
+    >>> X = np.tile([1.0, 2.0, 3.0], 4)[None, :, None]          # season of 3
+    >>> SeasonalNaiveBaseline(season=3).fit(X, X[:, :4]).predict(X)[0, :, 0]
+    array([1., 2., 3., 1.])
 """
 
 from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from seqshape.errors import InvalidInputError
 from seqshape.validation import as_numeric_array, check_same_samples
 
 
-class LastValueBaseline(BaseEstimator):
-    """Persistence: every output step repeats the last observed input step.
+class _WindowBaseline(BaseEstimator):
+    """Shared fitting for baselines that continue the input window of each sample."""
 
-    Args:
-        target_features: indices of the X features that y's outputs continue, in y's
-            order; ``None`` when X and y have the same features.
-    """
-
-    def __init__(self, target_features: tuple[int, ...] | None = None):
-        self.target_features = target_features
-
-    def fit(self, X, y) -> LastValueBaseline:
+    def _fit_window(self, X, y) -> tuple[np.ndarray, np.ndarray]:
         X_array, y_array = as_numeric_array(X, "X"), as_numeric_array(y, "y")
         check_same_samples(X_array, y_array)
         if X_array.ndim != 3:
             raise InvalidInputError(
                 "X",
-                expected="sequences (samples, steps, features) for the last-value baseline",
+                expected=f"sequences (samples, steps, features) for {type(self).__name__}",
                 received=f"a {X_array.ndim}D array",
                 fix="Use MeanBaseline for inputs that are not sequences.",
             )
         outputs = 1 if y_array.ndim == 1 else y_array.shape[-1]
-        features = self.target_features
+        features = getattr(self, "target_features", None)
         if features is None:
             if outputs != X_array.shape[-1]:
                 raise InvalidInputError(
@@ -55,13 +54,120 @@ class LastValueBaseline(BaseEstimator):
             features = tuple(range(outputs))
         self.features_ = np.asarray(features, dtype=int)
         self.output_shape_ = y_array.shape[1:]
+        return X_array, y_array
+
+    @property
+    def _horizon(self) -> int:
+        return self.output_shape_[0] if len(self.output_shape_) == 2 else 1
+
+    def _shaped(self, per_step: np.ndarray) -> np.ndarray:
+        """(samples, horizon, targets) -> y's own per-sample shape."""
+        return per_step.reshape(len(per_step), *self.output_shape_)
+
+    def _targets(self, X) -> np.ndarray:
+        return as_numeric_array(X, "X")[:, :, self.features_].astype(np.float64)
+
+
+class LastValueBaseline(_WindowBaseline):
+    """Persistence: every output step repeats the last observed input step.
+
+    Args:
+        target_features: indices of the X features that y's outputs continue.
+    """
+
+    def __init__(self, target_features: tuple[int, ...] | None = None):
+        self.target_features = target_features
+
+    def fit(self, X, y) -> LastValueBaseline:
+        self._fit_window(X, y)
         return self
 
     def predict(self, X) -> np.ndarray:
-        last = as_numeric_array(X, "X")[:, -1, self.features_].astype(np.float64)
-        if len(self.output_shape_) == 2:
-            return np.repeat(last[:, None, :], self.output_shape_[0], axis=1)
-        return last.reshape(len(last), *self.output_shape_)
+        last = self._targets(X)[:, -1:, :]
+        return self._shaped(np.repeat(last, self._horizon, axis=1))
+
+
+def detect_season(series: np.ndarray, max_lag: int, threshold: float = 0.3) -> int:
+    """The lag in ``[2, max_lag]`` with the highest autocorrelation above ``threshold``.
+
+    Returns 1 (no season) when no lag passes. ``series`` is ``(steps,)`` or
+    ``(steps, columns)``; the autocorrelation is averaged over columns.
+
+    Example:
+        >>> import numpy as np
+        >>> detect_season(np.sin(2 * np.pi * np.arange(200) / 12), max_lag=30)
+        12
+    """
+    values = np.asarray(series, dtype=np.float64)
+    values = values[:, None] if values.ndim == 1 else values
+    values = values - values.mean(axis=0)
+    variance = (values**2).sum(axis=0)
+    if len(values) < 4 or not (variance > 0).any():
+        return 1
+    best_lag, best = 1, threshold
+    for lag in range(2, min(max_lag, len(values) - 2) + 1):
+        correlation = np.mean(
+            (values[lag:] * values[:-lag]).sum(axis=0) / np.maximum(variance, 1e-12)
+        )
+        if correlation > best:
+            best_lag, best = lag, correlation
+    return best_lag
+
+
+class SeasonalNaiveBaseline(_WindowBaseline):
+    """Each output step repeats the input step one season earlier.
+
+    Args:
+        season: season length in steps; ``None`` detects it from the training inputs
+            (autocorrelation), within the input window's length.
+        target_features: indices of the X features that y's outputs continue.
+    """
+
+    def __init__(self, season: int | None = None, target_features: tuple[int, ...] | None = None):
+        self.season = season
+        self.target_features = target_features
+
+    def fit(self, X, y) -> SeasonalNaiveBaseline:
+        X_array, _ = self._fit_window(X, y)
+        steps = X_array.shape[1]
+        season = self.season
+        if season is None:
+            # the most common season over up to 20 input windows spread over the data
+            picks = X_array[:: max(1, len(X_array) // 20), :, self.features_][:20]
+            found = [detect_season(window, max_lag=steps // 2) for window in picks]
+            season = int(np.bincount(found).argmax())
+        if not 1 <= season <= steps:
+            raise InvalidInputError(
+                "season",
+                expected=f"a season between 1 and the input length ({steps} steps)",
+                received=repr(season),
+                fix="Use longer input windows, or a shorter season.",
+            )
+        self.season_ = int(season)
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        inputs = self._targets(X)
+        steps = inputs.shape[1]
+        positions = steps - self.season_ + np.arange(self._horizon) % self.season_
+        return self._shaped(inputs[:, positions, :])
+
+
+class DriftBaseline(_WindowBaseline):
+    """The straight line through the first and last input steps, extended."""
+
+    def __init__(self, target_features: tuple[int, ...] | None = None):
+        self.target_features = target_features
+
+    def fit(self, X, y) -> DriftBaseline:
+        self._fit_window(X, y)
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        inputs = self._targets(X)
+        slope = (inputs[:, -1, :] - inputs[:, 0, :]) / max(inputs.shape[1] - 1, 1)
+        ahead = np.arange(1, self._horizon + 1)[None, :, None]
+        return self._shaped(inputs[:, -1:, :] + ahead * slope[:, None, :])
 
 
 class MeanBaseline(BaseEstimator):
@@ -76,15 +182,121 @@ class MeanBaseline(BaseEstimator):
         return np.broadcast_to(self.mean_, (samples, *self.mean_.shape)).copy()
 
 
+class RidgeBaseline(BaseEstimator):
+    """A linear model (ridge regression) from the flattened input window to y."""
+
+    def __init__(self, alpha: float = 1.0):
+        self.alpha = alpha
+
+    def fit(self, X, y) -> RidgeBaseline:
+        X_array, y_array = as_numeric_array(X, "X"), as_numeric_array(y, "y")
+        self.output_shape_ = y_array.shape[1:]
+        self.model_ = make_pipeline(StandardScaler(), Ridge(alpha=self.alpha))
+        self.model_.fit(X_array.reshape(len(X_array), -1), y_array.reshape(len(y_array), -1))
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        X_array = as_numeric_array(X, "X")
+        flat = self.model_.predict(X_array.reshape(len(X_array), -1))
+        return flat.reshape(len(X_array), *self.output_shape_)
+
+
 class MajorityClassBaseline(BaseEstimator):
     """Predicts the most frequent training label (per step for per-step labels)."""
 
     def fit(self, X, y) -> MajorityClassBaseline:
         labels, counts = np.unique(as_numeric_array(y, "y"), return_counts=True)
         self.label_ = labels[np.argmax(counts)]
+        self.classes_ = labels
+        self.prior_ = counts / counts.sum()
         self.output_shape_ = np.shape(y)[1:]
         return self
 
     def predict(self, X) -> np.ndarray:
         samples = len(as_numeric_array(X, "X"))
         return np.full((samples, *self.output_shape_), self.label_)
+
+    def predict_proba(self, X) -> np.ndarray:
+        samples = len(as_numeric_array(X, "X"))
+        return np.tile(self.prior_, (samples, 1))
+
+
+def summary_features(X: np.ndarray) -> np.ndarray:
+    """Mean, std, min, max, last value and slope of each feature; NaN steps ignored."""
+    values = np.asarray(X, dtype=np.float64)
+    values = values[..., None] if values.ndim == 2 else values
+    steps = np.arange(values.shape[1], dtype=np.float64)[None, :, None]
+    present = ~np.isnan(values)
+    count = np.maximum(present.sum(axis=1), 1)
+    filled = np.where(present, values, 0.0)
+    mean = filled.sum(axis=1) / count
+    centred_steps = np.where(
+        present, steps - (steps * present).sum(axis=1, keepdims=True) / count[:, None, :], 0.0
+    )
+    slope = (centred_steps * (filled - mean[:, None, :]) * present).sum(axis=1) / np.maximum(
+        (centred_steps**2).sum(axis=1), 1e-12
+    )
+    last_index = values.shape[1] - 1 - np.argmax(present[:, ::-1, :], axis=1)
+    last = np.take_along_axis(values, last_index[:, None, :], axis=1)[:, 0, :]
+    with np.errstate(all="ignore"):
+        features = [
+            mean,
+            np.nanstd(values, axis=1),
+            np.nanmin(values, axis=1),
+            np.nanmax(values, axis=1),
+            last,
+            slope,
+        ]
+    return np.nan_to_num(np.concatenate(features, axis=1))
+
+
+class LogisticFeaturesBaseline(BaseEstimator):
+    """Logistic regression on simple per-feature summaries of each sequence.
+
+    Args:
+        mask_value: value marking padded steps, left out of the summaries.
+    """
+
+    def __init__(self, mask_value: float | None = None):
+        self.mask_value = mask_value
+
+    def _features(self, X) -> np.ndarray:
+        values = as_numeric_array(X, "X").astype(np.float64)
+        if self.mask_value is not None and values.ndim == 3:
+            padded = np.all(values == self.mask_value, axis=-1, keepdims=True)
+            values = np.where(padded, np.nan, values)
+        return summary_features(values)
+
+    def fit(self, X, y) -> LogisticFeaturesBaseline:
+        labels = as_numeric_array(y, "y").ravel()
+        self.model_ = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+        self.model_.fit(self._features(X), labels)
+        self.classes_ = self.model_.classes_
+        self.output_shape_ = np.shape(y)[1:]
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        predicted = self.model_.predict(self._features(X))
+        return predicted.reshape(len(predicted), *self.output_shape_)
+
+    def predict_proba(self, X) -> np.ndarray:
+        return self.model_.predict_proba(self._features(X))
+
+
+def forecasting_baselines(season: int | None = None, target_features=None) -> dict:
+    """The forecasting baselines every report shows, by name."""
+    return {
+        "last value": LastValueBaseline(target_features=target_features),
+        "seasonal naive": SeasonalNaiveBaseline(season=season, target_features=target_features),
+        "drift": DriftBaseline(target_features=target_features),
+        "mean": MeanBaseline(),
+        "ridge": RidgeBaseline(),
+    }
+
+
+def classification_baselines(mask_value: float | None = None) -> dict:
+    """The classification baselines every report shows, by name."""
+    return {
+        "majority class": MajorityClassBaseline(),
+        "logistic regression": LogisticFeaturesBaseline(mask_value=mask_value),
+    }

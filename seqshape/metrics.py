@@ -1,35 +1,110 @@
-"""Error metrics over arrays of any shape, from scikit-learn where it has them.
+"""Error metrics, from scikit-learn where it has them.
+
+Forecast arrays are ``(samples, steps, targets)`` (or ``(samples, targets)``).
 
 Example:
     >>> import numpy as np
     >>> from seqshape.metrics import regression_scores
     >>> regression_scores(np.zeros((2, 3, 1)), np.ones((2, 3, 1)))
-    {'MAE': 1.0, 'RMSE': 1.0}
+    {'MAE': 1.0, 'RMSE': 1.0, 'sMAPE': 200.0}
+    >>> mase(np.array([[1.0, 2.0]]), np.array([[2.0, 3.0]]), np.array([0.0, 1.0, 2.0, 3.0]))
+    1.0
 """
 
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error, root_mean_squared_error
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    f1_score,
+    log_loss,
+    mean_absolute_error,
+    root_mean_squared_error,
+)
 
 
-def _flat(values: np.ndarray) -> np.ndarray:
-    return np.asarray(values, dtype=np.float64).reshape(len(values), -1)
+def _as_steps(values: np.ndarray) -> np.ndarray:
+    """(samples,) / (samples, targets) / (samples, steps, targets) -> 3D float."""
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim == 1:
+        return array[:, None, None]
+    if array.ndim == 2:
+        return array[:, None, :]
+    return array
 
 
-def regression_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
-    """MAE and RMSE over every sample, step and output."""
-    truth, predicted = _flat(y_true), _flat(y_pred)
-    return {
-        "MAE": float(mean_absolute_error(truth, predicted)),
-        "RMSE": float(root_mean_squared_error(truth.ravel(), predicted.ravel())),
+def smape(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Symmetric mean absolute percentage error, in percent (0 to 200)."""
+    truth, predicted = np.ravel(y_true).astype(float), np.ravel(y_pred).astype(float)
+    denominator = np.abs(truth) + np.abs(predicted)
+    ratio = np.divide(
+        2 * np.abs(predicted - truth), denominator, out=np.zeros_like(truth), where=denominator > 0
+    )
+    return float(100 * ratio.mean())
+
+
+def naive_scale(insample: np.ndarray, season: int = 1) -> np.ndarray:
+    """Mean absolute error of the seasonal naive forecast in-sample, per target column."""
+    series = np.asarray(insample, dtype=np.float64)
+    series = series[:, None] if series.ndim == 1 else series
+    if len(series) <= season:
+        return np.full(series.shape[1], np.nan)
+    return np.abs(series[season:] - series[:-season]).mean(axis=0)
+
+
+def mase(y_true, y_pred, insample, season: int = 1) -> float:
+    """Mean absolute scaled error: MAE over the in-sample seasonal naive MAE.
+
+    ``insample`` is the training series, ``(steps,)`` or ``(steps, targets)``; the
+    error of each target is scaled by that target's own naive error, then averaged.
+    """
+    truth, predicted = _as_steps(y_true), _as_steps(y_pred)
+    scale = naive_scale(insample, season)
+    errors = np.abs(truth - predicted).mean(axis=(0, 1))
+    return float(np.mean(errors / np.where(scale > 0, scale, np.nan)))
+
+
+def regression_scores(y_true, y_pred, insample=None, season: int = 1) -> dict[str, float]:
+    """MAE, RMSE and sMAPE over every sample, step and target; MASE given the training series."""
+    truth, predicted = _as_steps(y_true), _as_steps(y_pred)
+    flat_truth, flat_predicted = truth.ravel(), predicted.ravel()
+    scores = {
+        "MAE": float(mean_absolute_error(flat_truth, flat_predicted)),
+        "RMSE": float(root_mean_squared_error(flat_truth, flat_predicted)),
+        "sMAPE": smape(flat_truth, flat_predicted),
     }
+    if insample is not None:
+        scores["MASE"] = mase(truth, predicted, insample, season)
+    return scores
 
 
-def classification_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
-    """Accuracy and macro F1 over every label (per sample or per step)."""
+def error_by_step(y_true, y_pred) -> list[float]:
+    """MAE at each horizon step (averaged over samples and targets)."""
+    return np.abs(_as_steps(y_true) - _as_steps(y_pred)).mean(axis=(0, 2)).tolist()
+
+
+def error_by_target(y_true, y_pred) -> list[float]:
+    """MAE of each target (averaged over samples and steps)."""
+    return np.abs(_as_steps(y_true) - _as_steps(y_pred)).mean(axis=(0, 1)).tolist()
+
+
+def classification_scores(y_true, y_pred, probabilities=None, classes=None) -> dict[str, float]:
+    """Accuracy, balanced accuracy and macro F1 over every label; log loss given probabilities."""
     truth, predicted = np.ravel(y_true), np.ravel(y_pred)
-    return {
+    scores = {
         "accuracy": float(accuracy_score(truth, predicted)),
+        "balanced_accuracy": float(balanced_accuracy_score(truth, predicted)),
         "macro_F1": float(f1_score(truth, predicted, average="macro")),
     }
+    if probabilities is not None:
+        flat = np.asarray(probabilities).reshape(-1, np.shape(probabilities)[-1])
+        scores["log_loss"] = float(log_loss(truth, flat, labels=classes))
+    return scores
+
+
+def accuracy_by_step(y_true, y_pred) -> list[float]:
+    """Accuracy at each step, for per-step labels ``(samples, steps[, 1])``."""
+    truth = np.asarray(y_true).reshape(len(y_true), np.shape(y_true)[1], -1)
+    predicted = np.asarray(y_pred).reshape(truth.shape)
+    return (truth == predicted).all(axis=-1).mean(axis=0).tolist()

@@ -89,7 +89,9 @@ def _load(source) -> pd.DataFrame:
         )
     if not path.is_file():
         raise InvalidInputError(
-            "data", expected="an existing file", received=repr(str(path)),
+            "data",
+            expected="an existing file",
+            received=repr(str(path)),
             fix="Check the path.",
         )
     try:
@@ -125,9 +127,9 @@ def _check_numeric(frame: pd.DataFrame, columns: Sequence[str]) -> None:
                 column,
                 expected="a numeric column",
                 received=f"{values.dtype} values such as {example.iloc[0]!r}"
-                if len(example) else f"{values.dtype} values",
-                fix="Convert the column to numbers, or leave it out of --target and "
-                "--covariates.",
+                if len(example)
+                else f"{values.dtype} values",
+                fix="Convert the column to numbers, or leave it out of --target and --covariates.",
             )
         missing = values.isna()
         if missing.any():
@@ -177,9 +179,9 @@ def _check_time(frame: pd.DataFrame, time_column: str, id_column: str | None) ->
                 expected="rows sorted by time within each series",
                 received=f"time going back from {times.iloc[position - 1]} to "
                 f"{times.iloc[position]} in series {series_id!r}",
-                fix=f"Sort the rows first: frame.sort_values([{id_column!r}, "
-                f"{time_column!r}])" if id_column else
-                f"Sort the rows first: frame.sort_values({time_column!r})",
+                fix=f"Sort the rows first: frame.sort_values([{id_column!r}, {time_column!r}])"
+                if id_column
+                else f"Sort the rows first: frame.sort_values({time_column!r})",
             )
         if len(steps):
             usual = steps.mode().iloc[0]

@@ -28,9 +28,7 @@ from seqshape.errors import InvalidInputError
 from seqshape.validation import as_numeric_array, check_positive_int
 
 
-def _columns(
-    values: np.ndarray, columns: Sequence[int] | None, name: str
-) -> np.ndarray:
+def _columns(values: np.ndarray, columns: Sequence[int] | None, name: str) -> np.ndarray:
     if columns is None:
         return values
     columns = list(columns)
@@ -110,7 +108,9 @@ def sliding_windows(
     X = sliding_window_view(inputs[: last_input_start + input_steps], input_steps, axis=0)
     first_target = input_steps + gap
     y = sliding_window_view(
-        targets[first_target : first_target + last_input_start + output_steps], output_steps, axis=0
+        targets[first_target : first_target + last_input_start + output_steps],
+        output_steps,
+        axis=0,
     )
     # sliding_window_view puts the window axis last: (windows, columns, steps)
     return X[::stride].transpose(0, 2, 1), y[::stride].transpose(0, 2, 1)
@@ -139,7 +139,9 @@ class Windows:
     def subset(self, selection) -> Windows:
         """The windows picked by a slice (views stay views) or a boolean mask / indices."""
         return Windows(
-            self.X[selection], self.y[selection], self.series[selection],
+            self.X[selection],
+            self.y[selection],
+            self.series[selection],
             self.target_start[selection],
         )
 
@@ -179,13 +181,20 @@ def panel_windows(
             too_short.append((series_id, length))
             continue
         X, y = sliding_windows(
-            values, input_steps, output_steps, stride=stride, gap=gap,
-            input_columns=input_columns, target_columns=target_columns,
+            values,
+            input_steps,
+            output_steps,
+            stride=stride,
+            gap=gap,
+            input_columns=input_columns,
+            target_columns=target_columns,
         )
         starts = np.arange(len(X)) * stride + input_steps + gap
         parts.append((X, y, np.full(len(X), series_id, dtype=object), starts))
     if not parts:
-        shortest = ", ".join(f"{series_id!r}: {length} steps" for series_id, length in too_short[:5])
+        shortest = ", ".join(
+            f"{series_id!r}: {length} steps" for series_id, length in too_short[:5]
+        )
         raise InvalidInputError(
             "data",
             expected=f"at least one series of input_steps + gap + output_steps = "
