@@ -81,6 +81,9 @@ class SequenceModel(BaseEstimator):
         bidirectional: read sequences in both directions.
         dropout: input dropout of each recurrent layer.
         vocabulary_size: for integer token ids in X: the number of distinct ids.
+        mask_value: for variable-length sequences padded to one length: the value of
+            every feature on a padded step (e.g. from ``keras.utils.pad_sequences``);
+            padded steps are skipped by the recurrent layers. 0 for token ids.
         embedding_dim: size of each token vector.
         filters: Conv2D filters per frame-encoder block, for sequences of images.
         epochs: most epochs to train; early stopping usually ends sooner.
@@ -108,6 +111,7 @@ class SequenceModel(BaseEstimator):
         bidirectional: bool = False,
         dropout: float = 0.0,
         vocabulary_size: int | None = None,
+        mask_value: float | None = None,
         embedding_dim: int = 32,
         filters: tuple[int, ...] = (16, 32),
         epochs: int = 200,
@@ -126,6 +130,7 @@ class SequenceModel(BaseEstimator):
         self.bidirectional = bidirectional
         self.dropout = dropout
         self.vocabulary_size = vocabulary_size
+        self.mask_value = mask_value
         self.embedding_dim = embedding_dim
         self.filters = filters
         self.epochs = epochs
@@ -203,6 +208,7 @@ class SequenceModel(BaseEstimator):
             strategy=self.strategy,
             task=self.task,
             vocabulary_size=self.vocabulary_size,
+            mask_value=self.mask_value,
         )
         self.spec_ = spec
         self.n_features_in_ = X_array.shape[-1]
@@ -222,7 +228,9 @@ class SequenceModel(BaseEstimator):
             check_same_samples(X_val, y_val)
 
         self._check_token_range(X_array)
-        self.x_scaler_ = None if spec.input_kind == "tokens" else LastAxisScaler().fit(X_train)
+        self.x_scaler_ = (
+            None if spec.input_kind == "tokens" else LastAxisScaler(spec.mask_value).fit(X_train)
+        )
         targets_train = self._encode_targets(y_train)
         self.y_scaler_ = LastAxisScaler().fit(targets_train) if spec.task == "regression" else None
         train = (self._model_inputs(X_train), self._scaled_targets(targets_train))

@@ -24,30 +24,46 @@ class LastAxisScaler:
     rank and stores its state as plain lists, so it saves to JSON (no pickle).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, mask_value: float | None = None) -> None:
+        self.mask_value = mask_value
         self.mean_: np.ndarray | None = None
         self.scale_: np.ndarray | None = None
 
+    def _padded(self, values: np.ndarray) -> np.ndarray | None:
+        """Steps whose every feature equals ``mask_value`` (padding), or None."""
+        if self.mask_value is None:
+            return None
+        return np.all(values == self.mask_value, axis=-1, keepdims=True)
+
     def fit(self, values: np.ndarray) -> LastAxisScaler:
         flat = np.asarray(values, dtype=np.float64).reshape(-1, values.shape[-1])
+        padded = self._padded(flat)
+        if padded is not None and not padded.all():
+            flat = flat[~padded[:, 0]]
         fitted = StandardScaler().fit(flat)
         self.mean_ = fitted.mean_
         self.scale_ = fitted.scale_
         return self
 
     def transform(self, values: np.ndarray) -> np.ndarray:
-        """A new float32 array; ``values`` is not modified."""
-        return ((values - self.mean_) / self.scale_).astype(np.float32)
+        """A new float32 array; ``values`` is not modified. Padded steps stay padding."""
+        scaled = ((values - self.mean_) / self.scale_).astype(np.float32)
+        padded = self._padded(values)
+        return scaled if padded is None else np.where(padded, np.float32(self.mask_value), scaled)
 
     def inverse_transform(self, values: np.ndarray) -> np.ndarray:
         return np.asarray(values, dtype=np.float64) * self.scale_ + self.mean_
 
     def to_dict(self) -> dict:
-        return {"mean": self.mean_.tolist(), "scale": self.scale_.tolist()}
+        return {
+            "mean": self.mean_.tolist(),
+            "scale": self.scale_.tolist(),
+            "mask_value": self.mask_value,
+        }
 
     @classmethod
     def from_dict(cls, state: dict) -> LastAxisScaler:
-        scaler = cls()
+        scaler = cls(state.get("mask_value"))
         scaler.mean_ = np.asarray(state["mean"], dtype=np.float64)
         scaler.scale_ = np.asarray(state["scale"], dtype=np.float64)
         return scaler

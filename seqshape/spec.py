@@ -57,6 +57,7 @@ class TopologySpec:
     task: str = "regression"
     n_classes: int | None = None
     vocabulary_size: int | None = None
+    mask_value: float | None = None
     reasons: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -286,6 +287,7 @@ def spec_from_shapes(
     task: str = "regression",
     n_classes: int | None = None,
     vocabulary_size: int | None = None,
+    mask_value: float | None = None,
 ) -> TopologySpec:
     """Decide the topology and strategy from per-sample shapes (samples axis removed).
 
@@ -298,6 +300,8 @@ def spec_from_shapes(
         task: ``"regression"``, ``"binary"`` or ``"multiclass"``.
         n_classes: number of classes, for classification.
         vocabulary_size: number of distinct token ids, when X holds tokens.
+        mask_value: the value of padded steps in variable-length sequences (every
+            feature equal to it); those steps are skipped. For tokens, only 0.
 
     Example:
         >>> spec_from_shapes((40, 1), (10,)).topology
@@ -341,6 +345,12 @@ def spec_from_shapes(
     builder = get_builder(chosen, strategy_name)
     reasons = [input_reason, output_reason, topology_reason]
     reasons += [reason for reason in (strategy_reason, builder.summary) if reason]
+    if mask_value is not None:
+        mask_value = _check_mask_value(mask_value, kind)
+        reasons.append(
+            f"Steps whose features all equal {mask_value} are padding and are skipped "
+            f"({'Embedding(mask_zero=True)' if kind == 'tokens' else 'Masking'})."
+        )
     if task != "regression":
         reasons.append(
             f"y holds {n_classes} classes: {task} classification, "
@@ -360,6 +370,7 @@ def spec_from_shapes(
         task=task,
         n_classes=n_classes,
         vocabulary_size=vocabulary_size,
+        mask_value=mask_value,
         reasons=tuple(reasons),
     )
     problem = builder.unsupported(spec)
@@ -377,6 +388,35 @@ def spec_from_shapes(
             fix=f"Leave topology and strategy on 'auto', or pick one of {valid}.",
         )
     return spec
+
+
+def _check_mask_value(mask_value: object, kind: str) -> float:
+    if kind not in ("sequence", "tokens"):
+        raise InvalidInputError(
+            "mask_value",
+            expected="None unless X holds sequences (3D X, or token ids)",
+            received=f"{mask_value!r} with X samples that are {kind}s",
+            fix="Leave mask_value unset: only sequences are padded.",
+        )
+    if (
+        isinstance(mask_value, bool)
+        or not isinstance(mask_value, (int, float, np.number))
+        or (not np.isfinite(mask_value))
+    ):
+        raise InvalidInputError(
+            "mask_value",
+            expected="a finite number marking padded steps",
+            received=repr(mask_value),
+            fix="Pad with a value real data never takes, e.g. mask_value=-999.0.",
+        )
+    if kind == "tokens" and mask_value != 0:
+        raise InvalidInputError(
+            "mask_value",
+            expected="0 for token ids (id 0 is the padding token)",
+            received=repr(mask_value),
+            fix="Pad token sequences with 0 and keep 0 for padding only.",
+        )
+    return float(mask_value)
 
 
 def _strategies_serving(topology: str, spec: TopologySpec) -> list[str]:
@@ -405,6 +445,7 @@ def infer_spec(
     strategy: str = "auto",
     task: str = "auto",
     vocabulary_size: int | None = None,
+    mask_value: float | None = None,
 ) -> TopologySpec:
     """Read X and y and decide the topology, strategy and task.
 
@@ -426,6 +467,7 @@ def infer_spec(
         strategy=strategy,
         task=task,
         vocabulary_size=vocabulary_size,
+        mask_value=mask_value,
     )
 
 
@@ -437,6 +479,7 @@ def infer_spec_from_arrays(
     strategy: str = "auto",
     task: str = "auto",
     vocabulary_size: int | None = None,
+    mask_value: float | None = None,
 ) -> TopologySpec:
     """``infer_spec`` for arrays already checked by ``as_numeric_array``."""
     if X.ndim < 2:
@@ -471,4 +514,5 @@ def infer_spec_from_arrays(
         task=task,
         n_classes=n_classes,
         vocabulary_size=vocabulary_size,
+        mask_value=mask_value,
     )

@@ -8,13 +8,19 @@ from seqshape.builders.options import CELLS, ArchitectureOptions
 from seqshape.spec import TopologySpec
 
 
-def embed_tokens(inputs, spec: TopologySpec, options: ArchitectureOptions):
-    """Token ids -> vectors with an ``Embedding``; any other input passes through."""
-    if spec.input_kind != "tokens":
-        return inputs
-    return keras.layers.Embedding(spec.vocabulary_size, options.embedding_dim, name="embedding")(
-        inputs
-    )
+def sequence_front(inputs, spec: TopologySpec, options: ArchitectureOptions):
+    """The front of a sequence model: token ids -> vectors with an ``Embedding``;
+    padded steps masked (``Masking``, or ``mask_zero`` for tokens); else unchanged."""
+    if spec.input_kind == "tokens":
+        return keras.layers.Embedding(
+            spec.vocabulary_size,
+            options.embedding_dim,
+            mask_zero=spec.mask_value is not None,
+            name="embedding",
+        )(inputs)
+    if spec.mask_value is not None:
+        return keras.layers.Masking(mask_value=spec.mask_value, name="padding_mask")(inputs)
+    return inputs
 
 
 def recurrent_layer(units: int, options: ArchitectureOptions, *, return_sequences: bool):

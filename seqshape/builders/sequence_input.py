@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keras
 
-from seqshape.builders.blocks import embed_tokens, recurrent_stack, sample_head, step_head
+from seqshape.builders.blocks import recurrent_stack, sample_head, sequence_front, step_head
 from seqshape.builders.registry import register_builder
 
 
@@ -66,7 +66,7 @@ def _needs_more_outputs(spec) -> str | None:
 )
 def many_to_one_last_state(inputs, spec, options):
     x = recurrent_stack(
-        embed_tokens(inputs, spec, options), options.units, options, sequences=False
+        sequence_front(inputs, spec, options), options.units, options, sequences=False
     )
     return sample_head(x, spec)
 
@@ -79,7 +79,7 @@ def many_to_one_last_state(inputs, spec, options):
 )
 def aligned_time_distributed(inputs, spec, options):
     x = recurrent_stack(
-        embed_tokens(inputs, spec, options), options.units, options, sequences=True
+        sequence_front(inputs, spec, options), options.units, options, sequences=True
     )
     return step_head(x, spec)
 
@@ -94,7 +94,7 @@ def aligned_time_distributed(inputs, spec, options):
 )
 def many_to_many_encoder_decoder(inputs, spec, options):
     state = recurrent_stack(
-        embed_tokens(inputs, spec, options), options.units, options, sequences=False
+        sequence_front(inputs, spec, options), options.units, options, sequences=False
     )
     x = keras.layers.RepeatVector(spec.output_steps, name="repeat")(state)
     x = recurrent_stack(x, options.units[::-1], options, sequences=True)
@@ -110,7 +110,7 @@ def many_to_many_encoder_decoder(inputs, spec, options):
 )
 def many_to_many_last_steps(inputs, spec, options):
     x = recurrent_stack(
-        embed_tokens(inputs, spec, options), options.units, options, sequences=True
+        sequence_front(inputs, spec, options), options.units, options, sequences=True
     )
     dropped = spec.input_steps - spec.output_steps
     x = keras.layers.Cropping1D((dropped, 0), name="last_steps")(x)
@@ -125,7 +125,7 @@ def many_to_many_last_steps(inputs, spec, options):
     "TimeDistributed(Dense).",
 )
 def many_to_many_pad(inputs, spec, options):
-    x = embed_tokens(inputs, spec, options)
+    x = sequence_front(inputs, spec, options)
     added = spec.output_steps - spec.input_steps
     x = keras.layers.ZeroPadding1D((0, added), name="pad_steps")(x)
     x = recurrent_stack(x, options.units, options, sequences=True)
@@ -141,7 +141,7 @@ def many_to_many_pad(inputs, spec, options):
 )
 def many_to_many_dense_head(inputs, spec, options):
     x = recurrent_stack(
-        embed_tokens(inputs, spec, options), options.units, options, sequences=False
+        sequence_front(inputs, spec, options), options.units, options, sequences=False
     )
     x = keras.layers.Dense(spec.output_steps * spec.head_units, name="head")(x)
     x = keras.layers.Reshape((spec.output_steps, spec.head_units), name="steps")(x)
