@@ -104,13 +104,19 @@ def detect_season(series: np.ndarray, max_lag: int, threshold: float = 0.3) -> i
     variance = (values**2).sum(axis=0)
     if len(values) < 4 or not (variance > 0).any():
         return 1
+    lags = range(1, min(max_lag + 1, len(values) - 2) + 1)
+    correlation = np.array(
+        [
+            np.mean((values[lag:] * values[:-lag]).sum(axis=0) / np.maximum(variance, 1e-12))
+            for lag in lags
+        ]
+    )
     best_lag, best = 1, threshold
-    for lag in range(2, min(max_lag, len(values) - 2) + 1):
-        correlation = np.mean(
-            (values[lag:] * values[:-lag]).sum(axis=0) / np.maximum(variance, 1e-12)
-        )
-        if correlation > best:
-            best_lag, best = lag, correlation
+    # a season is a peak of the autocorrelation, not its slow decay after lag 1
+    for index in range(1, len(correlation) - 1):
+        peak = correlation[index - 1] < correlation[index] >= correlation[index + 1]
+        if peak and correlation[index] > best:
+            best_lag, best = index + 1, correlation[index]
     return best_lag
 
 

@@ -4,6 +4,10 @@ Examples:
     seqshape explain --x-shape 1200,40,2 --y-shape 1200,10,2
     seqshape explain --x-shape 1200,40,1 --y-shape 1200,10 --units 12,12,6
     seqshape demo
+    seqshape fit demand.csv --target demand,temperature --input-steps 40 --output-steps 10 \
+        --time-column ts --out runs/demand
+    seqshape predict runs/demand demand.csv --out forecasts.csv
+    seqshape evaluate runs/demand demand.csv
 """
 
 from __future__ import annotations
@@ -116,6 +120,94 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
+def _model_params(args: argparse.Namespace) -> dict:
+    return {
+        "units": args.units,
+        "cell": args.cell,
+        "bidirectional": args.bidirectional,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+        "random_state": args.seed,
+        "verbose": args.verbose,
+        "topology": args.topology,
+        "strategy": args.strategy,
+    }
+
+
+def _fit(args: argparse.Namespace) -> int:
+    from seqshape.runs import ClassificationJob, ForecastJob, fit_classification, fit_forecast
+
+    if args.label_column:
+        if not args.id_column:
+            raise InvalidInputError(
+                "--id-column",
+                expected="the column telling series apart, for classification",
+                received="nothing",
+                fix="Pass --id-column with --label-column.",
+            )
+        job = ClassificationJob(
+            features=args.target,
+            label_column=args.label_column,
+            id_column=args.id_column,
+            time_column=args.time_column,
+            max_steps=args.input_steps,
+            seed=args.seed,
+        )
+        metrics = fit_classification(
+            args.data, job, _model_params(args), args.out, overwrite=args.overwrite
+        )
+        headline = "accuracy"
+    else:
+        job = ForecastJob(
+            targets=args.target,
+            covariates=args.covariates,
+            input_steps=args.input_steps or 40,
+            output_steps=args.output_steps,
+            stride=args.stride,
+            gap=args.gap,
+            time_column=args.time_column,
+            id_column=args.id_column,
+            season=args.season,
+            backtest_folds=args.backtest_folds,
+        )
+        metrics = fit_forecast(
+            args.data, job, _model_params(args), args.out, overwrite=args.overwrite
+        )
+        headline = "MAE"
+    print(f"\nTest {headline} (model and baselines):")
+    print(_table({name: {headline: row[headline]} for name, row in metrics["test"].items()}))
+    print(f"\nRun written to {args.out}: model.seqshape, metrics.json, report.md, report.html")
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from seqshape.runs import predict_run
+
+    frame = predict_run(args.run_dir, args.data, args.out)
+    if args.out:
+        print(f"{len(frame)} rows written to {args.out}")
+    else:
+        print(frame.to_csv(index=False), end="")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from seqshape.runs import evaluate_run
+
+    result = evaluate_run(args.run_dir, args.data)
+    print(_table(result["scores"]))
+    if args.json:
+        print(json.dumps(result, indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="seqshape",
@@ -153,6 +245,70 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--verbose", type=int, default=2, help="0 silent, 1 bar, 2 line/epoch")
     demo.set_defaults(run=_demo)
+
+    fit = commands.add_parser(
+        "fit",
+        help="train on a CSV or Parquet file and write a run folder with a report",
+        description="Window the series in DATA, split them by time, train, compare with "
+        "baselines, and write model.seqshape, metrics.json, report.md and report.html "
+        "to --out. With --label-column, classify whole series instead (one label per "
+        "series, rows grouped by --id-column).",
+        epilog="examples:\n  seqshape fit demand.csv --target demand,temperature "
+        "--covariates workday --input-steps 40 --output-steps 10 --out runs/demand\n"
+        "  seqshape fit motions.csv --target x,y,z --id-column case --label-column activity "
+        "--out runs/motions",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    fit.add_argument("data", help="a .csv or .parquet file")
+    fit.add_argument(
+        "--target",
+        type=_names,
+        required=True,
+        help="columns to forecast (or, with --label-column, the input columns)",
+    )
+    fit.add_argument("--covariates", type=_names, default=(), help="input-only columns")
+    fit.add_argument("--input-steps", type=int, default=None, help="input window (default 40)")
+    fit.add_argument("--output-steps", type=int, default=10, help="steps to forecast")
+    fit.add_argument("--stride", type=int, default=1)
+    fit.add_argument("--gap", type=int, default=0, help="steps between input and forecast")
+    fit.add_argument("--time-column", default=None)
+    fit.add_argument("--id-column", default=None, help="series id, for many series")
+    fit.add_argument("--label-column", default=None, help="one class label per series")
+    fit.add_argument("--season", type=int, default=None, help="season length (detected)")
+    fit.add_argument("--backtest-folds", type=int, default=0, help="rolling-origin folds")
+    fit.add_argument("--epochs", type=int, default=200)
+    fit.add_argument("--batch-size", type=int, default=32)
+    fit.add_argument("--learning-rate", type=float, default=1e-3)
+    fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--verbose", type=int, default=1, help="0 silent, 1 bar, 2 line/epoch")
+    fit.add_argument("--out", required=True, help="the run folder to write")
+    fit.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    _add_architecture(fit)
+    fit.set_defaults(run=_fit)
+
+    predict = commands.add_parser(
+        "predict",
+        help="forecast (or classify) new data with a run folder's model",
+        description="Forecast the steps after the end of each series in DATA (or classify "
+        "each series), with the model of RUN_DIR.",
+        epilog="example: seqshape predict runs/demand demand.csv --out forecasts.csv",
+    )
+    predict.add_argument("run_dir")
+    predict.add_argument("data")
+    predict.add_argument("--out", default=None, help="CSV to write (default: print)")
+    predict.set_defaults(run=_predict)
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="score a run folder's model on labelled data",
+        description="Score the model of RUN_DIR on every window of DATA, next to the "
+        "baselines that need no training.",
+        epilog="example: seqshape evaluate runs/demand demand_2015.csv",
+    )
+    evaluate.add_argument("run_dir")
+    evaluate.add_argument("data")
+    evaluate.add_argument("--json", action="store_true", help="also print the scores as JSON")
+    evaluate.set_defaults(run=_evaluate)
     return parser
 
 
