@@ -33,6 +33,7 @@ from sklearn.model_selection import train_test_split
 from seqshape import report
 from seqshape.baselines import (
     classification_baselines,
+    detect_season,
     forecasting_baselines,
 )
 from seqshape.errors import InvalidInputError
