@@ -1,0 +1,124 @@
+"""Baselines and metrics against values computed by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from seqshape.baselines import (
+    DriftBaseline,
+    LastValueBaseline,
+    LogisticFeaturesBaseline,
+    MajorityClassBaseline,
+    MeanBaseline,
+    RidgeBaseline,
+    SeasonalNaiveBaseline,
+    detect_season,
+)
+from seqshape.metrics import (
+    accuracy_by_step,
+    classification_scores,
+    error_by_step,
+    error_by_target,
+    mase,
+    regression_scores,
+    smape,
+)
+
+X = np.array([[[1.0, 10.0], [2.0, 20.0], [4.0, 40.0]]])  # one sample, 3 steps, 2 features
+Y = np.zeros((1, 2, 2))
+
+
+def test_last_value():
+    assert LastValueBaseline().fit(X, Y).predict(X).tolist() == [[[4, 40], [4, 40]]]
+
+
+def test_last_value_of_chosen_features_for_per_sample_y():
+    predicted = LastValueBaseline(target_features=(1,)).fit(X, np.zeros((1, 1))).predict(X)
+    assert predicted.tolist() == [[40.0]]
+
+
+def test_drift_extends_the_line_through_first_and_last():
+    # slope (4 - 1) / 2 = 1.5 per step for feature 0, 15 for feature 1
+    assert DriftBaseline().fit(X, Y).predict(X).tolist() == [[[5.5, 55], [7, 70]]]
+
+
+def test_seasonal_naive_repeats_one_season_back():
+    inputs = np.array([[[1.0], [2.0], [3.0], [4.0]]])
+    predicted = SeasonalNaiveBaseline(season=2).fit(inputs, np.zeros((1, 3, 1))).predict(inputs)
+    assert predicted[0, :, 0].tolist() == [3, 4, 3]
+
+
+def test_season_detection():
+    t = np.arange(300)
+    assert detect_season(np.sin(2 * np.pi * t / 24), max_lag=40) == 24
+    assert detect_season(np.random.default_rng(0).normal(size=300), max_lag=40) == 1
+    assert detect_season(np.sin(t / 40.0), max_lag=20) == 1  # smooth, no season in range
+
+
+def test_mean_and_majority():
+    y = np.array([[1.0, 2.0], [3.0, 6.0]])
+    assert (
+        MeanBaseline().fit(np.zeros((2, 3)), y).predict(np.zeros((3, 3))).tolist() == [[2, 4]] * 3
+    )
+    labels = np.array([5, 7, 7])
+    majority = MajorityClassBaseline().fit(np.zeros((3, 2)), labels)
+    assert majority.predict(np.zeros((2, 2))).tolist() == [7, 7]
+    np.testing.assert_allclose(majority.predict_proba(np.zeros((1, 2))), [[1 / 3, 2 / 3]])
+
+
+def test_ridge_recovers_a_linear_rule():
+    rng = np.random.default_rng(0)
+    inputs = rng.normal(size=(200, 5, 1))
+    targets = inputs[:, -1:, :] * 2 + inputs[:, :1, :]
+    predicted = RidgeBaseline(alpha=1e-6).fit(inputs, targets).predict(inputs)
+    np.testing.assert_allclose(predicted, targets, atol=1e-3)
+
+
+def test_logistic_features_separate_rising_from_falling():
+    t = np.arange(20.0)
+    rising = np.stack([t * 0.1 + np.sin(t + k) for k in range(20)])[..., None]
+    inputs = np.concatenate([rising, -rising])
+    labels = np.r_[np.ones(20), np.zeros(20)].astype(int)
+    model = LogisticFeaturesBaseline().fit(inputs, labels)
+    assert (model.predict(inputs) == labels).mean() == 1.0
+
+
+def test_regression_metrics_by_hand():
+    truth = np.array([[[1.0], [2.0]], [[3.0], [4.0]]])
+    predicted = np.array([[[2.0], [2.0]], [[3.0], [8.0]]])
+    scores = regression_scores(truth, predicted)
+    assert scores["MAE"] == pytest.approx((1 + 0 + 0 + 4) / 4)
+    assert scores["RMSE"] == pytest.approx(np.sqrt((1 + 16) / 4))
+    # sMAPE: 2|p-t|/(|p|+|t|): 2/3, 0, 0, 8/12 -> mean 1/3 -> 33.33 %
+    assert scores["sMAPE"] == pytest.approx(100 / 3)
+    assert error_by_step(truth, predicted) == [0.5, 2.0]
+    assert error_by_target(truth, predicted) == [1.25]
+
+
+def test_smape_of_zeros_is_zero():
+    assert smape(np.zeros(3), np.zeros(3)) == 0.0
+
+
+def test_mase_by_hand():
+    insample = np.array([1.0, 3.0, 2.0, 6.0])  # naive errors 2, 1, 4 -> scale 7/3
+    assert mase(np.array([[5.0]]), np.array([[12.0]]), insample) == pytest.approx(7 / (7 / 3))
+    seasonal = np.array([1.0, 5.0, 2.0, 7.0])  # season 2: errors 1, 2 -> scale 1.5
+    assert mase(np.array([[0.0]]), np.array([[3.0]]), seasonal, season=2) == pytest.approx(2.0)
+
+
+def test_classification_metrics_by_hand():
+    truth, predicted = np.array([0, 0, 0, 1]), np.array([0, 0, 1, 1])
+    probabilities = np.array([[0.9, 0.1], [0.8, 0.2], [0.4, 0.6], [0.3, 0.7]])
+    scores = classification_scores(truth, predicted, probabilities, classes=[0, 1])
+    assert scores["accuracy"] == 0.75
+    assert scores["balanced_accuracy"] == pytest.approx((2 / 3 + 1) / 2)
+    assert scores["macro_F1"] == pytest.approx((0.8 + 2 / 3) / 2)
+    expected_loss = -np.mean(np.log([0.9, 0.8, 0.4, 0.7]))
+    assert scores["log_loss"] == pytest.approx(expected_loss)
+
+
+def test_accuracy_by_step():
+    truth = np.array([[0, 1, 1], [1, 1, 0]])
+    predicted = np.array([[0, 0, 1], [1, 1, 1]])
+    assert accuracy_by_step(truth, predicted) == [1.0, 0.5, 0.5]
