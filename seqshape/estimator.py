@@ -389,9 +389,10 @@ class SequenceModel(BaseEstimator):
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, last axis ordered as ``classes_``."""
         outputs = self._predict_outputs(X)
+        outputs = np.asarray(outputs, dtype=np.float64)
         if self.spec_.task == "binary":
-            outputs = np.concatenate([1.0 - outputs, outputs], axis=-1)
-        return np.asarray(outputs, dtype=np.float64)
+            return np.concatenate([1.0 - outputs, outputs], axis=-1)
+        return outputs / outputs.sum(axis=-1, keepdims=True)  # exact sums after float32
 
     def score(self, X, y) -> float:
         """Accuracy for classification (over every label), R^2 for regression."""

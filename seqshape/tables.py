@@ -147,7 +147,7 @@ def _time_values(frame: pd.DataFrame, time_column: str) -> pd.Series:
     if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
         return values
     try:
-        return pd.to_datetime(values)
+        return pd.to_datetime(values, format="mixed")
     except (ValueError, TypeError):
         raise InvalidTypeError(
             time_column,

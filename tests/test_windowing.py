@@ -77,9 +77,9 @@ def test_panel_windows_never_cross_series():
     second = np.ones((25, 1))
     windows = panel_windows([first, second], 10, 5, ids=["a", "b"])
     assert len(windows) == window_count(30, 10, 5, 1, 0) + window_count(25, 10, 5, 1, 0)
-    for X, y, series in zip(windows.X, windows.y, windows.series, strict=True):
+    for inputs, targets, series in zip(windows.X, windows.y, windows.series, strict=True):
         expected = 0.0 if series == "a" else 1.0
-        assert np.all(X == expected) and np.all(y == expected)
+        assert (inputs == expected).all() and (targets == expected).all()
 
 
 def test_short_series_are_skipped_and_all_short_is_an_error():

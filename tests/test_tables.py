@@ -1,0 +1,113 @@
+"""Tables in: CSV, Parquet, pandas and polars; bad files get a clear error each."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+
+from seqshape import InvalidInputError, InvalidTypeError
+from seqshape.tables import read_table
+
+
+def _panel() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id": ["a"] * 4 + ["b"] * 3,
+            "t": [1, 2, 3, 4, 1, 2, 4],
+            "x": np.arange(7.0),
+        }
+    )
+
+
+def test_reads_csv_parquet_pandas_and_polars_alike(tmp_path):
+    frame = _panel()
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    frame.to_parquet(tmp_path / "data.parquet")
+    tables = [
+        read_table(source, columns=["x"], time_column="t", id_column="id")
+        for source in (
+            tmp_path / "data.csv",
+            tmp_path / "data.parquet",
+            frame,
+            pl.from_pandas(frame),
+        )
+    ]
+    for table in tables:
+        assert table.lengths == {"a": 4, "b": 3}
+        np.testing.assert_array_equal(table.arrays(["x"])[1][:, 0], [4.0, 5.0, 6.0])
+        assert table.gaps == ("series 'b': 1 gap(s) in time, the first after 2 (step 1.0)",)
+
+
+def test_the_users_frame_is_not_modified():
+    frame = _panel().sample(frac=1.0, random_state=0).sort_values(["id", "t"])
+    before = frame.copy()
+    read_table(frame, columns=["x"], time_column="t", id_column="id")
+    pd.testing.assert_frame_equal(frame, before)
+
+
+def test_dates_as_text_are_parsed():
+    frame = pd.DataFrame({"ts": ["2024-01-01 00:00", "2024-01-01 00:30"], "x": [1.0, 2.0]})
+    table = read_table(frame, columns=["x"], time_column="ts")
+    assert pd.api.types.is_datetime64_any_dtype(table.frame["ts"])
+
+
+@pytest.mark.parametrize(
+    ("frame", "arguments", "error", "pattern"),
+    [
+        (_panel(), {"columns": ["y"]}, InvalidInputError, r"no column\(s\) \['y'\]"),
+        (_panel(), {"columns": ["id"]}, InvalidTypeError, "numeric column"),
+        (
+            _panel().assign(x=[1.0, None, 3, 4, 5, 6, 7]),
+            {"columns": ["x"]},
+            InvalidInputError,
+            "missing value",
+        ),
+        (
+            _panel().assign(t=[1, 3, 2, 4, 1, 2, 3]),
+            {"columns": ["x"], "time_column": "t", "id_column": "id"},
+            InvalidInputError,
+            "sorted by time",
+        ),
+        (
+            _panel().assign(t=[1, 2, 2, 4, 1, 2, 3]),
+            {"columns": ["x"], "time_column": "t", "id_column": "id"},
+            InvalidInputError,
+            "duplicate time",
+        ),
+        (
+            pd.DataFrame({"t": ["soon", "later"], "x": [1.0, 2.0]}),
+            {"columns": ["x"], "time_column": "t"},
+            InvalidTypeError,
+            "numbers or dates",
+        ),
+        (pd.DataFrame({"x": []}), {"columns": ["x"]}, InvalidInputError, "empty"),
+    ],
+    ids=[
+        "missing_column",
+        "text_target",
+        "missing_values",
+        "unsorted",
+        "duplicates",
+        "bad_times",
+        "empty",
+    ],
+)
+def test_bad_tables(frame, arguments, error, pattern):
+    with pytest.raises(error, match=pattern):
+        read_table(frame, **arguments)
+
+
+def test_bad_files(tmp_path):
+    with pytest.raises(InvalidInputError, match="existing file"):
+        read_table(tmp_path / "missing.csv")
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(InvalidInputError, match="empty"):
+        read_table(tmp_path / "empty.csv")
+    (tmp_path / "data.xlsx").write_text("x")
+    with pytest.raises(InvalidInputError, match="CSV or Parquet"):
+        read_table(tmp_path / "data.xlsx")
+    (tmp_path / "broken.parquet").write_bytes(b"PAR1 not really")
+    with pytest.raises(InvalidInputError, match="could not be read"):
+        read_table(tmp_path / "broken.parquet")
