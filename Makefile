@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
 
-.PHONY: install demo test lint format clean
+.PHONY: install demo test lint format clean examples bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest seqshape tests README.md
+
+examples: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[data]'
+	$(BIN)/python examples/elecdemand_forecast.py runs/elecdemand
+	$(BIN)/python examples/ucr_classification.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
