@@ -136,6 +136,7 @@ def _model_params(args: argparse.Namespace) -> dict:
         "verbose": args.verbose,
         "topology": args.topology,
         "strategy": args.strategy,
+        "checkpoint_dir": None if args.no_checkpoint else f"{args.out.rstrip('/')}.checkpoint",
     }
 
 
@@ -283,6 +284,12 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--verbose", type=int, default=1, help="0 silent, 1 bar, 2 line/epoch")
     fit.add_argument("--out", required=True, help="the run folder to write")
     fit.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    fit.add_argument(
+        "--no-checkpoint",
+        action="store_true",
+        help="do not checkpoint every epoch in OUT.checkpoint (by default a killed fit "
+        "resumes there when run again with the same arguments)",
+    )
     _add_architecture(fit)
     fit.set_defaults(run=_fit)
 

@@ -25,6 +25,13 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _check_feature_names
 
 from seqshape.builders import ArchitectureOptions, build_model
+from seqshape.checkpoint import (
+    EpochCheckpoint,
+    ResumableEarlyStopping,
+    discard,
+    fingerprint,
+    resume,
+)
 from seqshape.errors import InvalidInputError, InvalidTypeError, NotFittedYetError
 from seqshape.scaling import LastAxisScaler
 from seqshape.spec import infer_spec_from_arrays
@@ -92,6 +99,9 @@ class SequenceModel(BaseEstimator):
         validation_fraction: share of the last samples held out for early stopping.
         patience: epochs without validation improvement before stopping.
         random_state: seed for weights and shuffling; ``None`` for a fresh one.
+        checkpoint_dir: a folder for a checkpoint after every epoch; a ``fit`` killed
+            part-way resumes from it when called again with the same settings and
+            data. Removed when ``fit`` completes. ``None`` (default): no checkpoints.
         verbose: Keras' progress display: 0 silent, 1 progress bar, 2 a line an epoch.
 
     Attributes (after ``fit``):
@@ -120,6 +130,7 @@ class SequenceModel(BaseEstimator):
         validation_fraction: float = 0.2,
         patience: int = 10,
         random_state: int | None = 0,
+        checkpoint_dir: str | None = None,
         verbose: int = 0,
     ):
         self.topology = topology
@@ -139,6 +150,7 @@ class SequenceModel(BaseEstimator):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.random_state = random_state
+        self.checkpoint_dir = checkpoint_dir
         self.verbose = verbose
 
     # -- scikit-learn contract -------------------------------------------------------
@@ -241,33 +253,49 @@ class SequenceModel(BaseEstimator):
                 self._scaled_targets(self._encode_targets(y_val)),
             )
 
+        early_stopping = ResumableEarlyStopping(
+            monitor="val_loss" if validation else "loss",
+            patience=self.patience,
+            restore_best_weights=True,
+        )
+        callbacks = [_EpochTimer(), early_stopping, keras.callbacks.TerminateOnNaN()]
+        resumed, done, earlier = None, 0, {}
+        if self.checkpoint_dir is not None:
+            settings = {
+                k: v
+                for k, v in self.get_params().items()
+                if k not in ("verbose", "checkpoint_dir")
+            }
+            digest = fingerprint(settings, spec.to_dict(), *train)
+            resumed = resume(self.checkpoint_dir, digest, early_stopping)
+            if resumed is not None:
+                resumed, done, earlier = resumed
+            callbacks.append(EpochCheckpoint(self.checkpoint_dir, digest, early_stopping, earlier))
         with _seeded(self.random_state):
-            self.model_ = build_model(spec, options)
-            self.model_.compile(
-                optimizer=keras.optimizers.Adam(learning_rate=self.learning_rate),
-                loss=spec.loss,
-            )
-            callbacks = [
-                _EpochTimer(),
-                keras.callbacks.EarlyStopping(
-                    monitor="val_loss" if validation else "loss",
-                    patience=self.patience,
-                    restore_best_weights=True,
-                ),
-                keras.callbacks.TerminateOnNaN(),
-            ]
+            if resumed is None:
+                self.model_ = build_model(spec, options)
+                self.model_.compile(
+                    optimizer=keras.optimizers.Adam(learning_rate=self.learning_rate),
+                    loss=spec.loss,
+                )
+            else:
+                self.model_ = resumed
             history = self.model_.fit(
                 *train,
                 validation_data=validation,
                 epochs=self.epochs,
+                initial_epoch=done,
                 batch_size=self.batch_size,
                 shuffle=True,
                 callbacks=callbacks,
                 verbose=self.verbose,
             )
         self.history_ = {
-            name: [float(value) for value in values] for name, values in history.history.items()
+            name: [*earlier.get(name, []), *(float(value) for value in values)]
+            for name, values in history.history.items()
         }
+        if self.checkpoint_dir is not None:
+            discard(self.checkpoint_dir)
         monitored = self.history_.get("val_loss", self.history_["loss"])
         self.best_epoch_ = int(np.argmin(monitored)) + 1
         self.n_epochs_ = len(monitored)

@@ -325,7 +325,8 @@ def backtest(windows: Windows, job: ForecastJob, model_params: dict) -> list[dic
         rolling_origin(windows, job.backtest_folds, job.output_steps), start=1
     ):
         fold_train, fold_test = windows.subset(train), windows.subset(test)
-        model = SequenceModel(**model_params).fit(fold_train.X, fold_train.y)
+        params = {**model_params, "checkpoint_dir": None}
+        model = SequenceModel(**params).fit(fold_train.X, fold_train.y)
         last_value = forecasting_baselines(job.season, tuple(range(len(job.targets))))[
             "last value"
         ].fit(fold_train.X, fold_train.y)

@@ -1,0 +1,148 @@
+"""Training that survives being killed: an atomic checkpoint every epoch, and resume.
+
+Each epoch's checkpoint is a folder ``epoch-N`` (the full model with its optimizer
+state, the early-stopping state, the history so far, the best weights) committed by
+atomically replacing the small file ``latest``. A kill at any moment leaves either the
+previous checkpoint or the new one, never a half-written one; at most the epoch in
+progress is lost.
+
+Example:
+    >>> import numpy as np, tempfile, seqshape
+    >>> folder = tempfile.mkdtemp()
+    >>> X, y = np.random.rand(32, 6, 1), np.random.rand(32)
+    >>> model = seqshape.SequenceModel(units=3, epochs=2, checkpoint_dir=folder).fit(X, y)
+    >>> read_latest(folder)["epoch"]
+    2
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from seqshape.errors import InvalidInputError
+from seqshape.persistence import atomic_path
+
+_POINTER = "latest"
+
+
+def fingerprint(params: dict, spec: dict, *arrays: np.ndarray) -> str:
+    """A digest of the settings and (a sample of) the data a checkpoint belongs to."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(json.dumps([params, spec], sort_keys=True, default=str).encode())
+    for array in arrays:
+        digest.update(str(array.shape).encode())
+        flat = np.ascontiguousarray(array.reshape(-1)[:: max(1, array.size // 200_000)])
+        digest.update(flat.tobytes())
+    return digest.hexdigest()
+
+
+def read_latest(folder: str | os.PathLike) -> dict | None:
+    """The state of the last committed checkpoint in ``folder``, or None."""
+    pointer = Path(folder) / _POINTER
+    if not pointer.is_file():
+        return None
+    name = pointer.read_text().strip()
+    state = json.loads((Path(folder) / name / "state.json").read_text())
+    state["path"] = str(Path(folder) / name)
+    return state
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    """Write a resumable checkpoint at the end of every epoch (see the module docstring).
+
+    Args:
+        folder: where checkpoints go.
+        fingerprint: what the checkpoint belongs to (settings and data).
+        early_stopping: the run's ``EarlyStopping``, whose state is saved with it.
+        history: the history of the epochs before this ``fit`` call (when resuming).
+    """
+
+    def __init__(self, folder, fingerprint: str, early_stopping, history: dict):
+        super().__init__()
+        self.folder = Path(folder)
+        self.fingerprint = fingerprint
+        self.early_stopping = early_stopping
+        self.history = {name: list(values) for name, values in history.items()}
+
+    def on_epoch_end(self, epoch, logs=None):
+        for name, value in (logs or {}).items():
+            self.history.setdefault(name, []).append(float(value))
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = f"epoch-{epoch + 1}"
+        target = self.folder / name
+        shutil.rmtree(target, ignore_errors=True)
+        scratch = self.folder / f".{name}.partial"
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir()
+        self.model.save(scratch / "model.keras")
+        stopper = self.early_stopping
+        if stopper.best_weights is not None:
+            np.savez(scratch / "best_weights.npz", *stopper.best_weights)
+        state = {
+            "epoch": epoch + 1,
+            "fingerprint": self.fingerprint,
+            "history": self.history,
+            "early_stopping": {
+                "wait": stopper.wait,
+                "best": float(stopper.best) if stopper.best is not None else None,
+                "best_epoch": stopper.best_epoch,
+            },
+        }
+        (scratch / "state.json").write_text(json.dumps(state))
+        os.replace(scratch, target)
+        with atomic_path(self.folder / _POINTER) as temporary:
+            temporary.write_text(name)
+        for old in self.folder.glob("epoch-*"):
+            if old.name != name:
+                shutil.rmtree(old, ignore_errors=True)
+
+
+class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
+    """``EarlyStopping`` whose waiting count, best value and best weights can be restored
+    from a checkpoint (Keras resets them when training begins)."""
+
+    restored: dict | None = None
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        if self.restored:
+            for name, value in self.restored.items():
+                setattr(self, name, value)
+
+
+def resume(folder, expected_fingerprint: str, early_stopping: ResumableEarlyStopping):
+    """Load the last checkpoint in ``folder``: (model, epochs done, history), or None.
+
+    Restores the early-stopping state into ``early_stopping``. A checkpoint made with
+    other settings or data is refused, never silently mixed in.
+    """
+    state = read_latest(folder)
+    if state is None:
+        return None
+    if state["fingerprint"] != expected_fingerprint:
+        raise InvalidInputError(
+            "checkpoint_dir",
+            expected="a checkpoint of this same fit (same settings and data), or none",
+            received=f"a checkpoint in {str(folder)!r} from a different fit",
+            fix="Delete that folder or pass another checkpoint_dir to start afresh.",
+        )
+    path = Path(state["path"])
+    model = keras.saving.load_model(path / "model.keras", safe_mode=True)
+    restored = dict(state["early_stopping"])
+    if (path / "best_weights.npz").is_file():
+        with np.load(path / "best_weights.npz") as saved:
+            restored["best_weights"] = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+    early_stopping.restored = restored
+    return model, state["epoch"], state["history"]
+
+
+def discard(folder) -> None:
+    """Remove a finished run's checkpoints."""
+    shutil.rmtree(folder, ignore_errors=True)
