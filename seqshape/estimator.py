@@ -24,6 +24,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _check_feature_names
 
+from seqshape._inference import SMALL_BATCH, small_batch_forward
 from seqshape.builders import ArchitectureOptions, build_model
 from seqshape.checkpoint import (
     EpochCheckpoint,
@@ -391,9 +392,10 @@ class SequenceModel(BaseEstimator):
         _check_feature_names(self, X, reset=False)
         X_array = self._check_input(as_numeric_array(X, "X"))
         self._check_token_range(X_array)
-        return self.model_.predict(
-            self._model_inputs(X_array), batch_size=max(self.batch_size, 256), verbose=0
-        )
+        inputs = self._model_inputs(X_array)
+        if len(inputs) <= SMALL_BATCH:
+            return small_batch_forward(self.model_)(inputs)
+        return self.model_.predict(inputs, batch_size=max(self.batch_size, 256), verbose=0)
 
     # -- predicting ------------------------------------------------------------------
 
