@@ -26,6 +26,10 @@ examples: $(STAMP)
 	$(BIN)/python examples/elecdemand_forecast.py runs/elecdemand
 	$(BIN)/python examples/ucr_classification.py
 
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[data]'
+	$(BIN)/python -m benchmarks
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -1,0 +1,65 @@
+"""Measurements every contender takes the same way (NumPy and the standard library only,
+so each contender's own virtual environment can import it)."""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+import numpy as np
+
+
+def load(data_path: str):
+    with np.load(data_path) as data:
+        return {name: data[name] for name in data.files}
+
+
+def latency(predict_one, repeats: int = 200) -> dict:
+    """p50 and p99 of single-sample prediction, in milliseconds, after a warm-up."""
+    for _ in range(10):
+        predict_one()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        predict_one()
+        times.append(time.perf_counter() - started)
+    return {
+        "predict_p50_ms": 1e3 * float(np.percentile(times, 50)),
+        "predict_p99_ms": 1e3 * float(np.percentile(times, 99)),
+    }
+
+
+def throughput(predict_all, samples: int) -> float:
+    """Samples per second of batch prediction (best of three)."""
+    predict_all()
+    best = min(_timed(predict_all) for _ in range(3))
+    return samples / best
+
+
+def _timed(function) -> float:
+    started = time.perf_counter()
+    function()
+    return time.perf_counter() - started
+
+
+def mae(truth, predicted) -> float:
+    return float(np.mean(np.abs(np.asarray(truth) - np.asarray(predicted))))
+
+
+def time_to_target(epoch_ends: list[float], val_errors: list[float], target: float):
+    """Seconds from the start of training until validation MAE first reaches ``target``."""
+    for seconds, error in zip(epoch_ends, val_errors, strict=True):
+        if error <= target:
+            return seconds
+    return None
+
+
+def report(result: dict) -> None:
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+def config() -> dict:
+    return json.loads(sys.argv[2])
