@@ -30,6 +30,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="where the contenders' virtual environments live",
     )
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument(
+        "--only", default=None, help="run only the workloads whose name contains this text"
+    )
+    parser.add_argument(
+        "--contenders",
+        default=None,
+        help="comma-separated contenders to run (default: each workload's)",
+    )
     args = parser.parse_args(argv)
     args.epochs = args.epochs or (3 if args.quick else 20)
     args.repeats = args.repeats or (1 if args.quick else 3)
@@ -40,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from benchmarks import harness
 
-    workloads = harness.QUICK if args.quick else harness.FULL
+    workloads = harness.select(
+        harness.QUICK if args.quick else harness.FULL, args.only, args.contenders
+    )
     results = harness.run(workloads, args.epochs, args.repeats, args.envs, args.out)
     print(harness.table(results))
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import platform
@@ -60,6 +61,18 @@ QUICK = [
         contenders=("seqshape", "keras", "torch"),
     )
 ]
+
+
+def select(workloads: list[Workload], only: str | None, contenders: str | None):
+    """The workloads whose name contains ``only``, each limited to ``contenders``."""
+    chosen = [w for w in workloads if only is None or only in w.name]
+    if contenders:
+        wanted = set(contenders.split(","))
+        chosen = [
+            dataclasses.replace(w, contenders=tuple(c for c in w.contenders if c in wanted))
+            for w in chosen
+        ]
+    return [w for w in chosen if w.contenders]
 
 
 def python_for(contender: str, envs: Path) -> str | None:

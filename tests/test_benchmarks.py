@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmarks.__main__ import parse_args
-from benchmarks.harness import FULL, QUICK, table
+from benchmarks.harness import FULL, QUICK, select, table
 
 
 def test_quick_mode_is_one_short_round():
@@ -15,6 +15,12 @@ def test_quick_mode_is_one_short_round():
     assert (full.epochs, full.repeats) == (20, 3)
     assert parse_args(["--quick", "--epochs", "5", "--envs", "/tmp/e"]).envs == Path("/tmp/e")
     assert len(QUICK) == 1 and len(FULL) > len(QUICK)
+
+
+def test_selecting_workloads_and_contenders():
+    chosen = select(FULL, "batch 256", "seqshape,keras")
+    assert chosen and all("batch 256" in w.name for w in chosen)
+    assert all(w.contenders == ("seqshape", "keras") for w in chosen)
 
 
 def test_table_reports_medians_spread_and_ratios():
