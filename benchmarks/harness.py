@@ -105,7 +105,12 @@ def run_one(python: str, contender: str, data_path: Path, config: dict) -> dict:
         capture_output=True,
         text=True,
         timeout=1800,
-        env={**os.environ, "PYTHONPATH": str(HERE.parent)},
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(HERE.parent), os.environ.get("PYTHONPATH")])
+            ),
+        },
     )
     lines = [line for line in finished.stdout.splitlines() if line.startswith("RESULT ")]
     if finished.returncode != 0 or not lines:
