@@ -23,9 +23,24 @@ def sequence_front(inputs, spec: TopologySpec, options: ArchitectureOptions):
     return inputs
 
 
+def _cell_arguments(cell: str) -> dict:
+    """Extra arguments per cell. On the JAX backend, LSTMs keep Keras' own scan loop:
+    the cuDNN path (``jax.experimental.rnn``, used on GPU since Keras 3.15) did not
+    train here (H100: the seed task's loss stalled at 0.67 against 0.02 on the scan
+    loop; docs/benchmarks.md)."""
+    if cell == "lstm" and keras.backend.backend() == "jax":
+        return {"use_cudnn": False}
+    return {}
+
+
 def recurrent_layer(units: int, options: ArchitectureOptions, *, return_sequences: bool):
     """One recurrent layer of the chosen cell, bidirectional if asked."""
-    layer = CELLS[options.cell](units, return_sequences=return_sequences, dropout=options.dropout)
+    layer = CELLS[options.cell](
+        units,
+        return_sequences=return_sequences,
+        dropout=options.dropout,
+        **_cell_arguments(options.cell),
+    )
     return keras.layers.Bidirectional(layer) if options.bidirectional else layer
 
 
