@@ -22,9 +22,16 @@ SCRIPTS = {
     "keras": "keras_bench.py",
     "torch": "torch_bench.py",
     "darts": "darts_bench.py",
+    "neuralforecast": "neuralforecast_bench.py",
 }
 # Each contender's own virtual environment (pins in requirements-*.txt); None: this one.
-ENVIRONMENTS = {"seqshape": None, "keras": None, "torch": "torch", "darts": "darts"}
+ENVIRONMENTS = {
+    "seqshape": None,
+    "keras": None,
+    "torch": "torch",
+    "darts": "darts",
+    "neuralforecast": "neuralforecast",
+}
 
 FULL = [
     Workload(
