@@ -108,7 +108,11 @@ def test_built_model_round_trips_in_safe_mode(spec, tmp_path):
         sample = np.abs(sample).astype("int32")
     for saved_weight, loaded_weight in zip(model.get_weights(), loaded.get_weights(), strict=True):
         np.testing.assert_array_equal(saved_weight, loaded_weight)
-    assert_same_predictions(model.predict(sample, verbose=0), loaded.predict(sample, verbose=0))
+    assert_same_predictions(
+        model.predict(sample, verbose=0),
+        loaded.predict(sample, verbose=0),
+        convolutional=spec.input_kind == "frames",
+    )
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "simple_rnn"])
