@@ -62,6 +62,43 @@ class _EpochTimer(keras.callbacks.Callback):
                 self.model.stop_training = True
 
 
+# Inputs whose scaled float32 copy would exceed this are streamed batch by batch.
+STREAM_BYTES = 256 * 2**20
+
+
+class _ScaledBatches(keras.utils.PyDataset):
+    """Batches of a large X (and targets) scaled one batch at a time.
+
+    A view of many overlapping windows (``seqshape.windowing``) is never copied whole:
+    each batch gathers its rows, scales them and hands them to Keras.
+    """
+
+    def __init__(self, estimator, X, targets=None, *, batch_size: int, seed=None):
+        super().__init__()
+        self.estimator, self.X, self.targets, self.batch_size = estimator, X, targets, batch_size
+        self.order = np.arange(len(X))
+        self.rng = None if seed is False else np.random.default_rng(seed)
+        self.on_epoch_end()
+
+    def __len__(self) -> int:
+        return -(-len(self.X) // self.batch_size)
+
+    def __getitem__(self, index):
+        rows = np.sort(self.order[index * self.batch_size : (index + 1) * self.batch_size])
+        inputs = self.estimator._model_inputs(self.X[rows])
+        if self.targets is None:
+            return (inputs,)
+        return inputs, self.estimator._scaled_targets(self.targets[rows])
+
+    def on_epoch_end(self):
+        if self.rng is not None:
+            self.rng.shuffle(self.order)
+
+
+def _large(X: np.ndarray) -> bool:
+    return X.size * 4 > STREAM_BYTES
+
+
 @contextmanager
 def _seeded(random_state: int | None):
     """Seed Python, NumPy and Keras for one fit, then give the user's RNG state back."""
@@ -252,12 +289,28 @@ class SequenceModel(BaseEstimator):
         )
         targets_train = self._encode_targets(y_train)
         self.y_scaler_ = LastAxisScaler().fit(targets_train) if spec.task == "regression" else None
-        train = (self._model_inputs(X_train), self._scaled_targets(targets_train))
+        streaming = _large(X_train)
+        if streaming:  # large inputs, e.g. views of many windows: scaled batch by batch
+            train = (
+                _ScaledBatches(
+                    self,
+                    X_train,
+                    targets_train,
+                    batch_size=self.batch_size,
+                    seed=self.random_state,
+                ),
+            )
+        else:
+            train = (self._model_inputs(X_train), self._scaled_targets(targets_train))
         validation = None
         if len(X_val):
+            targets_val = self._encode_targets(y_val)
             validation = (
-                self._model_inputs(X_val),
-                self._scaled_targets(self._encode_targets(y_val)),
+                _ScaledBatches(
+                    self, X_val, targets_val, batch_size=max(self.batch_size, 256), seed=False
+                )
+                if _large(X_val)
+                else (self._model_inputs(X_val), self._scaled_targets(targets_val))
             )
 
         early_stopping = ResumableEarlyStopping(
@@ -273,7 +326,7 @@ class SequenceModel(BaseEstimator):
                 for k, v in self.get_params().items()
                 if k not in ("verbose", "checkpoint_dir")
             }
-            digest = fingerprint(settings, spec.to_dict(), *train)
+            digest = fingerprint(settings, spec.to_dict(), X_train, targets_train)
             resumed = resume(self.checkpoint_dir, digest, early_stopping)
             if resumed is not None:
                 resumed, done, earlier = resumed
@@ -287,15 +340,15 @@ class SequenceModel(BaseEstimator):
                 )
             else:
                 self.model_ = resumed
+            batching = {} if streaming else {"batch_size": self.batch_size, "shuffle": True}
             history = self.model_.fit(
                 *train,
                 validation_data=validation,
                 epochs=self.epochs,
                 initial_epoch=done,
-                batch_size=self.batch_size,
-                shuffle=True,
                 callbacks=callbacks,
                 verbose=self.verbose,
+                **batching,
             )
         self.history_ = {
             name: [*earlier.get(name, []), *(float(value) for value in values)]
@@ -398,9 +451,14 @@ class SequenceModel(BaseEstimator):
         _check_feature_names(self, X, reset=False)
         X_array = self._check_input(as_numeric_array(X, "X"))
         self._check_token_range(X_array)
+        if len(X_array) <= SMALL_BATCH:
+            return small_batch_forward(self.model_)(self._model_inputs(X_array))
+        if _large(X_array):
+            batches = _ScaledBatches(
+                self, X_array, batch_size=max(self.batch_size, 256), seed=False
+            )
+            return self.model_.predict(batches, verbose=0)
         inputs = self._model_inputs(X_array)
-        if len(inputs) <= SMALL_BATCH:
-            return small_batch_forward(self.model_)(inputs)
         return self.model_.predict(inputs, batch_size=max(self.batch_size, 256), verbose=0)
 
     # -- predicting ------------------------------------------------------------------

@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.preprocessing import StandardScaler
 
+from seqshape.validation import sample_chunks
+
 
 class LastAxisScaler:
     """Standardise each feature (the last axis) over samples and steps together.
@@ -36,11 +38,20 @@ class LastAxisScaler:
         return np.all(values == self.mask_value, axis=-1, keepdims=True)
 
     def fit(self, values: np.ndarray) -> LastAxisScaler:
-        flat = np.asarray(values, dtype=np.float64).reshape(-1, values.shape[-1])
-        padded = self._padded(flat)
-        if padded is not None and not padded.all():
-            flat = flat[~padded[:, 0]]
-        fitted = StandardScaler().fit(flat)
+        """Fit on ``values`` chunk by chunk (``partial_fit``), so a view of many windows
+        is never copied whole."""
+        fitted = StandardScaler()
+        seen = False
+        for _, chunk in sample_chunks(values):
+            flat = np.asarray(chunk, dtype=np.float64).reshape(-1, values.shape[-1])
+            padded = self._padded(flat)
+            if padded is not None:
+                flat = flat[~padded[:, 0]]
+            if len(flat):
+                fitted.partial_fit(flat)
+                seen = True
+        if not seen:  # everything was padding: nothing to scale by
+            fitted.fit(np.zeros((1, values.shape[-1])))
         self.mean_ = fitted.mean_
         self.scale_ = fitted.scale_
         return self

@@ -107,17 +107,38 @@ def as_numeric_array(value: object, name: str) -> np.ndarray:
             received=f"0 {what} (shape={tuple(array.shape)}) while a minimum of 1 is required",
             fix=f"Pass at least one sample with at least one step and feature in `{name}`.",
         )
-    if array.dtype.kind == "f" and not np.isfinite(array).all():
-        bad = np.argwhere(~np.isfinite(array))[0]
-        raise InvalidInputError(
-            name,
-            expected="finite numbers",
-            received=f"{int((~np.isfinite(array)).sum())} NaN or infinite value(s), "
-            f"the first at index {tuple(int(i) for i in bad)}",
-            fix="Fill or drop missing values before fitting (for example with "
-            "pandas' interpolate or ffill).",
-        )
+    if array.dtype.kind == "f":
+        _check_finite(array, name)
     return array
+
+
+def sample_chunks(array: np.ndarray, values_per_chunk: int = 1 << 20):
+    """``(start, chunk)`` pairs: slices of the first axis of about ``values_per_chunk``
+    values each, so that work over a large array (or a view of windows) needs memory
+    for one chunk at a time."""
+    per_sample = max(1, int(np.prod(array.shape[1:], dtype=np.int64)))
+    step = max(1, values_per_chunk // per_sample)
+    for start in range(0, len(array), step):
+        yield start, array[start : start + step]
+
+
+def _check_finite(array: np.ndarray, name: str) -> None:
+    chunks = sample_chunks(array) if array.ndim else [(0, array)]
+    for start, chunk in chunks:
+        finite = np.isfinite(chunk)
+        if not finite.all():
+            bad = np.argwhere(~finite)[0]
+            if array.ndim:
+                bad[0] += start
+            count = sum(int((~np.isfinite(part)).sum()) for _, part in sample_chunks(array))
+            raise InvalidInputError(
+                name,
+                expected="finite numbers",
+                received=f"{count} NaN or infinite value(s), "
+                f"the first at index {tuple(int(i) for i in bad)}",
+                fix="Fill or drop missing values before fitting (for example with "
+                "pandas' interpolate or ffill).",
+            )
 
 
 def check_rank(array: np.ndarray, name: str, allowed: dict[int, str], fix: str) -> None:

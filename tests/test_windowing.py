@@ -130,3 +130,33 @@ def test_bad_window_arguments(arguments, name):
     values = {"input_steps": 5, "output_steps": 2, **arguments}
     with pytest.raises(InvalidInputError, match=f"`{name}`"):
         sliding_windows(np.zeros((50, 2)), **values)
+
+
+def _fit_peak_bytes(steps: int):
+    from seqshape import SequenceModel
+
+    t = np.arange(steps)
+    series = np.sin(2 * np.pi * t / 25)[:, None] + 0.01 * np.cos(t)[:, None]
+    X, y = sliding_windows(series, 40, 10)
+    model = SequenceModel(units=(4,), epochs=1, batch_size=4096, strategy="dense_head")
+    tracemalloc.start()
+    model.fit(X, y)
+    predicted = model.predict(X[-5000:])
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    last_value = np.abs(X[-5000:, -1:, :] - y[-5000:]).mean()
+    assert np.abs(predicted - y[-5000:]).mean() < last_value  # it learned something
+    return peak, X.size * 4  # the bytes one scaled float32 copy of the windows would take
+
+
+def test_fit_on_a_view_of_many_windows_streams_in_constant_memory(monkeypatch):
+    import seqshape.estimator
+
+    monkeypatch.setattr(seqshape.estimator, "STREAM_BYTES", 1 << 20)
+    small_peak, small_copy = _fit_peak_bytes(200_000)
+    large_peak, large_copy = _fit_peak_bytes(800_000)
+    # A copy of the windows costs 160 bytes per window (40 float32 steps); streaming
+    # costs the shuffle order's 8-byte index per window, whatever the window length.
+    added_windows = (large_copy - small_copy) / (40 * 4)
+    assert (large_peak - small_peak) / added_windows < 16, (small_peak, large_peak)
+    assert large_peak < large_copy / 4, (large_peak, large_copy)
