@@ -187,6 +187,21 @@ def _write_json(path: Path, content: dict) -> None:
         temporary.write_text(json.dumps(content, indent=2, default=_plain))
 
 
+def _write_csv(frame: pd.DataFrame, out) -> None:
+    with atomic_path(out) as temporary:
+        frame.to_csv(temporary, index=False)
+
+
+def _training_summary(model: SequenceModel) -> dict:
+    seconds = model.history_["epoch_seconds"]
+    return {
+        "epochs": model.n_epochs_,
+        "best_epoch": model.best_epoch_,
+        # the first epoch includes compilation
+        "median_epoch_seconds": float(np.median(seconds[1:] or seconds)),
+    }
+
+
 def _plain(value):
     if isinstance(value, (np.integer, np.floating, np.bool_)):
         return value.item()
@@ -302,11 +317,7 @@ def fit_forecast(data, job: ForecastJob, model_params: dict, out, *, overwrite=F
                 name: dict(zip(job.targets, error_by_target(test.y, p), strict=True))
                 for name, p in predictions.items()
             },
-            "epochs": model.n_epochs_,
-            "best_epoch": model.best_epoch_,
-            "median_epoch_seconds": float(
-                np.median(model.history_["epoch_seconds"][1:] or model.history_["epoch_seconds"])
-            ),
+            **_training_summary(model),
             "gaps": list(table.gaps),
         }
         if job.backtest_folds:
@@ -426,8 +437,7 @@ def predict_forecast(run_dir, data, out=None) -> pd.DataFrame:
             rows.append(row)
     frame = pd.DataFrame(rows)
     if out is not None:
-        with atomic_path(out) as temporary:
-            frame.to_csv(temporary, index=False)
+        _write_csv(frame, out)
     return frame
 
 
@@ -532,11 +542,7 @@ def fit_classification(
             "steps": X.shape[1],
             "classes": names,
             "test": scores,
-            "epochs": model.n_epochs_,
-            "best_epoch": model.best_epoch_,
-            "median_epoch_seconds": float(
-                np.median(model.history_["epoch_seconds"][1:] or model.history_["epoch_seconds"])
-            ),
+            **_training_summary(model),
         }
         model.save(folder / "model.seqshape")
         _write_json(folder / "job.json", _job_state(job, {"classes": names, "steps": X.shape[1]}))
@@ -574,8 +580,7 @@ def predict_classification(run_dir, data, out=None) -> pd.DataFrame:
     for code, name in enumerate(names):
         frame[f"probability_{name}"] = probabilities[:, code]
     if out is not None:
-        with atomic_path(out) as temporary:
-            frame.to_csv(temporary, index=False)
+        _write_csv(frame, out)
     return frame
 
 

@@ -56,6 +56,28 @@ def time_to_target(epoch_ends: list[float], val_errors: list[float], target: flo
     return None
 
 
+def training_result(
+    import_seconds: float,
+    samples: int,
+    epoch_ends: list[float],
+    val_error: float,
+    test_error: float,
+    seconds_to_target,
+) -> dict:
+    """The figures every contender reports about its training run."""
+    epoch_seconds = np.diff([0.0, *epoch_ends])
+    median = float(np.median(epoch_seconds[1:]))
+    return {
+        "import_seconds": import_seconds,
+        "first_epoch_seconds": float(epoch_seconds[0]),
+        "median_epoch_seconds": median,
+        "samples_per_second": samples / median,
+        "val_error": val_error,
+        "test_error": test_error,
+        "seconds_to_target": seconds_to_target,
+    }
+
+
 def report(result: dict) -> None:
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("RESULT " + json.dumps(result), flush=True)

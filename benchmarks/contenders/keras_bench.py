@@ -145,7 +145,6 @@ def main() -> None:
             verbose=0,
         )
         predict_one = lambda: model.predict_on_batch(scaled(X_test[:1]))  # noqa: E731
-    epoch_seconds = np.diff([0.0, *log.ends])
     test_error = (
         float(np.mean(predict(X_test) != y_test))
         if classification
@@ -153,13 +152,14 @@ def main() -> None:
     )
     _common.report(
         {
-            "import_seconds": import_seconds,
-            "first_epoch_seconds": float(epoch_seconds[0]),
-            "median_epoch_seconds": float(np.median(epoch_seconds[1:])),
-            "samples_per_second": len(X_train) / float(np.median(epoch_seconds[1:])),
-            "val_error": log.errors[-1],
-            "test_error": test_error,
-            "seconds_to_target": _common.time_to_target(log.ends, log.errors, config["target"]),
+            **_common.training_result(
+                import_seconds,
+                len(X_train),
+                log.ends,
+                log.errors[-1],
+                test_error,
+                _common.time_to_target(log.ends, log.errors, config["target"]),
+            ),
             **_common.latency(predict_one),
             "batch_predict_samples_per_second": _common.throughput(
                 lambda: predict(X_test), len(X_test)

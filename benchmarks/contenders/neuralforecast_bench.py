@@ -89,18 +89,18 @@ def main() -> None:
         return values.transpose(0, 2, 1) * scale + mean
 
     per_epoch = [seconds_per_epoch * (epoch + 1) for epoch in range(config["epochs"])]
-    epoch_seconds = np.diff([0.0, *per_epoch])
     val_error = _common.mae(data["y_val"], predict(data["X_val"]))
     X_test = data["X_test"]
     _common.report(
         {
-            "import_seconds": import_seconds,
-            "first_epoch_seconds": float(epoch_seconds[0]),
-            "median_epoch_seconds": float(np.median(epoch_seconds[1:])),
-            "samples_per_second": len(X_train) / float(np.median(epoch_seconds[1:])),
-            "val_error": val_error,
-            "test_error": _common.mae(data["y_test"], predict(X_test)),
-            "seconds_to_target": per_epoch[-1] if val_error <= config["target"] else None,
+            **_common.training_result(
+                import_seconds,
+                len(X_train),
+                per_epoch,
+                val_error,
+                _common.mae(data["y_test"], predict(X_test)),
+                per_epoch[-1] if val_error <= config["target"] else None,
+            ),
             **_common.latency(lambda: predict(X_test[:1]), repeats=30),
             "batch_predict_samples_per_second": _common.throughput(
                 lambda: predict(X_test), len(X_test)

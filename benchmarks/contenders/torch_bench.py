@@ -87,7 +87,6 @@ def main() -> None:
         ends.append(elapsed)
         model.eval()
         errors.append(validate())
-    epoch_seconds = np.diff([0.0, *ends])
     X_test, y_test = data["X_test"], data["y_test"]
     test_error = (
         float(np.mean(predict(X_test) != y_test))
@@ -96,13 +95,14 @@ def main() -> None:
     )
     _common.report(
         {
-            "import_seconds": import_seconds,
-            "first_epoch_seconds": float(epoch_seconds[0]),
-            "median_epoch_seconds": float(np.median(epoch_seconds[1:])),
-            "samples_per_second": len(X_train) / float(np.median(epoch_seconds[1:])),
-            "val_error": errors[-1],
-            "test_error": test_error,
-            "seconds_to_target": _common.time_to_target(ends, errors, config["target"]),
+            **_common.training_result(
+                import_seconds,
+                len(X_train),
+                ends,
+                errors[-1],
+                test_error,
+                _common.time_to_target(ends, errors, config["target"]),
+            ),
             **_common.latency(lambda: predict(X_test[:1])),
             "batch_predict_samples_per_second": _common.throughput(
                 lambda: predict(X_test), len(X_test)
