@@ -74,7 +74,7 @@ class _ScaledBatches(keras.utils.PyDataset):
     """
 
     def __init__(self, estimator, X, targets=None, *, batch_size: int, seed=None):
-        super().__init__()
+        super().__init__(max_queue_size=4)  # a few batches prepared ahead, not ten
         self.estimator, self.X, self.targets, self.batch_size = estimator, X, targets, batch_size
         self.order = np.arange(len(X))
         self.rng = None if seed is False else np.random.default_rng(seed)
