@@ -314,7 +314,7 @@ class SequenceModel(BaseEstimator):
             )
 
         early_stopping = ResumableEarlyStopping(
-            monitor="val_loss" if validation else "loss",
+            monitor="val_loss" if validation is not None else "loss",
             patience=self.patience,
             restore_best_weights=True,
         )

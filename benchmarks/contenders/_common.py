@@ -56,6 +56,20 @@ def time_to_target(epoch_ends: list[float], val_errors: list[float], target: flo
     return None
 
 
+def standardisation(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and scale of each feature (the last axis) over samples and steps."""
+    flat = values.reshape(-1, values.shape[-1])
+    return flat.mean(0), flat.std(0) + 1e-12
+
+
+def prediction_result(predict_one, predict_all, samples: int, repeats: int = 200) -> dict:
+    """One-sample latency and batch throughput, as every contender reports them."""
+    return {
+        **latency(predict_one, repeats),
+        "batch_predict_samples_per_second": throughput(predict_all, samples),
+    }
+
+
 def training_result(
     import_seconds: float,
     samples: int,

@@ -44,8 +44,7 @@ class EpochLog(Callback):
 def main() -> None:
     data, config = _common.load(sys.argv[1]), _common.config()
     X_train, y_train = data["X_train"], data["y_train"]
-    flat = X_train.reshape(-1, X_train.shape[-1])
-    mean, scale = flat.mean(0), flat.std(0) + 1e-12
+    mean, scale = _common.standardisation(X_train)
     steps_in, steps_out = X_train.shape[1], y_train.shape[1]
 
     def series(X, y=None):
@@ -98,9 +97,8 @@ def main() -> None:
                 _common.mae(data["y_test"], predict(X_test)),
                 log.ends[-1] if val_error <= config["target"] else None,
             ),
-            **_common.latency(lambda: predict(X_test[:1]), repeats=50),
-            "batch_predict_samples_per_second": _common.throughput(
-                lambda: predict(X_test), len(X_test)
+            **_common.prediction_result(
+                lambda: predict(X_test[:1]), lambda: predict(X_test), len(X_test), repeats=50
             ),
         }
     )

@@ -100,16 +100,8 @@ def main() -> None:
         keras.Model.fit = original_fit
         predict_one = lambda: predict(X_test[:1])  # noqa: E731
     else:
-        mean = X_train.reshape(-1, X_train.shape[-1]).mean(0)
-        scale = X_train.reshape(-1, X_train.shape[-1]).std(0) + 1e-12
-        y_mean, y_scale = (
-            (0.0, 1.0)
-            if classification
-            else (
-                y_train.reshape(-1, y_train.shape[-1]).mean(0),
-                y_train.reshape(-1, y_train.shape[-1]).std(0) + 1e-12,
-            )
-        )
+        mean, scale = _common.standardisation(X_train)
+        y_mean, y_scale = (0.0, 1.0) if classification else _common.standardisation(y_train)
         scaled = lambda X: ((X - mean) / scale).astype("float32")  # noqa: E731
         model = hand_written(
             config,
@@ -160,10 +152,7 @@ def main() -> None:
                 test_error,
                 _common.time_to_target(log.ends, log.errors, config["target"]),
             ),
-            **_common.latency(predict_one),
-            "batch_predict_samples_per_second": _common.throughput(
-                lambda: predict(X_test), len(X_test)
-            ),
+            **_common.prediction_result(predict_one, lambda: predict(X_test), len(X_test)),
         }
     )
 

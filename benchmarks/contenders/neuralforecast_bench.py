@@ -52,8 +52,7 @@ def long_frame(X, y=None) -> pd.DataFrame:
 def main() -> None:
     data, config = _common.load(sys.argv[1]), _common.config()
     X_train, y_train = data["X_train"], data["y_train"]
-    flat = X_train.reshape(-1, X_train.shape[-1])
-    mean, scale = flat.mean(0), flat.std(0) + 1e-12
+    mean, scale = _common.standardisation(X_train)
     steps_in, steps_out = X_train.shape[1], y_train.shape[1]
     series_count = len(X_train) * X_train.shape[-1]
     steps_per_epoch = int(np.ceil(series_count / config["batch_size"]))
@@ -101,9 +100,8 @@ def main() -> None:
                 _common.mae(data["y_test"], predict(X_test)),
                 per_epoch[-1] if val_error <= config["target"] else None,
             ),
-            **_common.latency(lambda: predict(X_test[:1]), repeats=30),
-            "batch_predict_samples_per_second": _common.throughput(
-                lambda: predict(X_test), len(X_test)
+            **_common.prediction_result(
+                lambda: predict(X_test[:1]), lambda: predict(X_test), len(X_test), repeats=30
             ),
         }
     )

@@ -38,8 +38,7 @@ def main() -> None:
     torch.manual_seed(0)
     X_train, y_train = data["X_train"], data["y_train"]
     classification = config["task"] == "classification"
-    mean = X_train.reshape(-1, X_train.shape[-1]).mean(0)
-    scale = X_train.reshape(-1, X_train.shape[-1]).std(0) + 1e-12
+    mean, scale = _common.standardisation(X_train)
 
     def scaled(X):
         return torch.from_numpy(((X - mean) / scale).astype("float32"))
@@ -50,8 +49,7 @@ def main() -> None:
         loss_function = torch.nn.CrossEntropyLoss()
     else:
         outputs = int(np.prod(y_train.shape[1:]))
-        flat = y_train.reshape(-1, y_train.shape[-1])
-        y_mean, y_scale = flat.mean(0), flat.std(0) + 1e-12
+        y_mean, y_scale = _common.standardisation(y_train)
         targets = torch.from_numpy(
             ((y_train - y_mean) / y_scale).reshape(len(y_train), -1).astype("float32")
         )
@@ -103,9 +101,8 @@ def main() -> None:
                 test_error,
                 _common.time_to_target(ends, errors, config["target"]),
             ),
-            **_common.latency(lambda: predict(X_test[:1])),
-            "batch_predict_samples_per_second": _common.throughput(
-                lambda: predict(X_test), len(X_test)
+            **_common.prediction_result(
+                lambda: predict(X_test[:1]), lambda: predict(X_test), len(X_test)
             ),
         }
     )

@@ -58,6 +58,13 @@ def _needs_more_outputs(spec) -> str | None:
     return problem
 
 
+def _read_sequence(inputs, spec, options, *, sequences: bool):
+    """The sequence front (embedding or masking) followed by the recurrent stack."""
+    return recurrent_stack(
+        sequence_front(inputs, spec, options), options.units, options, sequences=sequences
+    )
+
+
 @register_builder(
     "many_to_one",
     "last_state",
@@ -65,9 +72,7 @@ def _needs_more_outputs(spec) -> str | None:
     summary="Layers: recurrent stack (last state) -> Dense.",
 )
 def many_to_one_last_state(inputs, spec, options):
-    x = recurrent_stack(
-        sequence_front(inputs, spec, options), options.units, options, sequences=False
-    )
+    x = _read_sequence(inputs, spec, options, sequences=False)
     return sample_head(x, spec)
 
 
@@ -78,9 +83,7 @@ def many_to_one_last_state(inputs, spec, options):
     summary="Layers: recurrent stack (every step) -> TimeDistributed(Dense).",
 )
 def aligned_time_distributed(inputs, spec, options):
-    x = recurrent_stack(
-        sequence_front(inputs, spec, options), options.units, options, sequences=True
-    )
+    x = _read_sequence(inputs, spec, options, sequences=True)
     return step_head(x, spec)
 
 
@@ -93,9 +96,7 @@ def aligned_time_distributed(inputs, spec, options):
     "(the units reversed, every step) -> TimeDistributed(Dense).",
 )
 def many_to_many_encoder_decoder(inputs, spec, options):
-    state = recurrent_stack(
-        sequence_front(inputs, spec, options), options.units, options, sequences=False
-    )
+    state = _read_sequence(inputs, spec, options, sequences=False)
     x = keras.layers.RepeatVector(spec.output_steps, name="repeat")(state)
     x = recurrent_stack(x, options.units[::-1], options, sequences=True)
     return step_head(x, spec)
@@ -109,9 +110,7 @@ def many_to_many_encoder_decoder(inputs, spec, options):
     "steps -> TimeDistributed(Dense).",
 )
 def many_to_many_last_steps(inputs, spec, options):
-    x = recurrent_stack(
-        sequence_front(inputs, spec, options), options.units, options, sequences=True
-    )
+    x = _read_sequence(inputs, spec, options, sequences=True)
     dropped = spec.input_steps - spec.output_steps
     x = keras.layers.Cropping1D((dropped, 0), name="last_steps")(x)
     return step_head(x, spec)
@@ -140,9 +139,7 @@ def many_to_many_pad(inputs, spec, options):
     "Reshape((T_out, outputs)).",
 )
 def many_to_many_dense_head(inputs, spec, options):
-    x = recurrent_stack(
-        sequence_front(inputs, spec, options), options.units, options, sequences=False
-    )
+    x = _read_sequence(inputs, spec, options, sequences=False)
     x = keras.layers.Dense(spec.output_steps * spec.head_units, name="head")(x)
     x = keras.layers.Reshape((spec.output_steps, spec.head_units), name="steps")(x)
     if spec.head_activation != "linear":
