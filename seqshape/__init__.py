@@ -6,9 +6,10 @@ Example:
     'many-to-many (different lengths), encoder_decoder'
 """
 
-from seqshape._backend import use_jax_unless_chosen
+from seqshape._backend import enable_compilation_cache, use_jax_unless_chosen
 
 use_jax_unless_chosen()
+enable_compilation_cache()
 
 from seqshape.builders import (  # noqa: E402
     ArchitectureOptions,
