@@ -13,7 +13,14 @@ class Workload:
     units: tuple[int, ...]
     batch_size: int
     task: str = "forecast"
-    contenders: tuple[str, ...] = ("seqshape", "keras", "torch", "darts", "neuralforecast")
+    contenders: tuple[str, ...] = (
+        "seqshape",
+        "seqshape-warm",
+        "keras",
+        "torch",
+        "darts",
+        "neuralforecast",
+    )
     learning_rate: float = 1e-3
     extra: dict = field(default_factory=dict)
 

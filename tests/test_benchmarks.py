@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmarks.__main__ import parse_args
-from benchmarks.harness import FULL, QUICK, select, table
+from benchmarks.harness import FULL, QUICK, compilation_cache, ratios, select, table
 
 
 def test_quick_mode_is_one_short_round():
@@ -54,3 +54,32 @@ def test_table_reports_medians_spread_and_ratios():
     assert "| seqshape | 0.1 (0.09-0.11) |" in text
     assert "darts / seqshape epoch time = 10.00" in text
     assert "failed: 'environment missing'" in text
+
+
+def test_time_to_target_ratios_against_cold_and_warm_seqshape():
+    def median(value):
+        return {"median": value, "min": value, "max": value}
+
+    found = ratios(
+        {
+            "seqshape": {"median_epoch_seconds": median(0.1), "seconds_to_target": median(2.0)},
+            "seqshape-warm": {"seconds_to_target": median(0.5)},
+            "darts": {"median_epoch_seconds": median(0.2), "seconds_to_target": median(1.0)},
+            "neuralforecast": {"median_epoch_seconds": median(0.4)},  # never reached it
+        }
+    )
+    assert found == [
+        "darts / seqshape epoch time = 2.00",
+        "neuralforecast / seqshape epoch time = 4.00",
+        "darts / seqshape time to target = 0.50",
+        "darts / seqshape-warm time to target = 2.00",
+    ]
+
+
+def test_only_seqshape_runs_get_a_compilation_cache(tmp_path):
+    warm = tmp_path / "warm"
+    assert compilation_cache("seqshape-warm", tmp_path, warm) == str(warm)
+    cold = {compilation_cache("seqshape", tmp_path, warm) for _ in range(2)}
+    assert len(cold) == 2 and all(Path(folder).parent == tmp_path for folder in cold)
+    assert all(not any(Path(folder).iterdir()) for folder in cold)  # empty: a cold start
+    assert compilation_cache("keras", tmp_path, warm) == "off"

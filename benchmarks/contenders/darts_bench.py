@@ -1,8 +1,11 @@
-"""Darts ``BlockRNNModel`` (LSTM encoder + fully connected head: the dense-head layout).
+"""Darts ``BlockRNNModel``: an LSTM whose last 10 outputs go through a fully connected
+layer (Darts 0.48's layout; seqshape calls it ``last_steps``).
 
 Each sample's 40 + 10 steps are given to Darts as its own short series, so Darts sees
 exactly the same windows as the other contenders. Scaling: the same per-feature
 standardisation, fitted on the training windows, applied before Darts sees the data.
+The validation error is taken after every epoch from Darts' own network on the
+validation windows, with the clock stopped, as for the Keras contenders.
 Run: python darts_bench.py DATA.npz CONFIG_JSON (in an environment with darts).
 """
 
@@ -18,6 +21,7 @@ started_import = time.perf_counter()
 import numpy as np  # noqa: E402
 from darts import TimeSeries  # noqa: E402
 from darts.models import BlockRNNModel  # noqa: E402
+from darts.utils.data.torch_datasets.utils import PLModuleInput  # noqa: E402
 from pytorch_lightning.callbacks import Callback  # noqa: E402
 
 import_seconds = time.perf_counter() - started_import
@@ -30,8 +34,10 @@ logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
 
 
 class EpochLog(Callback):
-    def __init__(self):
-        self.ends, self.elapsed = [], 0.0
+    """Training seconds at each epoch's end, then the validation error (not timed)."""
+
+    def __init__(self, validate):
+        self.validate, self.ends, self.errors, self.elapsed = validate, [], [], 0.0
 
     def on_train_epoch_start(self, trainer, module):
         self.started = time.perf_counter()
@@ -39,6 +45,7 @@ class EpochLog(Callback):
     def on_train_epoch_end(self, trainer, module):
         self.elapsed += time.perf_counter() - self.started
         self.ends.append(self.elapsed)
+        self.errors.append(self.validate(module))
 
 
 def main() -> None:
@@ -51,7 +58,20 @@ def main() -> None:
         values = X if y is None else np.concatenate([X, y], axis=1)
         return [TimeSeries.from_values(((v - mean) / scale).astype("float32")) for v in values]
 
-    log = EpochLog()
+    import torch
+
+    y_mean, y_scale = mean[: y_train.shape[-1]], scale[: y_train.shape[-1]]
+    X_val_scaled = torch.from_numpy(((data["X_val"] - mean) / scale).astype("float32"))
+
+    def validate(module):
+        training = module.training
+        module.eval()
+        with torch.no_grad():
+            out = module(PLModuleInput(past_target=X_val_scaled)).prediction
+        module.train(training)
+        return _common.mae(data["y_val"], out[..., 0].numpy() * y_scale + y_mean)
+
+    log = EpochLog(validate)
     model = BlockRNNModel(
         input_chunk_length=steps_in,
         output_chunk_length=steps_out,
@@ -77,25 +97,23 @@ def main() -> None:
         forecasts = model.predict(
             n=steps_out, series=series(X), verbose=False, show_warnings=False
         )
-        return (
-            np.stack([f.values() for f in forecasts]) * scale[: y_train.shape[-1]]
-            + mean[: y_train.shape[-1]]
-        )
+        return np.stack([f.values() for f in forecasts]) * y_scale + y_mean
 
     val_error = _common.mae(data["y_val"], predict(data["X_val"]))
+    if abs(val_error - log.errors[-1]) > 1e-3 * max(val_error, 1e-9):
+        raise RuntimeError(
+            f"per-epoch validation ({log.errors[-1]}) differs from Darts' predict ({val_error})"
+        )
     X_test = data["X_test"]
     _common.report(
         {
-            # per-epoch validation would need a second predict loop inside Lightning:
-            # the time to the target is the whole training time if the final
-            # validation error meets it
             **_common.training_result(
                 import_seconds,
                 len(X_train),
                 log.ends,
                 val_error,
                 _common.mae(data["y_test"], predict(X_test)),
-                log.ends[-1] if val_error <= config["target"] else None,
+                _common.time_to_target(log.ends, log.errors, config["target"]),
             ),
             **_common.prediction_result(
                 lambda: predict(X_test[:1]), lambda: predict(X_test), len(X_test), repeats=50

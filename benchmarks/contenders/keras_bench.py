@@ -64,7 +64,7 @@ def main() -> None:
     X_val, y_val, X_test, y_test = data["X_val"], data["y_val"], data["X_test"], data["y_test"]
     classification = config["task"] == "classification"
     keras.utils.set_random_seed(0)
-    if config["contender"] == "seqshape":
+    if config["contender"].startswith("seqshape"):
         from seqshape import SequenceModel
 
         estimator = SequenceModel(
