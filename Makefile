@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
 
-.PHONY: install demo test lint format clean examples bench
+.PHONY: install demo test test-torch test-tensorflow lint format clean examples bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,14 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest seqshape tests README.md
+
+# The whole suite on Keras' other backends, each in its own environment (not run by CI:
+# each backend is a large install). On Linux, PyPI's torch is the CUDA build; for the CPU
+# one: make test-torch PIP_ARGS="--extra-index-url https://download.pytorch.org/whl/cpu"
+test-torch test-tensorflow: test-%:
+	$(PYTHON) -m venv .venv-$*
+	.venv-$*/bin/python -m pip install --quiet $(PIP_ARGS) -e '.[dev,$*]'
+	KERAS_BACKEND=$* TF_CPP_MIN_LOG_LEVEL=2 .venv-$*/bin/python -m pytest seqshape tests README.md
 
 examples: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[data]'
@@ -39,4 +47,4 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) .venv-torch .venv-tensorflow build *.egg-info .pytest_cache
