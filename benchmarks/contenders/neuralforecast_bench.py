@@ -137,26 +137,8 @@ def main() -> None:
         values = forecast["LSTM"].to_numpy().reshape(len(X), X.shape[-1], steps_out)
         return values.transpose(0, 2, 1) * scale + mean
 
-    val_error = _common.mae(data["y_val"], predict(X_val))
-    if abs(val_error - log.errors[-1]) > 1e-3 * max(val_error, 1e-9):
-        raise RuntimeError(
-            f"per-epoch validation ({log.errors[-1]}) differs from predict ({val_error})"
-        )
-    X_test = data["X_test"]
-    _common.report(
-        {
-            **_common.training_result(
-                import_seconds,
-                len(X_train),
-                log.ends,
-                val_error,
-                _common.mae(data["y_test"], predict(X_test)),
-                _common.time_to_target(log.ends, log.errors, config["target"]),
-            ),
-            **_common.prediction_result(
-                lambda: predict(X_test[:1]), lambda: predict(X_test), len(X_test), repeats=30
-            ),
-        }
+    _common.report_forecaster(
+        import_seconds, data, config, predict, log.ends, log.errors, repeats=30
     )
 
 
