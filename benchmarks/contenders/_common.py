@@ -92,22 +92,38 @@ def training_result(
     }
 
 
-def report_forecaster(
+def task_error(truth, predicted, config: dict) -> float:
+    """The error every contender is scored by: the error rate for classification, else
+    the mean absolute error."""
+    if config["task"] == "classification":
+        return float(np.mean(np.asarray(predicted) != np.asarray(truth)))
+    return mae(truth, predicted)
+
+
+def checked_val_error(data: dict, config: dict, predict, val_errors: list[float]) -> float:
+    """The validation error from ``predict``, checked against the last per-epoch error a
+    contender's own network gave (Darts, NeuralForecast), to 0.1%."""
+    val_error = task_error(data["y_val"], predict(data["X_val"]), config)
+    if abs(val_error - val_errors[-1]) > 1e-3 * max(val_error, 1e-9):
+        raise RuntimeError(
+            f"per-epoch validation ({val_errors[-1]}) differs from predict ({val_error})"
+        )
+    return val_error
+
+
+def report_run(
     import_seconds: float,
     data: dict,
     config: dict,
     predict,
     epoch_ends: list[float],
     val_errors: list[float],
-    repeats: int,
+    *,
+    predict_one=None,
+    repeats: int = 200,
 ) -> None:
-    """Report a forecaster validated per epoch by its own network (Darts, NeuralForecast),
-    after checking the last of those errors against its ``predict`` (to 0.1%)."""
-    val_error = mae(data["y_val"], predict(data["X_val"]))
-    if abs(val_error - val_errors[-1]) > 1e-3 * max(val_error, 1e-9):
-        raise RuntimeError(
-            f"per-epoch validation ({val_errors[-1]}) differs from predict ({val_error})"
-        )
+    """Report a contender's training (per-epoch ends and validation errors) and its
+    prediction figures (``predict_one`` defaults to ``predict`` on one test sample)."""
     X_test = data["X_test"]
     report(
         {
@@ -115,12 +131,15 @@ def report_forecaster(
                 import_seconds,
                 len(data["X_train"]),
                 epoch_ends,
-                val_error,
-                mae(data["y_test"], predict(X_test)),
+                val_errors[-1],
+                task_error(data["y_test"], predict(X_test), config),
                 time_to_target(epoch_ends, val_errors, config["target"]),
             ),
             **prediction_result(
-                lambda: predict(X_test[:1]), lambda: predict(X_test), len(X_test), repeats
+                predict_one or (lambda: predict(X_test[:1])),
+                lambda: predict(X_test),
+                len(X_test),
+                repeats,
             ),
         }
     )

@@ -99,9 +99,8 @@ def main() -> None:
         )
         return np.stack([f.values() for f in forecasts]) * y_scale + y_mean
 
-    _common.report_forecaster(
-        import_seconds, data, config, predict, log.ends, log.errors, repeats=50
-    )
+    log.errors[-1] = _common.checked_val_error(data, config, predict, log.errors)
+    _common.report_run(import_seconds, data, config, predict, log.ends, log.errors, repeats=50)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 if "seqshape" in sys.argv[2]:
     import seqshape  # noqa: F401
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 
 import_seconds = time.perf_counter() - started_import
 sys.path.insert(0, os.path.dirname(__file__))
@@ -61,7 +60,7 @@ def hand_written(config, steps_in, features, steps_out, targets):
 def main() -> None:
     data, config = _common.load(sys.argv[1]), _common.config()
     X_train, y_train = data["X_train"], data["y_train"]
-    X_val, y_val, X_test, y_test = data["X_val"], data["y_val"], data["X_test"], data["y_test"]
+    X_val, y_val, X_test = data["X_val"], data["y_val"], data["X_test"]
     classification = config["task"] == "classification"
     keras.utils.set_random_seed(0)
     if config["contender"].startswith("seqshape"):
@@ -77,11 +76,7 @@ def main() -> None:
         )
 
         def validate():
-            return (
-                _common.mae(y_val, predict(X_val))
-                if not classification
-                else float(np.mean(estimator_predict(X_val) != y_val))
-            )
+            return _common.task_error(y_val, predict(X_val), config)
 
         log = EpochLog(validate)
         original_fit = keras.Model.fit
@@ -94,11 +89,10 @@ def main() -> None:
         def predict(X):
             return estimator.predict(X)
 
-        estimator_predict = predict
         # seqshape holds out no extra validation: the same data as the hand-written model
         estimator.fit(X_train, y_train, validation_data=(X_val, y_val))
         keras.Model.fit = original_fit
-        predict_one = lambda: predict(X_test[:1])  # noqa: E731
+        predict_one = None  # seqshape's own predict, on one sample
     else:
         mean, scale = _common.standardisation(X_train)
         y_mean, y_scale = (0.0, 1.0) if classification else _common.standardisation(y_train)
@@ -115,11 +109,7 @@ def main() -> None:
             return out.argmax(-1) if classification else out * y_scale + y_mean
 
         def validate():
-            return (
-                float(np.mean(predict(X_val) != y_val))
-                if classification
-                else _common.mae(y_val, predict(X_val))
-            )
+            return _common.task_error(y_val, predict(X_val), config)
 
         log = EpochLog(validate)
         targets = y_train if classification else (y_train - y_mean) / y_scale
@@ -137,23 +127,8 @@ def main() -> None:
             verbose=0,
         )
         predict_one = lambda: model.predict_on_batch(scaled(X_test[:1]))  # noqa: E731
-    test_error = (
-        float(np.mean(predict(X_test) != y_test))
-        if classification
-        else _common.mae(y_test, predict(X_test))
-    )
-    _common.report(
-        {
-            **_common.training_result(
-                import_seconds,
-                len(X_train),
-                log.ends,
-                log.errors[-1],
-                test_error,
-                _common.time_to_target(log.ends, log.errors, config["target"]),
-            ),
-            **_common.prediction_result(predict_one, lambda: predict(X_test), len(X_test)),
-        }
+    _common.report_run(
+        import_seconds, data, config, predict, log.ends, log.errors, predict_one=predict_one
     )
 
 

@@ -137,9 +137,8 @@ def main() -> None:
         values = forecast["LSTM"].to_numpy().reshape(len(X), X.shape[-1], steps_out)
         return values.transpose(0, 2, 1) * scale + mean
 
-    _common.report_forecaster(
-        import_seconds, data, config, predict, log.ends, log.errors, repeats=30
-    )
+    log.errors[-1] = _common.checked_val_error(data, config, predict, log.errors)
+    _common.report_run(import_seconds, data, config, predict, log.ends, log.errors, repeats=30)
 
 
 if __name__ == "__main__":

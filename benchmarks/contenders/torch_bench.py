@@ -66,9 +66,7 @@ def main() -> None:
         return out.reshape(len(X), *y_train.shape[1:]) * y_scale + y_mean
 
     def validate():
-        if classification:
-            return float(np.mean(predict(data["X_val"]) != data["y_val"]))
-        return _common.mae(data["y_val"], predict(data["X_val"]))
+        return _common.task_error(data["y_val"], predict(data["X_val"]), config)
 
     ends, errors, elapsed = [], [], 0.0
     for _ in range(config["epochs"]):
@@ -85,27 +83,7 @@ def main() -> None:
         ends.append(elapsed)
         model.eval()
         errors.append(validate())
-    X_test, y_test = data["X_test"], data["y_test"]
-    test_error = (
-        float(np.mean(predict(X_test) != y_test))
-        if classification
-        else _common.mae(y_test, predict(X_test))
-    )
-    _common.report(
-        {
-            **_common.training_result(
-                import_seconds,
-                len(X_train),
-                ends,
-                errors[-1],
-                test_error,
-                _common.time_to_target(ends, errors, config["target"]),
-            ),
-            **_common.prediction_result(
-                lambda: predict(X_test[:1]), lambda: predict(X_test), len(X_test)
-            ),
-        }
-    )
+    _common.report_run(import_seconds, data, config, predict, ends, errors)
 
 
 if __name__ == "__main__":
