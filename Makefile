@@ -4,8 +4,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
+ACCURACY_VENV = .venv-accuracy
+ACCURACY_STAMP = $(ACCURACY_VENV)/.installed
 
-.PHONY: install demo test test-torch test-tensorflow lint format clean examples bench
+.PHONY: install demo test test-torch test-tensorflow lint format clean examples bench accuracy
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,14 +31,31 @@ test-torch test-tensorflow: test-%:
 	.venv-$*/bin/python -m pip install --quiet $(PIP_ARGS) -e '.[dev,$*]'
 	KERAS_BACKEND=$* TF_CPP_MIN_LOG_LEVEL=2 .venv-$*/bin/python -m pytest seqshape tests README.md
 
-examples: $(STAMP)
+# The UCR/UEA example needs aeon, which cannot share an environment with seqshape's
+# pandas pin: it runs in the accuracy suite's environment (see below).
+examples: $(STAMP) $(ACCURACY_STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[data]'
 	$(BIN)/python examples/elecdemand_forecast.py runs/elecdemand
-	$(BIN)/python examples/ucr_classification.py
+	$(ACCURACY_VENV)/bin/python examples/ucr_classification.py
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[data]'
 	$(BIN)/python -m benchmarks
+
+# The accuracy suite (docs/accuracy.md, benchmarks/results/accuracy-*.json), in its own
+# environment: aeon 1.6.0 needs pandas<3.1 and statsforecast 2.1.1 pandas<3.0, while
+# seqshape pins pandas==3.1.1. benchmarks/requirements-accuracy.txt pins pandas 2.3.3 and
+# seqshape's other pins; seqshape itself goes in with --no-deps.
+# make accuracy ACCURACY_ARGS=--quick for a smoke run (see python -m benchmarks.accuracy -h)
+$(ACCURACY_STAMP): pyproject.toml benchmarks/requirements-accuracy.txt
+	$(PYTHON) -m venv $(ACCURACY_VENV)
+	$(ACCURACY_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(ACCURACY_VENV)/bin/python -m pip install --quiet -r benchmarks/requirements-accuracy.txt
+	$(ACCURACY_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	touch $(ACCURACY_STAMP)
+
+accuracy: $(ACCURACY_STAMP)
+	$(ACCURACY_VENV)/bin/python -m benchmarks.accuracy $(ACCURACY_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

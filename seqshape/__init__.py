@@ -6,15 +6,16 @@ Example:
     'many-to-many (different lengths), encoder_decoder'
 """
 
-from seqshape._backend import enable_compilation_cache, use_jax_unless_chosen
+from seqshape._backend import use_jax_unless_chosen
 
-use_jax_unless_chosen()
-enable_compilation_cache()
+use_jax_unless_chosen()  # before Keras is imported: Keras reads its backend once
 
 from seqshape.builders import (  # noqa: E402
     ArchitectureOptions,
     build_model,
+    infer_spec,
     register_builder,
+    spec_from_shapes,
     strategies,
     topologies,
 )
@@ -25,10 +26,14 @@ from seqshape.errors import (  # noqa: E402
     NotFittedYetError,
     SeqShapeError,
 )
-from seqshape.estimator import SequenceModel  # noqa: E402
+from seqshape.estimator import (  # noqa: E402
+    SequenceClassifier,
+    SequenceModel,
+    SequenceRegressor,
+    load,
+)
 from seqshape.explain import Explanation, explain_model  # noqa: E402
-from seqshape.persistence import load  # noqa: E402
-from seqshape.spec import TopologySpec, infer_spec, spec_from_shapes  # noqa: E402
+from seqshape.spec import TopologySpec  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -40,7 +45,9 @@ __all__ = [
     "ModelFileError",
     "NotFittedYetError",
     "SeqShapeError",
+    "SequenceClassifier",
     "SequenceModel",
+    "SequenceRegressor",
     "TopologySpec",
     "build_model",
     "explain_model",

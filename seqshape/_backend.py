@@ -1,5 +1,7 @@
-"""Backend set-up before any model is built: JAX unless the user chose another backend,
-and a persistent cache of compiled XLA programs.
+"""Backend set-up: JAX unless the user chose another backend (when seqshape is
+imported, so before Keras is), and a persistent cache of compiled XLA programs (once,
+when the first model is trained or loaded: importing seqshape changes no global state
+of JAX).
 
 Compiling a small recurrent model's training step takes seconds on CPU, several times
 longer than training it for an epoch. JAX can keep compiled programs on disk and reuse
@@ -17,6 +19,7 @@ program is the one a fresh compilation would give.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -59,8 +62,10 @@ def compilation_cache_folder() -> Path | None:
     return Path(chosen).expanduser() if chosen else default_cache_folder()
 
 
+@functools.cache
 def enable_compilation_cache() -> Path | None:
-    """Turn on JAX's persistent compilation cache (see the module docstring).
+    """Turn on JAX's persistent compilation cache (see the module docstring), once per
+    process: seqshape calls it when it first trains or loads a model.
 
     Leaves JAX alone on other backends, when the user set JAX's own cache folder
     (``JAX_COMPILATION_CACHE_DIR`` or ``jax.config``), when the cache is turned off, or

@@ -25,7 +25,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from seqshape.errors import InvalidInputError
-from seqshape.validation import as_numeric_array, check_same_samples
+from seqshape.validation import as_numeric_array, check_same_samples, padding_mask
 
 
 class _WindowBaseline(BaseEstimator):
@@ -268,8 +268,8 @@ class LogisticFeaturesBaseline(BaseEstimator):
 
     def _features(self, X) -> np.ndarray:
         values = as_numeric_array(X, "X").astype(np.float64)
-        if self.mask_value is not None and values.ndim == 3:
-            padded = np.all(values == self.mask_value, axis=-1, keepdims=True)
+        padded = padding_mask(values, self.mask_value) if values.ndim == 3 else None
+        if padded is not None:
             values = np.where(padded, np.nan, values)
         return summary_features(values)
 

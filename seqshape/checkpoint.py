@@ -27,7 +27,7 @@ import keras
 import numpy as np
 
 from seqshape.errors import InvalidInputError
-from seqshape.persistence import atomic_path
+from seqshape.fileio import atomic_folder, to_json, write_text
 
 _POINTER = "latest"
 
@@ -74,17 +74,8 @@ class EpochCheckpoint(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         for name, value in (logs or {}).items():
             self.history.setdefault(name, []).append(float(value))
-        self.folder.mkdir(parents=True, exist_ok=True)
         name = f"epoch-{epoch + 1}"
-        target = self.folder / name
-        shutil.rmtree(target, ignore_errors=True)
-        scratch = self.folder / f".{name}.partial"
-        shutil.rmtree(scratch, ignore_errors=True)
-        scratch.mkdir()
-        self.model.save(scratch / "model.keras")
         stopper = self.early_stopping
-        if stopper.best_weights is not None:
-            np.savez(scratch / "best_weights.npz", *stopper.best_weights)
         state = {
             "epoch": epoch + 1,
             "fingerprint": self.fingerprint,
@@ -95,10 +86,12 @@ class EpochCheckpoint(keras.callbacks.Callback):
                 "best_epoch": stopper.best_epoch,
             },
         }
-        (scratch / "state.json").write_text(json.dumps(state))
-        os.replace(scratch, target)
-        with atomic_path(self.folder / _POINTER) as temporary:
-            temporary.write_text(name)
+        with atomic_folder(self.folder / name) as scratch:
+            self.model.save(scratch / "model.keras")
+            if stopper.best_weights is not None:
+                np.savez(scratch / "best_weights.npz", *stopper.best_weights)
+            (scratch / "state.json").write_text(to_json(state, indent=None))
+        write_text(self.folder / _POINTER, name)  # the commit: this checkpoint is whole
         for old in self.folder.glob("epoch-*"):
             if old.name != name:
                 shutil.rmtree(old, ignore_errors=True)

@@ -15,10 +15,16 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from seqshape.errors import InvalidInputError, SeqShapeError
+from seqshape.params import BY_NAME, PARAMS, Param, params_of
+
+if TYPE_CHECKING:
+    from seqshape.builders import ArchitectureOptions
 
 
 def _shape(text: str) -> tuple[int, ...]:
@@ -33,27 +39,50 @@ def _shape(text: str) -> tuple[int, ...]:
     return shape
 
 
-def _sizes(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected sizes separated by commas such as 12,12,6; got {text!r}"
-        ) from None
+def _dest(param: Param) -> str:
+    """The ``args`` attribute of a parameter's flag (``--seed`` -> ``seed``)."""
+    return param.flag_name.lstrip("-").replace("-", "_")
+
+
+def _shown(value: object) -> str:
+    return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+
+def _add_params(
+    parser: argparse.ArgumentParser, params: Iterable[Param], defaults: dict | None = None
+) -> None:
+    """One option per parameter with a flag, from the parameter table (seqshape.params)."""
+    for param in params:
+        if param.flag is None:
+            continue
+        text = (param.flag.help or param.help).replace("``", "").rstrip(".")
+        if param.flag.parse is None:
+            parser.add_argument(param.flag_name, action="store_true", help=text)
+            continue
+        default = (defaults or {}).get(param.name, param.default)
+        parser.add_argument(
+            param.flag_name,
+            type=param.flag.parse,
+            default=default,
+            help=f"{text} (default: {_shown(default)})",
+        )
 
 
 def _add_architecture(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--topology", default="auto", help="force a topology by name")
-    parser.add_argument("--strategy", default="auto", help="force a strategy by name")
-    parser.add_argument("--units", type=_sizes, default=(32,), help="recurrent sizes, 12,12,6")
-    parser.add_argument("--cell", default="lstm", help="lstm, gru or simple_rnn")
-    parser.add_argument("--bidirectional", action="store_true")
+    """The options that shape the model: topology, strategy and the architecture."""
+    _add_params(parser, (*params_of("spec"), *params_of("architecture")))
+
+
+def _architecture(args: argparse.Namespace) -> ArchitectureOptions:
+    from seqshape.builders import ArchitectureOptions
+
+    values = _model_params(args)
+    return ArchitectureOptions(**{p.name: values[p.name] for p in params_of("architecture")})
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from seqshape.builders import ArchitectureOptions, build_model
+    from seqshape.builders import build_model, spec_from_shapes
     from seqshape.explain import explain_model
-    from seqshape.spec import spec_from_shapes
 
     if args.x_shape[0] != args.y_shape[0]:
         raise InvalidInputError(
@@ -71,19 +100,8 @@ def _explain(args: argparse.Namespace) -> int:
         n_classes=args.classes,
         vocabulary_size=args.vocabulary_size,
     )
-    options = ArchitectureOptions(
-        units=args.units, cell=args.cell, bidirectional=args.bidirectional
-    )
-    print(explain_model(spec, build_model(spec, options)))
+    print(explain_model(spec, build_model(spec, _architecture(args))))
     return 0
-
-
-def _table(rows: dict[str, dict[str, float]]) -> str:
-    metrics = list(next(iter(rows.values())))
-    lines = [f"{'':<22}" + "".join(f"{name:>10}" for name in metrics)]
-    for label, scores in rows.items():
-        lines.append(f"{label:<22}" + "".join(f"{scores[name]:>10.4f}" for name in metrics))
-    return "\n".join(lines)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -98,7 +116,7 @@ def _demo(args: argparse.Namespace) -> int:
     print("The seed question: X of shape (1200, 40, 2) -> y of shape (1200, 10, 2),")
     print("two coupled series, 40 steps in, 10 steps out for both.")
     print(f"Training on the first {len(X_train)} samples, testing on the last {test}.\n")
-    model = SequenceModel(epochs=args.epochs, random_state=args.seed, verbose=args.verbose)
+    model = SequenceModel(**_model_params(args))
     started = time.perf_counter()
     model.fit(X_train, y_train)
     elapsed = time.perf_counter() - started
@@ -115,8 +133,10 @@ def _demo(args: argparse.Namespace) -> int:
         ("mean (baseline)", MeanBaseline()),
     ):
         rows[name] = regression_scores(y_test, baseline.fit(X_train, y_train).predict(X_test))
+    from seqshape.report import text_table
+
     print("Test error (original units):")
-    print(_table(rows))
+    print(text_table(rows))
     return 0
 
 
@@ -125,24 +145,25 @@ def _names(text: str) -> tuple[str, ...]:
 
 
 def _model_params(args: argparse.Namespace) -> dict:
-    return {
-        "units": args.units,
-        "cell": args.cell,
-        "bidirectional": args.bidirectional,
-        "epochs": args.epochs,
-        "batch_size": args.batch_size,
-        "learning_rate": args.learning_rate,
-        "random_state": args.seed,
-        "verbose": args.verbose,
-        "topology": args.topology,
-        "strategy": args.strategy,
-        "checkpoint_dir": None if args.no_checkpoint else f"{args.out.rstrip('/')}.checkpoint",
+    """The model parameters given on the command line (every flag of the table the
+    command has), and the checkpoint folder beside ``--out`` unless ``--no-checkpoint``."""
+    params = {
+        param.name: getattr(args, _dest(param))
+        for param in PARAMS
+        if param.flag and hasattr(args, _dest(param))
     }
+    if hasattr(args, "no_checkpoint"):
+        out = args.out.rstrip("/")
+        params["checkpoint_dir"] = None if args.no_checkpoint else f"{out}.checkpoint"
+    return params
 
 
 def _fit(args: argparse.Namespace) -> int:
+    from seqshape.estimator import SequenceModel
+    from seqshape.report import text_table
     from seqshape.runs import ClassificationJob, ForecastJob, fit_classification, fit_forecast
 
+    estimator = SequenceModel(**_model_params(args))
     if args.label_column:
         if not args.id_column:
             raise InvalidInputError(
@@ -159,9 +180,7 @@ def _fit(args: argparse.Namespace) -> int:
             max_steps=args.input_steps,
             seed=args.seed,
         )
-        metrics = fit_classification(
-            args.data, job, _model_params(args), args.out, overwrite=args.overwrite
-        )
+        metrics = fit_classification(args.data, job, estimator, args.out, overwrite=args.overwrite)
         headline = "accuracy"
     else:
         job = ForecastJob(
@@ -176,12 +195,10 @@ def _fit(args: argparse.Namespace) -> int:
             season=args.season,
             backtest_folds=args.backtest_folds,
         )
-        metrics = fit_forecast(
-            args.data, job, _model_params(args), args.out, overwrite=args.overwrite
-        )
+        metrics = fit_forecast(args.data, job, estimator, args.out, overwrite=args.overwrite)
         headline = "MAE"
     print(f"\nTest {headline} (model and baselines):")
-    print(_table({name: {headline: row[headline]} for name, row in metrics["test"].items()}))
+    print(text_table({name: {headline: row[headline]} for name, row in metrics["test"].items()}))
     print(f"\nRun written to {args.out}: model.seqshape, metrics.json, report.md, report.html")
     return 0
 
@@ -198,14 +215,14 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    import json
-
+    from seqshape.fileio import to_json
+    from seqshape.report import text_table
     from seqshape.runs import evaluate_run
 
     result = evaluate_run(args.run_dir, args.data)
-    print(_table(result["scores"]))
+    print(text_table(result["scores"]))
     if args.json:
-        print(json.dumps(result, indent=2))
+        print(to_json(result))
     return 0
 
 
@@ -242,9 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train on X (1200, 40, 2) -> y (1200, 10, 2) and compare with baselines.",
         epilog="example: seqshape demo --epochs 50",
     )
-    demo.add_argument("--epochs", type=int, default=200)
-    demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--verbose", type=int, default=2, help="0 silent, 1 bar, 2 line/epoch")
+    demo_params = [BY_NAME[name] for name in ("epochs", "random_state", "verbose")]
+    _add_params(demo, demo_params, defaults={"verbose": 2})
     demo.set_defaults(run=_demo)
 
     fit = commands.add_parser(
@@ -277,11 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--label-column", default=None, help="one class label per series")
     fit.add_argument("--season", type=int, default=None, help="season length (detected)")
     fit.add_argument("--backtest-folds", type=int, default=0, help="rolling-origin folds")
-    fit.add_argument("--epochs", type=int, default=200)
-    fit.add_argument("--batch-size", type=int, default=32)
-    fit.add_argument("--learning-rate", type=float, default=1e-3)
-    fit.add_argument("--seed", type=int, default=0)
-    fit.add_argument("--verbose", type=int, default=1, help="0 silent, 1 bar, 2 line/epoch")
+    _add_params(fit, params_of("training"), defaults={"verbose": 1})
     fit.add_argument("--out", required=True, help="the run folder to write")
     fit.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     fit.add_argument(

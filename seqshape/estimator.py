@@ -1,277 +1,160 @@
-"""``SequenceModel``: the scikit-learn-style estimator that reads shapes, builds and trains.
+"""The estimators: ``SequenceModel`` reads the task from y, ``SequenceClassifier`` and
+``SequenceRegressor`` fix it; all three read the topology from the shapes, build and
+train. ``load`` reads any of them back from a ``.seqshape`` file.
+
+Their parameters come from one table (``seqshape.params``); what ``fit`` learns is
+one ``FittedState`` (``seqshape.fitted``), assigned only once training has succeeded.
 
 Example:
     >>> import numpy as np
-    >>> from seqshape import SequenceModel
+    >>> from seqshape import SequenceClassifier, SequenceModel
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(64, 12, 2))
     >>> y = X[:, -4:, :].copy()
     >>> model = SequenceModel(units=(8,), epochs=2).fit(X, y)
     >>> model.spec_.topology, model.predict(X).shape
     ('many_to_many', (64, 4, 2))
+    >>> labels = np.where(X[:, -1, 0] > 0, "up", "down")
+    >>> classifier = SequenceClassifier(units=(8,), epochs=2).fit(X, labels)
+    >>> classifier.classes_.tolist(), classifier.predict(X[:3]).dtype.kind
+    (['down', 'up'], 'U')
 """
 
 from __future__ import annotations
 
-import random
-import time
-from contextlib import contextmanager
+import dataclasses
+import inspect
+import os
+import warnings
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import keras
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import DataConversionWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import _check_feature_names
+from sklearn.utils.validation import validate_data
 
+from seqshape._backend import enable_compilation_cache
 from seqshape._inference import SMALL_BATCH, small_batch_forward
-from seqshape.builders import ArchitectureOptions, build_model
-from seqshape.checkpoint import (
-    EpochCheckpoint,
-    ResumableEarlyStopping,
-    discard,
-    fingerprint,
-    resume,
+from seqshape.builders import ArchitectureOptions, infer_spec_from_arrays
+from seqshape.errors import (
+    InvalidInputError,
+    InvalidTypeError,
+    ModelFileError,
+    NotFittedYetError,
+    SeqShapeError,
 )
-from seqshape.errors import InvalidInputError, InvalidTypeError, NotFittedYetError
+from seqshape.explain import Explanation, explain_model
+from seqshape.fitted import FittedState
+from seqshape.params import check_params, estimator_params, params_of
+from seqshape.persistence import model_file_error, read_model_file, write_model_file
 from seqshape.scaling import LastAxisScaler
-from seqshape.spec import infer_spec_from_arrays
-from seqshape.validation import (
-    as_numeric_array,
-    check_fraction,
-    check_positive_int,
-    check_same_samples,
-    describe,
-)
+from seqshape.training import ScaledBatches, is_large, train
+from seqshape.validation import as_numeric_array, check_same_samples, describe
+
+# Parameters a model file never sets: a path from a file could point anywhere.
+_NOT_FROM_FILES = ("checkpoint_dir",)
 
 
-class _EpochTimer(keras.callbacks.Callback):
-    """Records the seconds of every epoch into the history; stops on a NaN loss.
-
-    The NaN check runs once an epoch: Keras' ``TerminateOnNaN`` reads the loss back
-    from the device after every batch, which costs a fifth of an epoch on small models.
-    """
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._started = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        if logs is not None:
-            logs["epoch_seconds"] = time.perf_counter() - self._started
-            if not np.isfinite(logs.get("loss", 0.0)):
-                self.model.stop_training = True
+class _FeatureNames(BaseEstimator):
+    """Receives scikit-learn's reading of X's column names, so ``fit`` can learn them
+    without touching the estimator before training has succeeded."""
 
 
-# Inputs whose scaled float32 copy would exceed this are streamed batch by batch.
-STREAM_BYTES = 256 * 2**20
+def _feature_names(X: Any) -> np.ndarray | None:
+    probe = _FeatureNames()
+    validate_data(probe, X, reset=True, skip_check_array=True, ensure_2d=False)
+    return getattr(probe, "feature_names_in_", None)
 
 
-class _ScaledBatches(keras.utils.PyDataset):
-    """Batches of a large X (and targets) scaled one batch at a time.
-
-    A view of many overlapping windows (``seqshape.windowing``) is never copied whole:
-    each batch gathers its rows, scales them and hands them to Keras.
-    """
-
-    def __init__(self, estimator, X, targets=None, *, batch_size: int, seed=None):
-        super().__init__(max_queue_size=4)  # a few batches prepared ahead, not ten
-        self.estimator, self.X, self.targets, self.batch_size = estimator, X, targets, batch_size
-        self.order = np.arange(len(X))
-        self.rng = None if seed is False else np.random.default_rng(seed)
-        self.on_epoch_end()
-
-    def __len__(self) -> int:
-        return -(-len(self.X) // self.batch_size)
-
-    def __getitem__(self, index):
-        rows = np.sort(self.order[index * self.batch_size : (index + 1) * self.batch_size])
-        inputs = self.estimator._model_inputs(self.X[rows])
-        if self.targets is None:
-            return (inputs,)
-        return inputs, self.estimator._scaled_targets(self.targets[rows])
-
-    def on_epoch_end(self):
-        if self.rng is not None:
-            self.rng.shuffle(self.order)
-
-
-def _large(X: np.ndarray) -> bool:
-    return X.size * 4 > STREAM_BYTES
-
-
-@contextmanager
-def _seeded(random_state: int | None):
-    """Seed Python, NumPy and Keras for one fit, then give the user's RNG state back."""
-    if random_state is None:
-        yield
-        return
-    python_state, numpy_state = random.getstate(), np.random.get_state()
-    keras.utils.set_random_seed(random_state)
+def _labels(y: Any, name: str) -> np.ndarray:
+    """y as numbers, or as class labels when it holds text or other non-numeric values."""
     try:
-        yield
-    finally:
-        random.setstate(python_state)
-        np.random.set_state(numpy_state)
+        return as_numeric_array(y, name)
+    except InvalidTypeError:
+        array = np.asarray(y) if y is not None else None
+        # None and sparse input become 0-d object arrays: they keep their own errors
+        if array is None or array.ndim == 0 or array.dtype.kind not in "USO":
+            raise
+    if array.size == 0:
+        as_numeric_array(np.empty(array.shape), name)  # the error for an empty array
+    if array.dtype.kind == "O":
+        missing = [
+            label
+            for label in array.ravel()
+            if label is None or (isinstance(label, float) and np.isnan(label))
+        ]
+        if missing:
+            raise InvalidInputError(
+                name,
+                expected="a class label for every sample",
+                received=f"{len(missing)} missing label(s) ({missing[0]!r})",
+                fix="Drop the samples without a label, or give them a label of their own.",
+            )
+        try:
+            np.unique(array)
+        except TypeError as error:
+            raise InvalidTypeError(
+                name,
+                expected="class labels of one kind that can be sorted (all text, or all numbers)",
+                received=f"labels of types {sorted({type(v).__name__ for v in array.ravel()})} "
+                f"({error})",
+                fix="Convert the labels to one type, e.g. y.astype(str).",
+            ) from None
+    return array
 
 
-class SequenceModel(BaseEstimator):
-    """A recurrent sequence model whose topology follows from the shapes of X and y.
+class _SequenceEstimator(BaseEstimator):
+    """The implementation the three estimators share (see ``SequenceModel``).
 
-    ``fit`` reads the shapes (see ``seqshape.infer_spec``), builds the Keras model
-    for that topology, scales features on the training part only, holds out the
-    last ``validation_fraction`` of the samples (in order: no shuffling across that
-    boundary) and trains with early stopping, restoring the best weights.
-
-    Args:
-        topology: ``"auto"`` or a topology name (``seqshape.topologies()``).
-        strategy: ``"auto"`` or a strategy of the topology (``seqshape.strategies(t)``).
-        task: ``"auto"`` (integer y: classification, float y: regression),
-            ``"regression"``, ``"binary"`` or ``"multiclass"``.
-        units: size of each stacked recurrent layer, e.g. ``(12, 12, 6)``.
-        cell: ``"lstm"``, ``"gru"`` or ``"simple_rnn"``.
-        bidirectional: read sequences in both directions.
-        dropout: input dropout of each recurrent layer.
-        vocabulary_size: for integer token ids in X: the number of distinct ids.
-        mask_value: for variable-length sequences padded to one length: the value of
-            every feature on a padded step (e.g. from ``keras.utils.pad_sequences``);
-            padded steps are skipped by the recurrent layers. 0 for token ids.
-        embedding_dim: size of each token vector.
-        filters: Conv2D filters per frame-encoder block, for sequences of images.
-        epochs: most epochs to train; early stopping usually ends sooner.
-        batch_size: samples per gradient step.
-        learning_rate: Adam's learning rate.
-        validation_fraction: share of the last samples held out for early stopping.
-        patience: epochs without validation improvement before stopping.
-        random_state: seed for weights and shuffling; ``None`` for a fresh one.
-        checkpoint_dir: a folder for a checkpoint after every epoch; a ``fit`` killed
-            part-way resumes from it when called again with the same settings and
-            data. Removed when ``fit`` completes. ``None`` (default): no checkpoints.
-        verbose: Keras' progress display: 0 silent, 1 progress bar, 2 a line an epoch.
-
-    Attributes (after ``fit``):
-        spec_: the ``TopologySpec`` (topology, strategy, task and reasons).
-        model_: the trained Keras model.
-        history_: the Keras training history (a dict of lists).
-        classes_: the class labels, for classification.
+    ``_target`` says what y is: ``"auto"`` (the ``task`` parameter decides),
+    ``"classification"`` or ``"regression"``.
     """
 
-    def __init__(
-        self,
-        topology: str = "auto",
-        strategy: str = "auto",
-        task: str = "auto",
-        units: int | tuple[int, ...] = (32,),
-        cell: str = "lstm",
-        bidirectional: bool = False,
-        dropout: float = 0.0,
-        vocabulary_size: int | None = None,
-        mask_value: float | None = None,
-        embedding_dim: int = 32,
-        filters: tuple[int, ...] = (16, 32),
-        epochs: int = 200,
-        batch_size: int = 32,
-        learning_rate: float = 1e-3,
-        validation_fraction: float = 0.2,
-        patience: int = 10,
-        random_state: int | None = 0,
-        checkpoint_dir: str | None = None,
-        verbose: int = 0,
-    ):
-        self.topology = topology
-        self.strategy = strategy
-        self.task = task
-        self.units = units
-        self.cell = cell
-        self.bidirectional = bidirectional
-        self.dropout = dropout
-        self.vocabulary_size = vocabulary_size
-        self.mask_value = mask_value
-        self.embedding_dim = embedding_dim
-        self.filters = filters
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.random_state = random_state
-        self.checkpoint_dir = checkpoint_dir
-        self.verbose = verbose
+    _target: ClassVar[str] = "auto"
 
     # -- scikit-learn contract -------------------------------------------------------
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
-        tags.target_tags.multi_output = True
+        tags.target_tags.multi_output = self._target != "classification"
         tags.non_deterministic = self.random_state is None
         return tags
 
     # -- fitting ---------------------------------------------------------------------
 
-    def _architecture(self) -> ArchitectureOptions:
-        return ArchitectureOptions(
-            units=self.units,
-            cell=self.cell,
-            bidirectional=self.bidirectional,
-            dropout=self.dropout,
-            embedding_dim=self.embedding_dim,
-            filters=self.filters,
-        )
-
-    def _check_training_params(self) -> None:
-        check_positive_int(self.epochs, "epochs")
-        check_positive_int(self.batch_size, "batch_size")
-        check_positive_int(self.patience, "patience", minimum=0)
-        check_fraction(self.validation_fraction, "validation_fraction")
-        if not isinstance(self.learning_rate, (int, float)) or not self.learning_rate > 0:
-            raise InvalidInputError(
-                "learning_rate",
-                expected="a number greater than 0",
-                received=repr(self.learning_rate),
-                fix="Pass a small positive number such as 1e-3.",
-            )
-        if self.random_state is not None:
-            check_positive_int(self.random_state, "random_state", minimum=0)
-        if self.verbose not in (0, 1, 2):
-            raise InvalidInputError(
-                "verbose",
-                expected="0, 1 or 2",
-                received=repr(self.verbose),
-                fix="0 is silent, 1 shows a progress bar, 2 prints a line per epoch.",
-            )
-
-    def fit(self, X, y, validation_data: tuple | None = None) -> SequenceModel:
+    def fit(self, X, y, validation_data: tuple | None = None):
         """Infer the topology from X and y, build the Keras model and train it.
+
+        Every learned attribute is assigned at the end: a ``fit`` that fails leaves
+        the estimator as it was (fitted or not).
 
         Args:
             X: inputs, ``(samples, features)``, ``(samples, steps, features)``,
                 ``(samples, steps)`` token ids or ``(samples, steps, h, w, channels)``.
             y: targets, ``(samples,)``, ``(samples, outputs)`` or
-                ``(samples, steps, outputs)``.
+                ``(samples, steps, outputs)``; class labels may be text or any
+                sortable values.
             validation_data: optional ``(X_val, y_val)`` used for early stopping
                 instead of holding out the last samples of X.
         """
-        options = self._architecture()
-        self._check_training_params()
-        _check_feature_names(self, X, reset=True)
-        X_array = as_numeric_array(X, "X")
-        y_array = as_numeric_array(y, "y")
-        check_same_samples(X_array, y_array)
-        spec = infer_spec_from_arrays(
-            X_array,
-            y_array,
-            topology=self.topology,
-            strategy=self.strategy,
-            task=self.task,
-            vocabulary_size=self.vocabulary_size,
-            mask_value=self.mask_value,
+        params = check_params(self.get_params())
+        options = ArchitectureOptions(
+            **{p.name: params[p.name] for p in params_of("architecture")}
         )
-        self.spec_ = spec
-        self.n_features_in_ = X_array.shape[-1]
-        self.classes_ = np.unique(y_array) if spec.is_classifier else None
+        names = _feature_names(X)
+        X_array = as_numeric_array(X, "X")
+        y_array = self._read_y(y, "y")
+        check_same_samples(X_array, y_array)
+        state = self._read_spec(X_array, y_array, params)
+        state.n_features_in, state.feature_names_in = X_array.shape[-1], names
 
         if validation_data is None:
-            held_out = round(len(X_array) * self.validation_fraction)
+            held_out = round(len(X_array) * params["validation_fraction"])
             if held_out < 1 or held_out >= len(X_array):
                 held_out = 0
             split = len(X_array) - held_out
@@ -279,236 +162,360 @@ class SequenceModel(BaseEstimator):
             X_val, y_val = X_array[split:], y_array[split:]
         else:
             X_train, y_train = X_array, y_array
-            X_val = self._check_input(as_numeric_array(validation_data[0], "validation_data[0]"))
-            y_val = as_numeric_array(validation_data[1], "validation_data[1]")
-            check_same_samples(X_val, y_val)
+            X_val, y_val = self._read_validation(validation_data, state)
 
-        self._check_token_range(X_array)
-        self.x_scaler_ = (
-            None if spec.input_kind == "tokens" else LastAxisScaler(spec.mask_value).fit(X_train)
-        )
-        targets_train = self._encode_targets(y_train)
-        self.y_scaler_ = LastAxisScaler().fit(targets_train) if spec.task == "regression" else None
-        streaming = _large(X_train)
-        if streaming:  # large inputs, e.g. views of many windows: scaled batch by batch
-            train = (
-                _ScaledBatches(
-                    self,
-                    X_train,
-                    targets_train,
-                    batch_size=self.batch_size,
-                    seed=self.random_state,
-                ),
-            )
-        else:
-            train = (self._model_inputs(X_train), self._scaled_targets(targets_train))
-        validation = None
-        if len(X_val):
-            targets_val = self._encode_targets(y_val)
-            validation = (
-                _ScaledBatches(
-                    self, X_val, targets_val, batch_size=max(self.batch_size, 256), seed=False
-                )
-                if _large(X_val)
-                else (self._model_inputs(X_val), self._scaled_targets(targets_val))
-            )
-
-        early_stopping = ResumableEarlyStopping(
-            monitor="val_loss" if validation is not None else "loss",
-            patience=self.patience,
-            restore_best_weights=True,
-        )
-        callbacks = [_EpochTimer(), early_stopping]
-        resumed, done, earlier = None, 0, {}
-        if self.checkpoint_dir is not None:
-            settings = {
-                k: v
-                for k, v in self.get_params().items()
-                if k not in ("verbose", "checkpoint_dir")
-            }
-            digest = fingerprint(settings, spec.to_dict(), X_train, targets_train)
-            resumed = resume(self.checkpoint_dir, digest, early_stopping)
-            if resumed is not None:
-                resumed, done, earlier = resumed
-            callbacks.append(EpochCheckpoint(self.checkpoint_dir, digest, early_stopping, earlier))
-        with _seeded(self.random_state):
-            if resumed is None:
-                self.model_ = build_model(spec, options)
-                self.model_.compile(
-                    optimizer=keras.optimizers.Adam(learning_rate=self.learning_rate),
-                    loss=spec.loss,
-                )
-            else:
-                self.model_ = resumed
-            batching = {} if streaming else {"batch_size": self.batch_size, "shuffle": True}
-            history = self.model_.fit(
-                *train,
-                validation_data=validation,
-                epochs=self.epochs,
-                initial_epoch=done,
-                callbacks=callbacks,
-                verbose=self.verbose,
-                **batching,
-            )
-        self.history_ = {
-            name: [*earlier.get(name, []), *(float(value) for value in values)]
-            for name, values in history.history.items()
-        }
-        if self.checkpoint_dir is not None:
-            discard(self.checkpoint_dir)
-        monitored = self.history_.get("val_loss", self.history_["loss"])
-        self.best_epoch_ = int(np.argmin(monitored)) + 1
-        self.n_epochs_ = len(monitored)
+        state.check_tokens(X_array)
+        if state.spec.input_kind != "tokens":
+            state.x_scaler = LastAxisScaler(state.spec.mask_value).fit(X_train)
+        targets_train = state.encode_targets(y_train)
+        if state.spec.task == "regression":
+            state.y_scaler = LastAxisScaler().fit(targets_train)
+        validation = (X_val, state.encode_targets(y_val)) if len(X_val) else None
+        model, history = train(state, options, params, (X_train, targets_train), validation)
+        monitored = history.get("val_loss", history["loss"])
+        state.model, state.history = model, history
+        state.best_epoch, state.n_epochs = int(np.argmin(monitored)) + 1, len(monitored)
+        self._set_state(state)
         return self
 
-    # -- input and target plumbing ---------------------------------------------------
-
-    def _check_token_range(self, X_array: np.ndarray) -> None:
-        if self.spec_.input_kind != "tokens":
-            return
-        if X_array.dtype.kind not in "iub":
-            raise InvalidTypeError(
-                "X",
-                expected="integer token ids when vocabulary_size is given",
-                received=describe(X_array),
-                fix="Pass X as integers (X.astype(int)), or leave vocabulary_size unset.",
-            )
-        low, high = int(X_array.min()), int(X_array.max())
-        if low < 0 or high >= self.spec_.vocabulary_size:
+    def _read_y(self, y: Any, name: str) -> np.ndarray:
+        if y is None:  # a ValueError, as scikit-learn's checks expect of a supervised model
             raise InvalidInputError(
-                "X",
-                expected=f"token ids in [0, {self.spec_.vocabulary_size - 1}] "
-                f"(vocabulary_size={self.spec_.vocabulary_size})",
-                received=f"ids from {low} to {high}",
-                fix=f"Pass vocabulary_size={high + 1} or more, or map ids into the vocabulary.",
+                name,
+                expected="targets",
+                received=f"None: {type(self).__name__} requires y to be passed, but the "
+                "target y is None",
+                fix=f"Pass the targets as `{name}`.",
             )
+        array = _labels(y, name)
+        if self._target == "classification" and array.ndim == 2 and array.shape[1] == 1:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected. Please change "
+                "the shape of y to (n_samples,), for example using ravel(). (Per-step "
+                "labels are y of shape (samples, steps, 1).)",
+                DataConversionWarning,
+                stacklevel=3,
+            )
+            array = array[:, 0]
+        return array
 
-    def _model_inputs(self, X_array: np.ndarray) -> np.ndarray:
-        if self.x_scaler_ is None:
-            return X_array.astype(np.int32)
-        return self.x_scaler_.transform(X_array)
+    def _task(self, params: dict[str, Any]) -> str:
+        """``"regression"``, ``"binary"``, ``"multiclass"`` or ``"auto"``."""
+        if self._target == "classification":
+            return "auto"
+        if self._target == "regression":
+            return "regression"
+        return params["task"]
 
-    def _encode_targets(self, y_array: np.ndarray) -> np.ndarray:
-        """y in the model's target shape: class indices for classification."""
-        samples = len(y_array)
-        if self.spec_.is_classifier:
-            unknown = ~np.isin(y_array, self.classes_)
-            if unknown.any():
+    def _read_spec(self, X: np.ndarray, y: np.ndarray, params: dict[str, Any]) -> FittedState:
+        """The spec and, for classification, the classes: a new ``FittedState``."""
+        task = self._task(params)
+        text = y.dtype.kind in "USO"
+        classify = self._target == "classification" or task in ("binary", "multiclass")
+        classify = classify or (task == "auto" and (text or y.dtype.kind in "biu"))
+        if text and not classify:
+            raise InvalidTypeError(
+                "y",
+                expected="numbers for regression",
+                received=f"text or other labels in {describe(y)} "
+                f"(first: {y.ravel().tolist()[0]!r})",
+                fix="Pass numeric targets; for class labels use SequenceClassifier "
+                "(or SequenceModel with task='auto').",
+            )
+        classes = None
+        if classify:
+            if y.dtype.kind == "f" and not np.array_equal(y, np.round(y)):
                 raise InvalidInputError(
                     "y",
-                    expected=f"labels among the training classes {self.classes_.tolist()}",
-                    received=f"{int(unknown.sum())} other label(s), e.g. "
-                    f"{y_array[unknown].ravel()[0]!r}",
-                    fix="Validation labels must be classes seen in training.",
+                    expected="class labels (text, integers or whole numbers)"
+                    + (f" for task={task!r}" if task != "auto" else ""),
+                    received=f"Unknown label type: continuous (fractional values in "
+                    f"{describe(y)})",
+                    fix="Pass the class of each sample; for continuous targets use "
+                    + (
+                        "SequenceRegressor."
+                        if self._target == "classification"
+                        else "task='regression'."
+                    ),
                 )
-            indices = np.searchsorted(self.classes_, y_array)
-            return indices.reshape(samples, *self.spec_.target_shape).astype(np.int32)
-        return y_array.reshape(samples, *self.spec_.target_shape)
+            classes = np.unique(y)
+            y = np.searchsorted(classes, y)  # class indices: the spec reads their count
+        spec = infer_spec_from_arrays(
+            X,
+            y,
+            topology=params["topology"],
+            strategy=params["strategy"],
+            task=task,
+            vocabulary_size=params["vocabulary_size"],
+            mask_value=params["mask_value"],
+        )
+        return FittedState(spec=spec, classes=classes)
 
-    def _scaled_targets(self, targets: np.ndarray) -> np.ndarray:
-        return targets if self.y_scaler_ is None else self.y_scaler_.transform(targets)
+    def _read_validation(self, validation_data: Any, state: FittedState):
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            size = (
+                f" of {len(validation_data)}" if isinstance(validation_data, (tuple, list)) else ""
+            )
+            raise InvalidInputError(
+                "validation_data",
+                expected="a pair (X_val, y_val)",
+                received=f"a {type(validation_data).__name__}{size}",
+                fix="Pass validation_data=(X_val, y_val), or leave it out to hold out the "
+                "last validation_fraction of the samples.",
+            )
+        X_val = as_numeric_array(validation_data[0], "validation_data[0]")
+        state.check_input(X_val, "validation_data[0]", type(self).__name__)
+        y_val = self._read_y(validation_data[1], "validation_data[1]")
+        check_same_samples(X_val, y_val)
+        return X_val, y_val
+
+    # -- the fitted state --------------------------------------------------------------
+
+    def _set_state(self, state: FittedState) -> None:
+        """Assign every learned attribute (``<field>_``) at once."""
+        for item in dataclasses.fields(FittedState):
+            value = getattr(state, item.name)
+            if item.name == "feature_names_in" and value is None:
+                if hasattr(self, "feature_names_in_"):
+                    del self.feature_names_in_  # scikit-learn: absent without names
+                continue
+            setattr(self, f"{item.name}_", value)
+
+    def _state(self) -> FittedState:
+        self._check_fitted()
+        return FittedState(
+            **{
+                item.name: getattr(self, f"{item.name}_", None)
+                for item in dataclasses.fields(FittedState)
+            }
+        )
+
+    def _fitted_state(self) -> dict[str, Any]:
+        """Every learned attribute but the Keras model, as plain JSON values."""
+        return self._state().to_json()
+
+    @classmethod
+    def _from_fitted_state(
+        cls,
+        params: dict[str, Any],
+        state: dict[str, Any],
+        keras_model: Callable[[], keras.Model],
+    ):
+        """An estimator with ``params`` and the learned ``state`` (``FittedState`` JSON).
+
+        Only parameters of this estimator are taken, each checked by its entry in the
+        parameter table; lists become tuples; paths are never taken (``checkpoint_dir``
+        stays None). ``keras_model`` is called for the Keras model only once all that
+        has been checked.
+        """
+        if not isinstance(params, dict):
+            raise TypeError(f"params {params!r} are not a dict")
+        accepted = set(cls().get_params())
+        unknown = sorted(set(params) - accepted)
+        if unknown:
+            raise ValueError(f"parameters {unknown} that {cls.__name__} does not take")
+        values = {
+            name: tuple(value) if isinstance(value, list) else value
+            for name, value in params.items()
+            if name not in _NOT_FROM_FILES
+        }
+        check_params(values)
+        if not isinstance(state, dict):
+            raise TypeError(f"the fitted state {state!r} is not a dict")
+        fitted = FittedState.from_json(state)
+        fitted.model = keras_model()
+        estimator = cls(**values)
+        estimator._set_state(fitted)
+        return estimator
+
+    # -- predicting ------------------------------------------------------------------
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
             raise NotFittedYetError(
                 "self",
-                expected="a fitted SequenceModel",
+                expected=f"a fitted {type(self).__name__}",
                 received="one that has not been fitted yet",
                 fix="Call fit(X, y) first, or load a saved model with seqshape.load(path).",
             )
 
-    def _check_input(self, X_array: np.ndarray, name: str = "X") -> np.ndarray:
-        spec = self.spec_
-        expected = spec.input_shape
-        received = X_array.shape[1:]
-        if X_array.ndim != len(expected) + 1:
-            raise InvalidInputError(
-                name,
-                expected=f"samples of shape {expected}, as in fit (a {len(expected) + 1}D array)",
-                received=describe(X_array),
-                fix="Reshape your data to the layout used in fit, e.g. X.reshape(-1, "
-                f"{', '.join(map(str, expected))}) for samples of that shape.",
-            )
-        if received[-1] != expected[-1]:
-            raise InvalidInputError(
-                name,
-                expected=f"{expected[-1]} features per step",
-                received=f"X has {received[-1]} features, but SequenceModel is expecting "
-                f"{expected[-1]} features as input",
-                fix="Pass the same feature columns, in the same order, as in fit.",
-            )
-        if received != expected:
-            raise InvalidInputError(
-                name,
-                expected=f"samples of shape {expected}, as in fit",
-                received=f"samples of shape {received}",
-                fix="Window the data with the same number of input steps as in fit.",
-            )
-        return X_array
-
-    def _predict_outputs(self, X) -> np.ndarray:
-        self._check_fitted()
-        _check_feature_names(self, X, reset=False)
-        X_array = self._check_input(as_numeric_array(X, "X"))
-        self._check_token_range(X_array)
+    def _predict_outputs(self, X) -> tuple[FittedState, np.ndarray]:
+        state = self._state()
+        validate_data(self, X, reset=False, skip_check_array=True, ensure_2d=False)
+        X_array = state.check_input(as_numeric_array(X, "X"), "X", type(self).__name__)
+        state.check_tokens(X_array)
         if len(X_array) <= SMALL_BATCH:
-            return small_batch_forward(self.model_)(self._model_inputs(X_array))
-        if _large(X_array):
-            batches = _ScaledBatches(
-                self, X_array, batch_size=max(self.batch_size, 256), seed=False
-            )
-            return self.model_.predict(batches, verbose=0)
-        inputs = self._model_inputs(X_array)
-        return self.model_.predict(inputs, batch_size=max(self.batch_size, 256), verbose=0)
-
-    # -- predicting ------------------------------------------------------------------
+            return state, small_batch_forward(self.model_)(state.model_inputs(X_array))
+        batch_size = max(self.batch_size, 256)
+        if is_large(X_array):
+            batches = ScaledBatches(state, X_array, batch_size=batch_size, seed=False)
+            return state, self.model_.predict(batches, verbose=0)
+        inputs = state.model_inputs(X_array)
+        return state, self.model_.predict(inputs, batch_size=batch_size, verbose=0)
 
     def predict(self, X) -> np.ndarray:
         """Predictions in y's own shape and units; class labels for classification."""
-        outputs = self._predict_outputs(X)
-        samples = len(outputs)
-        shape = (samples, *self.spec_.output_shape)
-        if self.spec_.task == "regression":
-            return self.y_scaler_.inverse_transform(outputs).reshape(shape)
-        if self.spec_.task == "binary":
-            indices = (outputs[..., 0] > 0.5).astype(np.int64)
-        else:
-            indices = np.argmax(outputs, axis=-1)
-        return self.classes_[indices].reshape(shape)
+        state, outputs = self._predict_outputs(X)
+        return state.predictions(outputs)
 
-    def _is_classifier_or_unfitted(self) -> bool:
+    def _has_probabilities(self) -> bool:
+        if self._target != "auto":
+            return self._target == "classification"
         return not hasattr(self, "spec_") or self.spec_.is_classifier
 
-    @available_if(_is_classifier_or_unfitted)
+    @available_if(_has_probabilities)
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, last axis ordered as ``classes_``."""
-        outputs = self._predict_outputs(X)
-        outputs = np.asarray(outputs, dtype=np.float64)
-        if self.spec_.task == "binary":
-            return np.concatenate([1.0 - outputs, outputs], axis=-1)
-        return outputs / outputs.sum(axis=-1, keepdims=True)  # exact sums after float32
+        state, outputs = self._predict_outputs(X)
+        return state.probabilities(outputs)
 
-    def score(self, X, y) -> float:
-        """Accuracy for classification (over every label), R^2 for regression."""
+    def score(self, X, y, sample_weight=None) -> float:
+        """Accuracy for classification (over every label, per-step labels included),
+        R^2 for regression (averaged over every output)."""
         predicted = self.predict(X)
-        truth = as_numeric_array(y, "y").reshape(predicted.shape)
-        if self.spec_.is_classifier:
-            return float(accuracy_score(truth.ravel(), predicted.ravel()))
+        truth = _labels(y, "y").reshape(predicted.shape)
         samples = len(truth)
-        return float(r2_score(truth.reshape(samples, -1), predicted.reshape(samples, -1)))
+        if self.spec_.is_classifier:
+            if sample_weight is not None:
+                sample_weight = np.repeat(sample_weight, truth[0].size)
+            return float(
+                accuracy_score(truth.ravel(), predicted.ravel(), sample_weight=sample_weight)
+            )
+        return float(
+            r2_score(
+                truth.reshape(samples, -1),
+                predicted.reshape(samples, -1),
+                sample_weight=sample_weight,
+            )
+        )
 
     # -- explaining and saving -------------------------------------------------------
 
-    def explain(self):
+    def explain(self) -> Explanation:
         """The topology, why it was chosen, a diagram and the layer-by-layer trace."""
-        from seqshape.explain import explain_model
-
         self._check_fitted()
         return explain_model(self.spec_, self.model_)
 
-    def save(self, path) -> None:
-        """Save model, scalers and spec to one ``.seqshape`` file (written atomically)."""
-        from seqshape.persistence import save_estimator
+    def save(self, path: str | os.PathLike) -> None:
+        """Save model, scalers and spec to one ``.seqshape`` file (written atomically).
 
+        ``checkpoint_dir`` is not saved: a loaded model has none.
+        """
         self._check_fitted()
-        save_estimator(self, path)
+        params = {
+            name: None if name in _NOT_FROM_FILES else value
+            for name, value in self.get_params().items()
+        }
+        state = {"estimator": type(self).__name__, "params": params}
+        write_model_file(path, self.model_, {**state, "fitted": self._fitted_state()})
+
+
+_ATTRIBUTES = """Attributes (after ``fit``):
+    spec_: the ``TopologySpec`` (topology, strategy, task and reasons).
+    model_: the trained Keras model.
+    history_: the Keras training history (a dict of lists), with ``epoch_seconds``.
+    best_epoch_, n_epochs_: the epoch whose weights were kept, and the epochs trained.
+    classes_: the class labels (the user's own values), for classification; else None.
+    x_scaler_, y_scaler_: the feature and target scalers (None where unused).
+    n_features_in_, feature_names_in_: as in scikit-learn.
+"""
+
+
+def _with_attributes(cls: type) -> type:
+    cls.__doc__ = f"{inspect.cleandoc(cls.__doc__)}\n\n{_ATTRIBUTES}"
+    return cls
+
+
+@estimator_params()
+@_with_attributes
+class SequenceModel(_SequenceEstimator):
+    """A recurrent sequence model whose topology follows from the shapes of X and y,
+    and whose task follows from y: text, integer or boolean y is classification, float
+    y regression (or as ``task`` says).
+
+    ``fit`` reads the shapes (see ``seqshape.infer_spec``), builds the Keras model
+    for that topology, scales features on the training part only, holds out the
+    last ``validation_fraction`` of the samples (in order: no shuffling across that
+    boundary) and trains with early stopping, restoring the best weights.
+
+    scikit-learn sees it as neither a classifier nor a regressor, since that follows
+    from y; use ``SequenceClassifier`` or ``SequenceRegressor`` where it must know
+    (stratified cross-validation, meta-estimators).
+    """
+
+
+@estimator_params(exclude=("task",))
+@_with_attributes
+class SequenceClassifier(ClassifierMixin, _SequenceEstimator):
+    """``SequenceModel`` for class labels (text, integers, booleans or any sortable
+    values): binary for two classes, multiclass for more. A scikit-learn classifier:
+    ``is_classifier`` holds and cross-validation stratifies.
+
+    y is one label per sample ``(samples,)``, or per step ``(samples, steps, 1)``;
+    ``predict`` gives the labels back, ``predict_proba`` their probabilities.
+    """
+
+    _target = "classification"
+    score = _SequenceEstimator.score  # every label counts, per-step labels included
+
+
+@estimator_params(exclude=("task",))
+@_with_attributes
+class SequenceRegressor(RegressorMixin, _SequenceEstimator):
+    """``SequenceModel`` for numeric targets of any shape the topologies serve
+    (integers included): a scikit-learn regressor, ``is_regressor`` holds.
+    """
+
+    _target = "regression"
+    score = _SequenceEstimator.score  # R^2 over every output, sequences included
+
+
+ESTIMATORS: dict[str, type[_SequenceEstimator]] = {
+    cls.__name__: cls for cls in (SequenceModel, SequenceClassifier, SequenceRegressor)
+}
+
+
+def _from_version_1(state: dict[str, Any]) -> dict[str, Any]:
+    """Format 1 kept the learned attributes beside the parameters, classes split in two."""
+    names = [item.name for item in dataclasses.fields(FittedState) if item.metadata["save"]]
+    fitted = {name: state.get(name) for name in names}
+    classes = state.get("classes")
+    if classes is not None:
+        fitted["classes"] = {"labels": classes, "dtype": state.get("classes_dtype")}
+    return {"estimator": "SequenceModel", "params": state.get("params"), "fitted": fitted}
+
+
+def load(path: str | os.PathLike) -> _SequenceEstimator:
+    """Load a model saved with ``save`` (Keras safe mode on): a ``SequenceModel``,
+    ``SequenceClassifier`` or ``SequenceRegressor``, as saved.
+
+    The file's parameters are checked against the parameter table; a folder is never
+    taken from a file (``checkpoint_dir`` is None).
+
+    Example:
+        >>> import numpy as np, seqshape, tempfile, os
+        >>> model = seqshape.SequenceRegressor(units=4, epochs=1).fit(
+        ...     np.random.rand(16, 5, 1), np.random.rand(16))
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.seqshape")
+        >>> model.save(path)
+        >>> loaded = seqshape.load(path)
+        >>> type(loaded).__name__, loaded.predict(np.ones((2, 5, 1))).shape
+        ('SequenceRegressor', (2,))
+    """
+    opened = read_model_file(path)
+    state = opened.state if opened.format_version > 1 else _from_version_1(opened.state)
+    enable_compilation_cache()  # set up once, when the first model is built or loaded
+    try:
+        cls = ESTIMATORS[state["estimator"]]
+        return cls._from_fitted_state(state["params"], state["fitted"], opened.keras_model)
+    except ModelFileError:
+        raise
+    except SeqShapeError as error:
+        raise model_file_error(path, f"a parameter that is not valid ({error})") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise model_file_error(
+            path, f"a seqshape file with incomplete state ({error!r})"
+        ) from None
+
+
+__all__ = ["SequenceClassifier", "SequenceModel", "SequenceRegressor", "load"]

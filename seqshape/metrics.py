@@ -13,6 +13,8 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from sklearn.metrics import (
     accuracy_score,
@@ -44,13 +46,39 @@ def smape(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(100 * ratio.mean())
 
 
+def panel_naive_scale(panel: Sequence[np.ndarray], season: int = 1) -> np.ndarray:
+    """In-sample seasonal naive MAE per target column, pooled over every series of a panel.
+
+    The naive errors of all series (each ``(steps,)`` or ``(steps, targets)``) are taken
+    together, so a long series weighs more than a short one; a series of at most
+    ``season`` steps adds nothing. NaN for every target when no series is long enough.
+
+    Example:
+        >>> panel = [np.array([1.0, 3.0, 2.0]), np.array([0.0, 4.0])]  # errors 2, 1 and 4
+        >>> panel_naive_scale(panel).tolist()
+        [2.3333333333333335]
+    """
+    series = [np.asarray(part, dtype=np.float64) for part in panel]
+    series = [part[:, None] if part.ndim == 1 else part for part in series]
+    errors = [np.abs(part[season:] - part[:-season]) for part in series if len(part) > season]
+    if not errors:
+        return np.full(series[0].shape[1], np.nan)
+    return np.concatenate(errors).mean(axis=0)
+
+
 def naive_scale(insample: np.ndarray, season: int = 1) -> np.ndarray:
     """Mean absolute error of the seasonal naive forecast in-sample, per target column."""
-    series = np.asarray(insample, dtype=np.float64)
-    series = series[:, None] if series.ndim == 1 else series
-    if len(series) <= season:
-        return np.full(series.shape[1], np.nan)
-    return np.abs(series[season:] - series[:-season]).mean(axis=0)
+    return panel_naive_scale([insample], season)
+
+
+def scaled_error(y_true, y_pred, scale: np.ndarray) -> float:
+    """MASE given the naive ``scale`` of each target: each target's MAE over its scale,
+    averaged over the targets that have a scale (a target whose scale is 0 or NaN is
+    left out; NaN when none has one)."""
+    errors = np.abs(_as_steps(y_true) - _as_steps(y_pred)).mean(axis=(0, 1))
+    scale = np.asarray(scale, dtype=np.float64)
+    ratios = errors / np.where(scale > 0, scale, np.nan)
+    return float(np.nanmean(ratios)) if np.isfinite(ratios).any() else float("nan")
 
 
 def mase(y_true, y_pred, insample, season: int = 1) -> float:
@@ -58,15 +86,18 @@ def mase(y_true, y_pred, insample, season: int = 1) -> float:
 
     ``insample`` is the training series, ``(steps,)`` or ``(steps, targets)``; the
     error of each target is scaled by that target's own naive error, then averaged.
+    For a panel of training series, pass ``scale=panel_naive_scale(series, season)``
+    to ``scaled_error`` (or ``regression_scores``) instead.
     """
-    truth, predicted = _as_steps(y_true), _as_steps(y_pred)
-    scale = naive_scale(insample, season)
-    errors = np.abs(truth - predicted).mean(axis=(0, 1))
-    return float(np.mean(errors / np.where(scale > 0, scale, np.nan)))
+    return scaled_error(y_true, y_pred, naive_scale(insample, season))
 
 
-def regression_scores(y_true, y_pred, insample=None, season: int = 1) -> dict[str, float]:
-    """MAE, RMSE and sMAPE over every sample, step and target; MASE given the training series."""
+def regression_scores(
+    y_true, y_pred, insample=None, season: int = 1, *, scale: np.ndarray | None = None
+) -> dict[str, float]:
+    """MAE, RMSE and sMAPE over every sample, step and target; MASE given the training
+    series (``insample``) or the naive ``scale`` of each target (see ``panel_naive_scale``).
+    """
     truth, predicted = _as_steps(y_true), _as_steps(y_pred)
     flat_truth, flat_predicted = truth.ravel(), predicted.ravel()
     scores = {
@@ -74,8 +105,10 @@ def regression_scores(y_true, y_pred, insample=None, season: int = 1) -> dict[st
         "RMSE": float(root_mean_squared_error(flat_truth, flat_predicted)),
         "sMAPE": smape(flat_truth, flat_predicted),
     }
-    if insample is not None:
-        scores["MASE"] = mase(truth, predicted, insample, season)
+    if scale is None and insample is not None:
+        scale = naive_scale(insample, season)
+    if scale is not None:
+        scores["MASE"] = scaled_error(truth, predicted, scale)
     return scores
 
 

@@ -1,12 +1,22 @@
-"""Reports a person wants to read: figures (PNG), Markdown, and one self-contained HTML page.
+"""Reports a person wants to read: text tables, figures (PNG), Markdown, and one
+self-contained HTML page.
+
+Tables need nothing beyond the standard library; matplotlib is imported only when a
+figure is drawn, and figures are drawn on their own Agg canvas, so nothing here touches
+matplotlib's global backend or pyplot's figure list.
 
 Example:
-    >>> from seqshape.report import comparison_table
-    >>> print(comparison_table({"seqshape": {"MAE": 0.5}, "mean": {"MAE": 1.0}}))
+    >>> from seqshape.report import text_table
+    >>> scores = {"seqshape": {"MAE": 0.5}, "mean": {"MAE": 1.0}}
+    >>> print(text_table(scores, markdown=True))
     | model | MAE |
     |---|---|
     | seqshape | 0.5000 |
     | mean | 1.0000 |
+    >>> print(text_table(scores))
+    model          MAE
+    seqshape    0.5000
+    mean        1.0000
 """
 
 from __future__ import annotations
@@ -14,35 +24,69 @@ from __future__ import annotations
 import base64
 import html
 import io
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 
-
-def comparison_table(scores: dict[str, dict[str, float]]) -> str:
-    """A Markdown table: one row per model, one column per metric."""
-    metrics = list(next(iter(scores.values())))
-    lines = ["| model | " + " | ".join(metrics) + " |", "|---|" + "---|" * len(metrics)]
-    for name, row in scores.items():
-        lines.append(f"| {name} | " + " | ".join(f"{row[m]:.4f}" for m in metrics) + " |")
-    return "\n".join(lines)
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
-def _png(figure) -> bytes:
+def text_table(
+    rows: Mapping[str, Mapping[str, float]], *, markdown: bool = False, label: str = "model"
+) -> str:
+    """One row per model, one column per metric (the first row's), values to 4 decimals.
+
+    Plain text (the default) aligns the columns, each as wide as its longest name or
+    value; ``markdown=True`` gives a Markdown table for reports.
+
+    Example:
+        >>> print(text_table({"seqshape": {"accuracy": 0.9, "balanced_accuracy": 0.85}}))
+        model     accuracy  balanced_accuracy
+        seqshape    0.9000             0.8500
+    """
+    metrics = list(next(iter(rows.values())))
+    cells = {name: [f"{row[metric]:.4f}" for metric in metrics] for name, row in rows.items()}
+    if markdown:
+        lines = [f"| {label} | " + " | ".join(metrics) + " |", "|---|" + "---|" * len(metrics)]
+        lines += [f"| {name} | " + " | ".join(values) + " |" for name, values in cells.items()]
+        return "\n".join(lines)
+    first = max(len(str(name)) for name in [label, *rows])
+    widths = [
+        max(len(metric), *(len(values[column]) for values in cells.values()))
+        for column, metric in enumerate(metrics)
+    ]
+
+    def line(name: str, values: list[str]) -> str:
+        aligned = (f"  {value:>{width}}" for value, width in zip(values, widths, strict=True))
+        return f"{name!s:<{first}}" + "".join(aligned)
+
+    return "\n".join([line(label, metrics), *(line(name, v) for name, v in cells.items())])
+
+
+def _figure(width: float, height: float) -> Figure:
+    """A figure on its own Agg canvas: no pyplot, no global backend."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height))
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _png(figure: Figure) -> bytes:
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    plt.close(figure)
     return buffer.getvalue()
 
 
 def loss_figure(history: dict[str, list[float]], best_epoch: int) -> bytes:
     """Training and validation loss by epoch, the restored epoch marked."""
-    figure, axis = plt.subplots(figsize=(6.4, 3.6))
+    figure = _figure(6.4, 3.6)
+    axis = figure.subplots()
     epochs = np.arange(1, len(history["loss"]) + 1)
     axis.plot(epochs, history["loss"], label="training")
     if "val_loss" in history:
@@ -58,9 +102,8 @@ def forecast_figure(X, y_true, y_pred, targets: list[str], count: int = 3) -> by
     """A few test windows: the input context, what happened, and the forecast."""
     count = min(count, len(X))
     picks = np.linspace(0, len(X) - 1, count).astype(int)
-    figure, axes = plt.subplots(
-        len(targets), count, figsize=(4.2 * count, 2.6 * len(targets)), squeeze=False
-    )
+    figure = _figure(4.2 * count, 2.6 * len(targets))
+    axes = figure.subplots(len(targets), count, squeeze=False)
     steps_in, steps_out = X.shape[1], y_true.shape[1]
     past = np.arange(-steps_in + 1, 1)
     future = np.arange(1, steps_out + 1)
@@ -81,7 +124,8 @@ def forecast_figure(X, y_true, y_pred, targets: list[str], count: int = 3) -> by
 
 def horizon_figure(errors_by_step: dict[str, list[float]]) -> bytes:
     """MAE at each step ahead, one line per model."""
-    figure, axis = plt.subplots(figsize=(6.4, 3.6))
+    figure = _figure(6.4, 3.6)
+    axis = figure.subplots()
     for name, errors in errors_by_step.items():
         axis.plot(np.arange(1, len(errors) + 1), errors, marker="o", markersize=3, label=name)
     axis.set(xlabel="steps ahead", ylabel="MAE", title="Error by horizon step")
@@ -93,7 +137,8 @@ def comparison_figure(scores: dict[str, dict[str, float]], metric: str) -> bytes
     """One bar per model for ``metric``; the network's bar coloured."""
     names = list(scores)
     values = [scores[name][metric] for name in names]
-    figure, axis = plt.subplots(figsize=(6.4, 0.5 * len(names) + 1.2))
+    figure = _figure(6.4, 0.5 * len(names) + 1.2)
+    axis = figure.subplots()
     colours = ["tab:red" if index == 0 else "tab:grey" for index in range(len(names))]
     axis.barh(names[::-1], values[::-1], color=colours[::-1])
     for position, value in enumerate(values[::-1]):

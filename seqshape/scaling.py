@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.preprocessing import StandardScaler
 
-from seqshape.validation import sample_chunks
+from seqshape.validation import padding_mask, sample_chunks
 
 
 class LastAxisScaler:
@@ -33,9 +33,7 @@ class LastAxisScaler:
 
     def _padded(self, values: np.ndarray) -> np.ndarray | None:
         """Steps whose every feature equals ``mask_value`` (padding), or None."""
-        if self.mask_value is None:
-            return None
-        return np.all(values == self.mask_value, axis=-1, keepdims=True)
+        return padding_mask(values, self.mask_value)
 
     def fit(self, values: np.ndarray) -> LastAxisScaler:
         """Fit on ``values`` chunk by chunk (``partial_fit``), so a view of many windows
@@ -74,7 +72,17 @@ class LastAxisScaler:
 
     @classmethod
     def from_dict(cls, state: dict) -> LastAxisScaler:
+        """The inverse of ``to_dict``; ``ValueError`` or ``TypeError`` for a state that
+        does not describe a scaler (sizes differ, a scale not above 0, non-finite)."""
         scaler = cls(state.get("mask_value"))
         scaler.mean_ = np.asarray(state["mean"], dtype=np.float64)
         scaler.scale_ = np.asarray(state["scale"], dtype=np.float64)
+        mean, scale = scaler.mean_, scaler.scale_
+        if (
+            mean.ndim != 1
+            or mean.shape != scale.shape
+            or not (np.isfinite(mean).all() and np.isfinite(scale).all())
+            or not (scale > 0).all()
+        ):
+            raise ValueError(f"a scaler with mean {state['mean']!r} and scale {state['scale']!r}")
         return scaler

@@ -1,15 +1,17 @@
-"""Shapes -> topology spec: the one place where the shapes of X and y are interpreted.
+"""Shapes -> what they say: ``TopologySpec`` and the readers of per-sample shapes.
 
-``spec_from_shapes`` is a pure function of per-sample shapes; ``infer_spec`` reads
-the arrays (dtype, labels) and calls it. Everything downstream (builders, estimator,
-explanation, saving) reads the immutable ``TopologySpec`` it returns.
+This module reads shapes and knows no topology. The builders layer chooses the topology
+and strategy from what it reads here (``seqshape.builders.choice``: ``spec_from_shapes``
+and ``infer_spec``, also at ``seqshape.spec_from_shapes`` and ``seqshape.infer_spec``).
+Everything downstream (builders, estimator, explanation, saving) reads the immutable
+``TopologySpec`` that comes out.
 
 Example:
-    >>> from seqshape.spec import spec_from_shapes
-    >>> spec = spec_from_shapes((40, 2), (10, 2))
-    >>> spec.topology, spec.strategy
-    ('many_to_many', 'encoder_decoder')
-    >>> print(spec.reasons[0])
+    >>> from seqshape.spec import read_shapes
+    >>> draft = read_shapes((40, 2), (10, 2))
+    >>> draft.input_kind, draft.input_steps, draft.output_steps, draft.topology
+    ('sequence', 40, 10, 'auto')
+    >>> print(draft.reasons[0])
     X holds one sequence per sample: 40 steps of 2 features.
 """
 
@@ -21,20 +23,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from seqshape.errors import InvalidInputError
-from seqshape.validation import as_numeric_array, check_choice, check_positive_int, describe
+from seqshape.validation import check_choice, check_positive_int
 
 TASKS = ("regression", "binary", "multiclass")
 INPUT_KINDS = ("vector", "sequence", "tokens", "frames")
-
-_TOPOLOGY_WORDS = {
-    "one_to_one": "one-to-one",
-    "one_to_many": "one-to-many",
-    "many_to_one": "many-to-one",
-    "many_to_many_aligned": "many-to-many (aligned)",
-    "many_to_many": "many-to-many (different lengths)",
-    "channel_independent": "channel-independent many-to-many",
-    "spatio_temporal": "spatio-temporal",
-}
 
 
 @dataclass(frozen=True)
@@ -43,6 +35,13 @@ class TopologySpec:
 
     Shapes are per sample (without the leading samples axis). ``input_steps`` and
     ``output_steps`` are ``None`` where a sample is one vector rather than a sequence.
+    ``topology_title`` is the registered topology's human name (``many-to-one``); a spec
+    read by ``read_shapes`` has topology and strategy ``"auto"`` until one is chosen.
+
+    Example:
+        >>> spec = read_shapes((40, 1), ())
+        >>> spec.per_step, spec.head_units, spec.loss, spec.target_shape
+        (False, 1, 'mean_squared_error', (1,))
     """
 
     topology: str
@@ -59,6 +58,7 @@ class TopologySpec:
     vocabulary_size: int | None = None
     mask_value: float | None = None
     reasons: tuple[str, ...] = field(default=(), compare=False)
+    topology_title: str = field(default="", compare=False)
 
     @property
     def is_classifier(self) -> bool:
@@ -96,8 +96,8 @@ class TopologySpec:
 
     @property
     def title(self) -> str:
-        """Human name of the topology and strategy: ``many-to-one (last_state)``."""
-        return f"{_TOPOLOGY_WORDS.get(self.topology, self.topology)}, {self.strategy}"
+        """Human name of the topology and strategy: ``many-to-one, last_state``."""
+        return f"{self.topology_title or self.topology}, {self.strategy}"
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -199,60 +199,6 @@ def _read_output(y_shape: tuple[int, ...]) -> tuple[int | None, int, str]:
     )
 
 
-def sequence_topology(input_steps: int, output_steps: int | None) -> str:
-    """The topology of a sequence input against an output: per sample, aligned or not."""
-    if output_steps is None:
-        return "many_to_one"
-    return "many_to_many_aligned" if output_steps == input_steps else "many_to_many"
-
-
-def _auto_topology(kind: str, input_steps: int | None, output_steps: int | None) -> str:
-    if kind == "frames":
-        return "spatio_temporal"
-    if kind == "vector":
-        return "one_to_one" if output_steps is None else "one_to_many"
-    if kind == "sequence" and input_steps == 1 and output_steps is None:
-        return "one_to_one"
-    return sequence_topology(input_steps, output_steps)
-
-
-def _topology_reason(topology: str, spec_steps: tuple[int | None, int | None]) -> str:
-    input_steps, output_steps = spec_steps
-    reasons = {
-        "one_to_one": "One input, one output per sample: one-to-one.",
-        "one_to_many": f"One input vector, a sequence of {output_steps} steps out: "
-        "one-to-many (the vector is repeated for each output step).",
-        "many_to_one": "A sequence in, one output per sample: many-to-one (the "
-        "recurrent layer's last state feeds the output).",
-        "many_to_many_aligned": f"A sequence in and out, both {input_steps} steps: "
-        "many-to-many aligned (one output per input step).",
-        "many_to_many": f"A sequence of {input_steps} steps in and {output_steps} steps "
-        "out: many-to-many with different lengths.",
-        "channel_independent": "Each input channel is forecast by one shared univariate "
-        "model (channel-independent).",
-        "spatio_temporal": "Frames are encoded by a CNN per step, then a recurrent layer "
-        "reads the sequence of frame features (spatio-temporal).",
-    }
-    return reasons[topology]
-
-
-_STRATEGY_REASONS = {
-    ("one_to_one", "dense"): "Strategy dense: a feed-forward network, since there is no "
-    "sequence to recur over.",
-    ("one_to_one", "recurrent"): "Strategy recurrent: the recurrent layer runs over the "
-    "single step, then a Dense layer.",
-    ("many_to_many", "encoder_decoder"): "Strategy encoder_decoder (the default for "
-    "different lengths): an encoder reads all input steps into a state, which is "
-    "repeated once per output step and decoded. Alternatives: last_steps, pad, dense_head.",
-    ("many_to_many", "last_steps"): "Strategy last_steps: the recurrent layer returns "
-    "every step and the last T_out steps are kept (Cropping1D, no Lambda).",
-    ("many_to_many", "pad"): "Strategy pad: the input is padded with zeros to T_out steps "
-    "(ZeroPadding1D), then treated as aligned.",
-    ("many_to_many", "dense_head"): "Strategy dense_head: the last state feeds "
-    "Dense(T_out * outputs), reshaped to (T_out, outputs).",
-}
-
-
 def _check_task(task: str, n_classes: int | None, output_features: int, per_step: bool):
     check_choice(task, "task", TASKS)
     if task == "regression":
@@ -278,39 +224,28 @@ def _check_task(task: str, n_classes: int | None, output_features: int, per_step
     return n_classes
 
 
-def spec_from_shapes(
+def read_shapes(
     x_shape: tuple[int, ...],
     y_shape: tuple[int, ...],
     *,
-    topology: str = "auto",
-    strategy: str = "auto",
     task: str = "regression",
     n_classes: int | None = None,
     vocabulary_size: int | None = None,
-    mask_value: float | None = None,
 ) -> TopologySpec:
-    """Decide the topology and strategy from per-sample shapes (samples axis removed).
+    """Read per-sample shapes into a draft spec, before any topology is chosen.
 
-    Args:
-        x_shape: shape of one input sample: ``(F,)``, ``(T, F)``, ``(T,)`` token ids
-            (with ``vocabulary_size``) or ``(T, H, W, C)`` frames.
-        y_shape: shape of one target sample: ``()``, ``(K,)`` or ``(T_out, K)``.
-        topology: ``"auto"`` or a registered topology name to force.
-        strategy: ``"auto"`` or a registered strategy of that topology to force.
-        task: ``"regression"``, ``"binary"`` or ``"multiclass"``.
-        n_classes: number of classes, for classification.
-        vocabulary_size: number of distinct token ids, when X holds tokens.
-        mask_value: the value of padded steps in variable-length sequences (every
-            feature equal to it); those steps are skipped. For tokens, only 0.
+    The draft has topology and strategy ``"auto"`` and, as its reasons, what X and y
+    hold. ``seqshape.builders.choice.spec_from_shapes`` chooses the rest.
 
     Example:
-        >>> spec_from_shapes((40, 1), (10,)).topology
-        'many_to_one'
-        >>> spec_from_shapes((5, 3), (8, 1), strategy="pad").strategy
-        'pad'
+        >>> draft = read_shapes((100,), (), task="binary", n_classes=2, vocabulary_size=50)
+        >>> draft.input_kind, draft.input_steps, draft.head_activation
+        ('tokens', 100, 'sigmoid')
+        >>> read_shapes((4, 0), ())
+        Traceback (most recent call last):
+        ...
+        seqshape.errors.InvalidInputError: Invalid `X`: expected every axis at least 1 long; ...
     """
-    from seqshape.builders.registry import default_strategy, get_builder, topologies
-
     x_shape = tuple(int(size) for size in x_shape)
     y_shape = tuple(int(size) for size in y_shape)
     for name, shape in (("X", x_shape), ("y", y_shape)):
@@ -327,39 +262,9 @@ def spec_from_shapes(
     kind, input_steps, input_features, input_reason = _read_input(x_shape, vocabulary_size)
     output_steps, output_features, output_reason = _read_output(y_shape)
     n_classes = _check_task(task, n_classes, output_features, output_steps is not None)
-
-    if topology == "auto":
-        chosen = _auto_topology(kind, input_steps, output_steps)
-        topology_reason = _topology_reason(chosen, (input_steps, output_steps))
-    else:
-        chosen = check_choice(topology, "topology", topologies())
-        topology_reason = f"Topology {chosen} was asked for by name. " + _topology_reason(
-            chosen, (input_steps, output_steps)
-        )
-    if strategy == "auto":
-        strategy_name = default_strategy(chosen, kind)
-        strategy_reason = _STRATEGY_REASONS.get((chosen, strategy_name))
-    else:
-        strategy_name = strategy
-        strategy_reason = f"Strategy {strategy} was asked for by name."
-    builder = get_builder(chosen, strategy_name)
-    reasons = [input_reason, output_reason, topology_reason]
-    reasons += [reason for reason in (strategy_reason, builder.summary) if reason]
-    if mask_value is not None:
-        mask_value = _check_mask_value(mask_value, kind)
-        reasons.append(
-            f"Steps whose features all equal {mask_value} are padding and are skipped "
-            f"({'Embedding(mask_zero=True)' if kind == 'tokens' else 'Masking'})."
-        )
-    if task != "regression":
-        reasons.append(
-            f"y holds {n_classes} classes: {task} classification, "
-            f"{'sigmoid' if task == 'binary' else 'softmax'} output and "
-            f"{'binary' if task == 'binary' else 'sparse categorical'} cross-entropy."
-        )
-    spec = TopologySpec(
-        topology=chosen,
-        strategy=strategy_name,
+    return TopologySpec(
+        topology="auto",
+        strategy="auto",
         input_kind=kind,
         input_shape=x_shape,
         output_shape=y_shape,
@@ -370,27 +275,17 @@ def spec_from_shapes(
         task=task,
         n_classes=n_classes,
         vocabulary_size=vocabulary_size,
-        mask_value=mask_value,
-        reasons=tuple(reasons),
+        reasons=(input_reason, output_reason),
     )
-    problem = builder.unsupported(spec)
-    if problem:
-        valid = [
-            f"{name}/{option}"
-            for name in topologies()
-            for option in _strategies_serving(name, spec)
-        ]
-        raise InvalidInputError(
-            "strategy" if strategy != "auto" else "topology",
-            expected=f"a topology and strategy that can serve X samples {x_shape} -> "
-            f"y samples {y_shape}",
-            received=f"{chosen}/{strategy_name}: {problem}",
-            fix=f"Leave topology and strategy on 'auto', or pick one of {valid}.",
-        )
-    return spec
 
 
-def _check_mask_value(mask_value: object, kind: str) -> float:
+def check_mask_value(mask_value: object, kind: str) -> float:
+    """The padding value of variable-length sequences, checked against the input kind.
+
+    Example:
+        >>> check_mask_value(-1, "sequence")
+        -1.0
+    """
     if kind not in ("sequence", "tokens"):
         raise InvalidInputError(
             "mask_value",
@@ -419,100 +314,36 @@ def _check_mask_value(mask_value: object, kind: str) -> float:
     return float(mask_value)
 
 
-def _strategies_serving(topology: str, spec: TopologySpec) -> list[str]:
-    from seqshape.builders.registry import get_builder, strategies
+def closing_reasons(spec: TopologySpec) -> list[str]:
+    """The reasons that follow the topology's and strategy's: padding, then the task.
 
-    return [
-        name
-        for name in strategies(topology)
-        if not get_builder(topology, name).unsupported(
-            dataclasses.replace(spec, topology=topology, strategy=name)
+    Example:
+        >>> spec = read_shapes((20, 3), (), task="binary", n_classes=2)
+        >>> closing_reasons(spec)
+        ['y holds 2 classes: binary classification, sigmoid output and binary cross-entropy.']
+    """
+    reasons = []
+    if spec.mask_value is not None:
+        reasons.append(
+            f"Steps whose features all equal {spec.mask_value} are padding and are skipped "
+            f"({'Embedding(mask_zero=True)' if spec.input_kind == 'tokens' else 'Masking'})."
         )
-    ]
+    if spec.task != "regression":
+        binary = spec.task == "binary"
+        reasons.append(
+            f"y holds {spec.n_classes} classes: {spec.task} classification, "
+            f"{'sigmoid' if binary else 'softmax'} output and "
+            f"{'binary' if binary else 'sparse categorical'} cross-entropy."
+        )
+    return reasons
 
 
 def classification_task(y: np.ndarray) -> tuple[str, np.ndarray]:
-    """The task for integer or boolean y, and its sorted distinct labels."""
-    classes = np.unique(y)
-    return ("binary" if len(classes) <= 2 else "multiclass"), classes
-
-
-def infer_spec(
-    X: object,
-    y: object,
-    *,
-    topology: str = "auto",
-    strategy: str = "auto",
-    task: str = "auto",
-    vocabulary_size: int | None = None,
-    mask_value: float | None = None,
-) -> TopologySpec:
-    """Read X and y and decide the topology, strategy and task.
-
-    Integer or boolean y means classification (binary for two labels, multiclass for
-    more); float y means regression. ``task`` overrides that.
+    """The task for integer or boolean y, and its sorted distinct labels.
 
     Example:
-        >>> import numpy as np
-        >>> spec = infer_spec(np.zeros((8, 40, 2)), np.zeros((8, 10, 2)))
-        >>> spec.topology, spec.input_steps, spec.output_steps
-        ('many_to_many', 40, 10)
-        >>> infer_spec(np.zeros((8, 20, 3)), np.array([0, 1] * 4)).task
+        >>> classification_task(np.array([3, 1, 3]))[0]
         'binary'
     """
-    return infer_spec_from_arrays(
-        as_numeric_array(X, "X"),
-        as_numeric_array(y, "y"),
-        topology=topology,
-        strategy=strategy,
-        task=task,
-        vocabulary_size=vocabulary_size,
-        mask_value=mask_value,
-    )
-
-
-def infer_spec_from_arrays(
-    X: np.ndarray,
-    y: np.ndarray,
-    *,
-    topology: str = "auto",
-    strategy: str = "auto",
-    task: str = "auto",
-    vocabulary_size: int | None = None,
-    mask_value: float | None = None,
-) -> TopologySpec:
-    """``infer_spec`` for arrays already checked by ``as_numeric_array``."""
-    if X.ndim < 2:
-        raise InvalidInputError(
-            "X",
-            expected="at least 2 axes (samples, features)",
-            received=describe(X),
-            fix="Reshape your data with X.reshape(-1, 1) for one feature, or "
-            "X.reshape(1, -1) for one sample.",
-        )
-    check_choice(task, "task", ("auto", *TASKS))
-    n_classes = None
-    if task == "auto":
-        task = "regression"
-        if y.dtype.kind in "biu":
-            task, classes = classification_task(y)
-            n_classes = len(classes)
-    elif task != "regression":
-        if y.dtype.kind == "f" and not np.array_equal(y, np.round(y)):
-            raise InvalidInputError(
-                "y",
-                expected=f"whole-number class labels for task={task!r}",
-                received=f"fractional values in {describe(y)}",
-                fix="Pass integer labels, or task='regression' for continuous targets.",
-            )
-        n_classes = len(np.unique(y))
-    return spec_from_shapes(
-        X.shape[1:],
-        y.shape[1:],
-        topology=topology,
-        strategy=strategy,
-        task=task,
-        n_classes=n_classes,
-        vocabulary_size=vocabulary_size,
-        mask_value=mask_value,
-    )
+    classes = np.unique(y)
+    return ("binary" if len(classes) <= 2 else "multiclass"), classes

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,22 @@ import pandas as pd
 from seqshape.errors import InvalidInputError, InvalidTypeError
 
 READERS = {".csv": pd.read_csv, ".parquet": pd.read_parquet, ".pq": pd.read_parquet}
+
+
+def series_groups(frame: pd.DataFrame, id_column: str | None) -> list[tuple[object, pd.DataFrame]]:
+    """The rows of each series: ``[(series id, rows), ...]`` in order of first appearance.
+
+    The one place rows are grouped into series. Without ``id_column`` the whole frame is
+    one series, with id 0.
+
+    Example:
+        >>> frame = pd.DataFrame({"id": ["b", "a", "b"], "x": [1.0, 2.0, 3.0]})
+        >>> [(series_id, rows["x"].tolist()) for series_id, rows in series_groups(frame, "id")]
+        [('b', [1.0, 3.0]), ('a', [2.0])]
+    """
+    if id_column is None:
+        return [(0, frame)]
+    return list(frame.groupby(id_column, sort=False))
 
 
 @dataclass(frozen=True)
@@ -40,27 +57,27 @@ class SeriesTable:
     id_column: str | None
     gaps: tuple[str, ...] = ()
 
-    def _groups(self):
-        if self.id_column is None:
-            return [(0, self.frame)]
-        return list(self.frame.groupby(self.id_column, sort=False))
+    @cached_property
+    def series(self) -> list[tuple[object, pd.DataFrame]]:
+        """``(series id, rows)`` for each series, in order (see ``series_groups``)."""
+        return series_groups(self.frame, self.id_column)
 
     @property
     def ids(self) -> list:
-        return [series_id for series_id, _ in self._groups()]
+        return [series_id for series_id, _ in self.series]
 
     @property
     def lengths(self) -> dict:
-        return {series_id: len(rows) for series_id, rows in self._groups()}
+        return {series_id: len(rows) for series_id, rows in self.series}
 
     def arrays(self, columns: Sequence[str]) -> list[np.ndarray]:
         """One float array of shape ``(steps, len(columns))`` per series."""
-        return [rows[list(columns)].to_numpy(dtype=np.float64) for _, rows in self._groups()]
+        return [rows[list(columns)].to_numpy(dtype=np.float64) for _, rows in self.series]
 
     def column_per_series(self, column: str) -> np.ndarray:
         """The single value each series has in ``column`` (e.g. its class label)."""
         values = []
-        for series_id, rows in self._groups():
+        for series_id, rows in self.series:
             distinct = rows[column].unique()
             if len(distinct) != 1:
                 raise InvalidInputError(
@@ -159,8 +176,7 @@ def _time_values(frame: pd.DataFrame, time_column: str) -> pd.Series:
 
 def _check_time(frame: pd.DataFrame, time_column: str, id_column: str | None) -> list[str]:
     gaps = []
-    groups = [(0, frame)] if id_column is None else frame.groupby(id_column, sort=False)
-    for series_id, rows in groups:
+    for series_id, rows in series_groups(frame, id_column):
         times = rows[time_column]
         steps = times.diff().iloc[1:]
         if (steps == steps * 0).any() if len(steps) else False:
@@ -200,18 +216,20 @@ def read_table(
     columns: Sequence[str] = (),
     time_column: str | None = None,
     id_column: str | None = None,
-    numeric: bool = True,
+    label_columns: Sequence[str] = (),
 ) -> SeriesTable:
     """Read and check a table of one or many series.
 
     Args:
         source: a CSV or Parquet path, a pandas or polars data frame.
-        columns: the columns the job needs (checked to exist, and to be numeric with no
-            missing values when ``numeric``).
+        columns: the numeric columns the job needs (checked to exist, to be numeric and
+            to have no missing values).
         time_column: the time column; it must be sorted with no duplicates within a
             series. Gaps are reported in ``SeriesTable.gaps``. Without it, row order is
             taken as time.
         id_column: the column telling series apart, for a panel of many series.
+        label_columns: further columns the job needs, of any type (e.g. class labels):
+            checked to exist only.
     """
     frame = _load(source)
     if frame.empty:
@@ -221,10 +239,9 @@ def read_table(
             received="an empty table",
             fix="Check the file: it has no data rows.",
         )
-    needed = [*columns, *(c for c in (time_column, id_column) if c)]
+    needed = [*columns, *label_columns, *(c for c in (time_column, id_column) if c)]
     _check_columns(frame, needed)
-    if numeric:
-        _check_numeric(frame, columns)
+    _check_numeric(frame, columns)
     gaps: list[str] = []
     if time_column:
         frame[time_column] = _time_values(frame, time_column)

@@ -224,3 +224,18 @@ def check_fraction(value: object, name: str, *, low: float = 0.0, high: float = 
             fix=f"Pass a fraction such as 0.2 as `{name}`.",
         )
     return float(value)
+
+
+def padding_mask(values: np.ndarray, mask_value: float | None) -> np.ndarray | None:
+    """The padded steps of ``values``: True where every feature (the last axis) equals
+    ``mask_value``. The last axis is kept (size 1), so the mask broadcasts against
+    ``values``. ``None`` when there is no ``mask_value``.
+
+    Example:
+        >>> steps = np.array([[1.0, 2.0], [-1.0, -1.0], [-1.0, 3.0]])
+        >>> padding_mask(steps, -1.0)[:, 0].tolist()
+        [False, True, False]
+    """
+    if mask_value is None:
+        return None
+    return np.all(np.asarray(values) == mask_value, axis=-1, keepdims=True)

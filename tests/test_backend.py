@@ -1,5 +1,6 @@
-"""The backend set-up: the persistent compilation cache, on by default, off on request,
-and out of the way when the user configured JAX's own cache.
+"""The backend set-up: JAX chosen at import; the persistent compilation cache set up
+when the first model is trained or loaded (never at import), on by default, off on
+request, and out of the way when the user configured JAX's own cache.
 
 Each case runs in a fresh interpreter, since JAX's cache is set once per process.
 """
@@ -29,15 +30,35 @@ print("RESULT " + json.dumps({**counts, "folder": jax.config.jax_compilation_cac
 """
 
 
-def fit_in_fresh_process(**environment) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SEQSHAPE_", "JAX_COMP"))}
+IMPORT_THEN_LOAD = """
+import json, os, sys, seqshape, jax
+imported = {"folder": jax.config.jax_compilation_cache_dir,
+            "backend": os.environ.get("KERAS_BACKEND")}
+import keras
+imported["keras"] = keras.backend.backend()
+model = seqshape.load(sys.argv[1])
+folder = jax.config.jax_compilation_cache_dir
+print("RESULT " + json.dumps({"imported": imported, "folder": folder}))
+"""
+
+
+def run_in_fresh_process(code: str, *arguments: str, **environment) -> dict:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SEQSHAPE_", "JAX_COMP", "KERAS_BACKEND"))
+    }
     env.update(environment)
     finished = subprocess.run(
-        [sys.executable, "-c", FIT_AND_COUNT], capture_output=True, text=True, env=env
+        [sys.executable, "-c", code, *arguments], capture_output=True, text=True, env=env
     )
     assert finished.returncode == 0, finished.stderr[-2000:]
     line = next(x for x in finished.stdout.splitlines() if x.startswith("RESULT "))
     return json.loads(line[len("RESULT ") :])
+
+
+def fit_in_fresh_process(**environment) -> dict:
+    return run_in_fresh_process(FIT_AND_COUNT, **environment)
 
 
 @pytest.mark.skipif(
@@ -80,3 +101,15 @@ class TestCompilationCache:
         blocker.write_text("not a folder")
         result = fit_in_fresh_process(SEQSHAPE_COMPILATION_CACHE=str(blocker / "xla"))
         assert result["folder"] is None
+
+    def test_importing_sets_nothing_up_loading_does(self, tmp_path):
+        import numpy as np
+
+        import seqshape
+
+        path = tmp_path / "model.seqshape"
+        X = np.random.default_rng(0).normal(size=(16, 4, 1))
+        seqshape.SequenceModel(units=2, epochs=1).fit(X, X[:, -1, 0]).save(path)
+        result = run_in_fresh_process(IMPORT_THEN_LOAD, str(path), XDG_CACHE_HOME=str(tmp_path))
+        assert result["imported"] == {"folder": None, "backend": "jax", "keras": "jax"}
+        assert result["folder"] == str(tmp_path / "seqshape" / "xla")

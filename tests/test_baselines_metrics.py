@@ -21,9 +21,13 @@ from seqshape.metrics import (
     error_by_step,
     error_by_target,
     mase,
+    naive_scale,
+    panel_naive_scale,
     regression_scores,
+    scaled_error,
     smape,
 )
+from seqshape.validation import padding_mask
 
 X = np.array([[[1.0, 10.0], [2.0, 20.0], [4.0, 40.0]]])  # one sample, 3 steps, 2 features
 Y = np.zeros((1, 2, 2))
@@ -105,6 +109,38 @@ def test_mase_by_hand():
     assert mase(np.array([[5.0]]), np.array([[12.0]]), insample) == pytest.approx(7 / (7 / 3))
     seasonal = np.array([1.0, 5.0, 2.0, 7.0])  # season 2: errors 1, 2 -> scale 1.5
     assert mase(np.array([[0.0]]), np.array([[3.0]]), seasonal, season=2) == pytest.approx(2.0)
+
+
+def test_panel_mase_pools_the_naive_errors_of_every_series():
+    first, second = np.array([1.0, 3.0, 2.0]), np.array([0.0, 4.0, 4.0, 1.0])
+    # naive errors 2, 1 and 4, 0, 3: pooled scale 10 / 5 = 2; a 1-step series adds nothing
+    assert panel_naive_scale([first, second, np.array([9.0])]).tolist() == [2.0]
+    assert panel_naive_scale([first]).tolist() == naive_scale(first).tolist() == [1.5]
+    truth, predicted = np.zeros((1, 2, 1)), np.full((1, 2, 1), 4.0)
+    scores = regression_scores(truth, predicted, scale=panel_naive_scale([first, second]))
+    assert scores["MASE"] == pytest.approx(2.0)
+    assert scores["MASE"] == pytest.approx(0.75 * mase(truth, predicted, first))
+
+
+def test_mase_leaves_out_targets_without_a_naive_error():
+    truth, predicted = np.zeros((1, 1, 2)), np.ones((1, 1, 2))
+    assert scaled_error(truth, predicted, np.array([0.0, 0.5])) == pytest.approx(2.0)
+    assert np.isnan(scaled_error(truth, predicted, np.array([0.0, np.nan])))
+    insample = np.array([[1.0, 1.0], [1.0, 3.0]])  # first target constant
+    assert mase(truth, predicted, insample) == pytest.approx(0.5)
+
+
+def test_padding_mask_and_the_logistic_baseline_ignore_padded_steps():
+    steps = np.array([[[1.0, 2.0], [-9.0, -9.0], [-9.0, 3.0]]])
+    assert padding_mask(steps, -9.0)[0, :, 0].tolist() == [False, True, False]
+    assert padding_mask(steps, None) is None
+    rng = np.random.default_rng(0)
+    short = rng.normal(size=(30, 4, 1))
+    padded = np.concatenate([short, np.full((30, 3, 1), -9.0)], axis=1)
+    labels = (short[:, :, 0].mean(axis=1) > 0).astype(int)
+    model = LogisticFeaturesBaseline(mask_value=-9.0).fit(padded, labels)
+    plain = LogisticFeaturesBaseline().fit(short, labels)
+    np.testing.assert_allclose(model.predict_proba(padded), plain.predict_proba(short))
 
 
 def test_classification_metrics_by_hand():

@@ -83,3 +83,148 @@ def test_only_seqshape_runs_get_a_compilation_cache(tmp_path):
     assert len(cold) == 2 and all(Path(folder).parent == tmp_path for folder in cold)
     assert all(not any(Path(folder).iterdir()) for folder in cold)  # empty: a cold start
     assert compilation_cache("keras", tmp_path, warm) == "off"
+
+
+# -- the accuracy suite (benchmarks/accuracy): its targets judged from made-up results ----
+
+
+def _accuracy_results():
+    from benchmarks.accuracy.stats import spread
+
+    def classification(accuracies, nearest, lstm_fcn=None):
+        published = {"LSTM-FCN": {"accuracy": lstm_fcn, "source": "karim2017"}}
+        return {
+            "about": {
+                "train": 10,
+                "test": 20,
+                "steps": 50,
+                "channels": 1,
+                "classes": 3,
+                "variable_length": False,
+                "stored_by_class": True,
+            },
+            "references": {"1-NN Euclidean": nearest, "majority class": 0.3},
+            "published": published if lstm_fcn else {},
+            "runs": [{"seed": s, "accuracy": a, "epochs": 4} for s, a in enumerate(accuracies)],
+            "seqshape": {"accuracy": spread(accuracies)},
+        }
+
+    def forecasting(kinds, primary, runs, references):
+        names = ("naive", "seasonal naive", "drift", "ridge", "AutoETS", "Theta")
+        return {
+            "about": {
+                "description": "d",
+                "source": "s",
+                "targets": ["x"],
+                "series": 1,
+                "steps": 100,
+                "input_steps": 24,
+                "output_steps": 12,
+                "season": 12,
+                "frequency": "monthly",
+                "kinds": kinds,
+                "primary": primary,
+                "windows": {"train": 50, "test": 10},
+                "note": "",
+            },
+            "references": {n: references.get(n, {"MASE": 9.0, "sMAPE": 90.0}) for n in names},
+            "runs": [{"seed": s, **run, "same_test_windows": True} for s, run in enumerate(runs)],
+            "seqshape": {m: spread([run[m] for run in runs]) for m in ("MASE", "sMAPE")},
+        }
+
+    return {
+        "command": "python -m benchmarks.accuracy",
+        "date": "2026-01-01",
+        "seeds": [0, 1, 2],
+        "seconds": 60.0,
+        "json": "benchmarks/results/accuracy-test.json",
+        "environment": {"seqshape_commit": "abc1234", "cpus": 2},
+        # at 1-NN exactly (holds) and within 2 points of LSTM-FCN (0.95 >= 0.96 - 0.02)
+        "classification": {
+            "Good": classification([0.9, 0.95, 1.0], nearest=0.95, lstm_fcn=0.96),
+            "Bad": classification([0.5, 0.6, 0.7], nearest=0.8),
+        },
+        "forecasting": {
+            # mean MASE 1.967 < naive's 2.0 although one seed of three is above it
+            "Trend": forecasting(
+                ["trending"],
+                "MASE",
+                [
+                    {"MASE": 1.5, "sMAPE": 5.0},
+                    {"MASE": 2.5, "sMAPE": 6.0},
+                    {"MASE": 1.9, "sMAPE": 5.5},
+                ],
+                {"naive": {"MASE": 2.0, "sMAPE": 6.0}},
+            ),
+            # the M3 numbers: better than seasonal naive, not within 5% of Theta
+            "Panel": forecasting(
+                ["seasonal", "monthly panel"],
+                "sMAPE",
+                [{"MASE": 1.0, "sMAPE": v} for v in (15.5, 15.9, 15.7)],
+                {
+                    "seasonal naive": {"MASE": 0.5, "sMAPE": 17.2},
+                    "Theta": {"MASE": 0.9, "sMAPE": 13.8},
+                },
+            ),
+        },
+    }
+
+
+def test_accuracy_targets_are_judged_on_the_mean_over_seeds():
+    from benchmarks.accuracy.summary import judge, verdicts
+
+    rows = {(row["target"], row["set"]): row for row in judge(_accuracy_results())}
+    assert set(rows) == {
+        ("above_1nn", "Good"),
+        ("near_lstm_fcn", "Good"),
+        ("above_1nn", "Bad"),
+        ("trending", "Trend"),
+        ("seasonal", "Panel"),
+        ("monthly_panel", "Panel"),
+    }
+    assert rows["above_1nn", "Good"]["holds"]  # 0.95 against 0.95: "at or above"
+    assert rows["near_lstm_fcn", "Good"]["holds"]
+    assert not rows["above_1nn", "Bad"]["holds"]
+    assert rows["trending", "Trend"]["holds"]
+    assert rows["trending", "Trend"]["seeds_meeting"] == "2/3"
+    # panels are judged on sMAPE, not on MASE (where seasonal naive would win here)
+    assert rows["seasonal", "Panel"]["holds"] and rows["seasonal", "Panel"]["reference"] == 17.2
+    assert not rows["monthly_panel", "Panel"]["holds"]  # 15.7 > 1.05 x 13.8
+
+    overall = verdicts(judge(_accuracy_results()))
+    assert overall["above_1nn"] == {"judged": 2, "holds": False, "failing": ["Bad"]}
+    assert overall["near_lstm_fcn"]["holds"] and overall["trending"]["holds"]
+    assert overall["seasonal"]["holds"]
+    assert overall["monthly_panel"] == {"judged": 1, "holds": False, "failing": ["Panel"]}
+
+
+def test_accuracy_document_shows_the_verdicts_and_the_spread():
+    from benchmarks.accuracy.summary import render
+
+    results = _accuracy_results()
+    results["forecasting"]["Trend"]["runs"][1]["same_test_windows"] = False
+    text = render(results, "## How it was run")
+    assert "| every classification set at or above 1-NN (Euclidean) | **no** | 2 | Bad |" in text
+    assert "| sMAPE within 5% of Theta's on the monthly panel | **no** | 1 | Panel |" in text
+    assert "| better than seasonal naive on every seasonal set | yes | 1 | - |" in text
+    assert "0.950 ± 0.050 (0.900-1.000)" in text  # seqshape's mean ± sd (min-max)
+    assert "Trend: the library's test windows differ" in text
+
+
+def test_accuracy_options_and_pins():
+    import tomllib
+
+    from benchmarks.accuracy.__main__ import parse_args
+
+    quick = parse_args(["--quick"])
+    assert quick.seeds == 1 and quick.doc is None and "accuracy-quick-" in quick.json.name
+    full = parse_args(["--seeds", "2", "--only", "GunPoint, goog"])
+    assert full.seeds == 2 and full.names == ["gunpoint", "goog"]
+    assert parse_args([]).doc.name == "accuracy.md"
+
+    # the suite's environment keeps every core pin of pyproject.toml but pandas
+    root = Path(__file__).resolve().parents[1]
+    core = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
+    lines = (root / "benchmarks" / "requirements-accuracy.txt").read_text().splitlines()
+    pinned = {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+    assert {pin for pin in core if not pin.startswith("pandas")} <= pinned

@@ -64,7 +64,7 @@ def _every_topology_and_strategy():
     shapes = {
         "one_to_one": [((3,), ()), ((1, 3), (2,))],
         "one_to_many": [((3,), (7, 2))],
-        "many_to_one": [((9, 2), ()), ((9, 2), (4,))],
+        "many_to_one": [((9, 2), ()), ((9, 2), (4,)), ((9, 2), (), "multiclass")],
         "many_to_many_aligned": [((9, 2), (9, 3))],
         "many_to_many": [((9, 2), (4, 3)), ((4, 2), (9, 3))],
         "channel_independent": [((9, 2), (4, 2)), ((4, 2), (9, 2))],
@@ -72,12 +72,16 @@ def _every_topology_and_strategy():
     }
     for topology in seqshape.topologies():
         for strategy in seqshape.strategies(topology):
-            for x_shape, y_shape in shapes[topology]:
+            for x_shape, y_shape, *task in shapes[topology]:
+                classes = {"task": task[0], "n_classes": 3} if task else {}
                 try:
-                    spec = spec_from_shapes(x_shape, y_shape, topology=topology, strategy=strategy)
+                    spec = spec_from_shapes(
+                        x_shape, y_shape, topology=topology, strategy=strategy, **classes
+                    )
                 except InvalidInputError:
                     continue  # e.g. last_steps with more output than input steps
-                yield pytest.param(spec, id=f"{topology}-{strategy}-{x_shape}-{y_shape}")
+                name = "-".join(map(str, (topology, strategy, x_shape, y_shape, *task)))
+                yield pytest.param(spec, id=name)
 
 
 ALL_SPECS = list(_every_topology_and_strategy())
@@ -92,7 +96,8 @@ def test_every_registered_builder_is_covered():
 @pytest.mark.parametrize("spec", ALL_SPECS)
 def test_output_shape_is_y_shape(spec):
     model = build_model(spec, ArchitectureOptions(units=(4, 3), filters=(4,)))
-    assert model.output_shape[1:] == spec.target_shape
+    # one unit per value for regression, one per class (or one sigmoid) for labels
+    assert model.output_shape[1:] == (*spec.target_shape[:-1], spec.head_units)
     # the per-sample target shape holds y's values in y's own layout
     assert int(np.prod(spec.target_shape)) == int(np.prod(spec.output_shape or (1,)))
 

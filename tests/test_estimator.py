@@ -1,11 +1,14 @@
-"""SequenceModel: scikit-learn's contract, shapes and units, labels, saving, bad input."""
+"""SequenceModel: shapes and units, labels, saving, a failed refit, bad input.
+
+scikit-learn's own checks of all three estimators are in test_sklearn.py.
+"""
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 from checks import assert_same_predictions
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import seqshape
 from seqshape import (
@@ -13,15 +16,12 @@ from seqshape import (
     InvalidTypeError,
     ModelFileError,
     NotFittedYetError,
+    SequenceClassifier,
     SequenceModel,
+    SequenceRegressor,
 )
 
 FAST = {"units": (4,), "epochs": 2}
-
-
-@parametrize_with_checks([SequenceModel(**FAST)])
-def test_scikit_learn_estimator_checks(estimator, check):
-    check(estimator)
 
 
 def _data(x_shape, y_shape, *, classes=None, tokens=None, samples=24, seed=0):
@@ -161,7 +161,9 @@ def test_explain_names_topology_reasons_diagram_and_layers():
         (np.zeros((10, 5, 2)), np.r_[np.zeros(9), np.inf], InvalidInputError, "NaN or infinite"),
         (np.zeros((0, 5, 2)), np.zeros(0), InvalidInputError, "0 sample"),
         (np.zeros((10, 5, 2)) + 1j, np.zeros(10), InvalidInputError, "Complex"),
-        (np.zeros((10, 5, 2)), np.array(["a"] * 10), InvalidTypeError, "LabelEncoder"),
+        (np.zeros((10, 5, 2)), np.array(["a"] * 10), InvalidInputError, "at least 2 classes"),
+        (np.zeros((10, 5, 2)), np.array([1, "a"] * 5, dtype=object), InvalidTypeError, "one kind"),
+        (np.zeros((10, 5, 2)), None, InvalidInputError, "requires y to be passed"),
         (None, np.zeros(10), InvalidTypeError, "None"),
         ([[1, 2], [3]], [1, 2], InvalidInputError, "pad_sequences"),
     ],
@@ -222,3 +224,70 @@ def test_loading_refuses_what_is_not_a_model(tmp_path):
     text.write_text("hello")
     with pytest.raises(ModelFileError, match="not a readable seqshape file"):
         seqshape.load(text)
+
+
+# -- a failed refit leaves the previous fit whole --------------------------------------------
+
+
+def _learned(model) -> dict:
+    return {name: value for name, value in vars(model).items() if name.endswith("_")}
+
+
+@pytest.fixture
+def fitted_tokens():
+    X, y = _data((6,), (), classes=["no", "yes"], tokens=20)
+    model = SequenceModel(vocabulary_size=20, **FAST).fit(X, y)
+    return model, X, y
+
+
+def test_failed_refit_on_bad_token_ids_keeps_the_previous_model(fitted_tokens):
+    model, X, y = fitted_tokens
+    before, learned = model.predict_proba(X), _learned(model)
+    with pytest.raises(InvalidInputError, match="vocabulary_size=5"):
+        model.set_params(vocabulary_size=5).fit(X, y)
+    model.set_params(vocabulary_size=20)
+    assert all(getattr(model, name) is value for name, value in learned.items())
+    np.testing.assert_array_equal(model.predict_proba(X), before)
+
+
+def test_failed_refit_inside_keras_keeps_the_previous_model(fitted_tokens, monkeypatch):
+    model, X, y = fitted_tokens
+    before, learned = model.predict_proba(X), _learned(model)
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(keras.Model, "fit", fail)
+    X_other = np.random.default_rng(1).integers(0, 20, (24, 9))  # a new spec, too
+    with pytest.raises(RuntimeError, match="out of memory"):
+        model.fit(X_other, y)
+    assert _learned(model) == learned
+    np.testing.assert_array_equal(model.predict_proba(X), before)
+
+
+def test_a_failed_first_fit_leaves_no_learned_attribute():
+    X, y = _data((6,), (), classes=[0, 1], tokens=20)
+    model = SequenceModel(vocabulary_size=5, **FAST)
+    with pytest.raises(InvalidInputError):
+        model.fit(X, y)
+    assert _learned(model) == {}
+
+
+@pytest.mark.parametrize(
+    ("cls", "labels"),
+    [
+        (SequenceModel, ["cat", "dog", "eel"]),
+        (SequenceClassifier, [True, False]),
+        (SequenceRegressor, None),
+    ],
+)
+def test_each_estimator_saves_and_loads_as_itself(cls, labels, tmp_path):
+    X, y = _data((6, 2), (), classes=labels)
+    model = cls(**FAST).fit(X, y)
+    model.save(tmp_path / "model.seqshape")
+    loaded = seqshape.load(tmp_path / "model.seqshape")
+    assert type(loaded) is cls and loaded.get_params() == model.get_params()
+    assert_same_predictions(loaded.predict(X), model.predict(X))
+    if labels is not None:
+        np.testing.assert_array_equal(loaded.classes_, model.classes_)
+        assert loaded.classes_.dtype == model.classes_.dtype

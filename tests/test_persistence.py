@@ -1,4 +1,5 @@
-"""Saved models load safely: code-carrying or damaged files are refused, writes are atomic."""
+"""Saved models load safely: code-carrying or damaged files are refused, parameters are
+checked and never carry a path, writes are atomic."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import zipfile
 import keras
 import numpy as np
 import pytest
+from sklearn.base import clone
 
 import seqshape
 from seqshape import ModelFileError, SequenceModel
+from seqshape.persistence import read_model_file
 
 
 @pytest.fixture(scope="module")
@@ -110,4 +113,62 @@ def test_saved_file_is_plain_json_and_keras_no_pickle(saved):
     with zipfile.ZipFile(path) as archive:
         assert sorted(archive.namelist()) == ["model.keras", "seqshape.json"]
         state = json.loads(archive.read("seqshape.json"))
-    assert state["spec"]["topology"] == "many_to_many"
+    assert state["format_version"] == 2 and state["estimator"] == "SequenceModel"
+    assert state["fitted"]["spec"]["topology"] == "many_to_many"
+
+
+def _with_state(path, target, change) -> None:
+    with zipfile.ZipFile(path) as archive:
+        state = json.loads(archive.read("seqshape.json"))
+    change(state)
+    _rewrite(path, target, {"seqshape.json": json.dumps(state).encode()})
+
+
+def test_a_folder_is_never_taken_from_a_file(saved, tmp_path):
+    _, path, X = saved
+    planted = tmp_path / "planted.seqshape"
+    victim = tmp_path / "precious"
+    victim.mkdir()
+    (victim / "thesis.txt").write_text("years of work")
+    _with_state(path, planted, lambda state: state["params"].update(checkpoint_dir=str(victim)))
+    loaded = seqshape.load(planted)
+    assert loaded.checkpoint_dir is None and clone(loaded).checkpoint_dir is None
+    loaded.fit(X, X[:, -2:, :])  # a fit that checkpointed would remove its folder
+    assert (victim / "thesis.txt").read_text() == "years of work"
+
+
+@pytest.mark.parametrize(
+    ("change", "pattern"),
+    [
+        (lambda state: state["params"].update(epochs=-1), "parameter that is not valid.*epochs"),
+        (lambda state: state["params"].update(units="big"), "parameter that is not valid.*units"),
+        (lambda state: state["params"].update(exec="rm -rf /"), "does not take"),
+        (lambda state: state.update(params=[1, 2]), "incomplete state"),
+        (lambda state: state.update(estimator="os.system"), "incomplete state"),
+        (lambda state: state["fitted"].update(history="x"), "incomplete state"),
+        (lambda state: state["fitted"].update(extra=1), "unknown learned attributes"),
+        (lambda state: state["fitted"].pop("spec"), "incomplete state"),
+    ],
+)
+def test_state_that_does_not_check_out_is_refused(saved, tmp_path, change, pattern):
+    _, path, _ = saved
+    crafted = tmp_path / "crafted.seqshape"
+    _with_state(path, crafted, change)
+    with pytest.raises(ModelFileError, match=pattern):
+        seqshape.load(crafted)
+
+
+def test_files_of_format_1_still_load(saved, tmp_path):
+    model, path, X = saved
+
+    def to_version_1(state):
+        fitted = state.pop("fitted")
+        state.pop("estimator")
+        state.update(fitted, format_version=1, classes=None, classes_dtype=None)
+
+    old = tmp_path / "old.seqshape"
+    _with_state(path, old, to_version_1)
+    assert read_model_file(old).format_version == 1
+    loaded = seqshape.load(old)
+    assert type(loaded) is SequenceModel and loaded.get_params() == model.get_params()
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))

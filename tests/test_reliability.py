@@ -82,8 +82,16 @@ API_CASES = {
         {"X": np.zeros((20, 2), dtype="datetime64[s]"), "y": Y1},
         lambda i: _fit(i["X"], i["y"]),
     ),
-    "string_labels": (
+    "string_labels_for_regression": (
         {"X": X3, "y": np.array(["up", "down"] * 10)},
+        lambda i: _fit(i["X"], i["y"], task="regression"),
+    ),
+    "mixed_label_types": (
+        {"X": X3, "y": np.array(["up", 1] * 10, dtype=object)},
+        lambda i: _fit(i["X"], i["y"]),
+    ),
+    "missing_labels": (
+        {"X": X3, "y": np.array(["up", None] * 10, dtype=object)},
         lambda i: _fit(i["X"], i["y"]),
     ),
     "single_class": ({"X": X3, "y": np.ones(20, dtype=int)}, lambda i: _fit(i["X"], i["y"])),

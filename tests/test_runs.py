@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -10,8 +14,13 @@ import pandas as pd
 import pytest
 
 import seqshape
-from seqshape import SequenceModel, build_model, spec_from_shapes
+from seqshape import SequenceModel, build_model, report, spec_from_shapes
+from seqshape.baselines import LastValueBaseline
 from seqshape.cli import main
+from seqshape.metrics import mase
+from seqshape.report import text_table
+from seqshape.runs import ForecastJob, fit_forecast, read_job
+from seqshape.windowing import panel_windows, split_by_time
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -177,6 +186,11 @@ def test_classification_of_whole_series_through_the_cli(tmp_path, capsys):
     frame = pd.read_csv(predictions)
     assert list(frame.columns) == ["case", "motion", "probability_fast", "probability_slow"]
     assert set(frame["motion"]) <= {"fast", "slow"}
+    capsys.readouterr()
+    assert main(["evaluate", str(out), str(data)]) == 0
+    header, row = capsys.readouterr().out.splitlines()
+    assert header.split() == ["model", "accuracy", "balanced_accuracy", "macro_F1"]
+    assert row.split()[0] == "seqshape" and float(row.split()[1]) >= 0.75
 
 
 def test_padded_steps_change_nothing():
@@ -237,3 +251,82 @@ def test_existing_run_folder_is_not_overwritten_silently(forecast_run, capsys):
     status = main(["fit", str(data), "--target", "load", "--epochs", "1", "--out", str(out)])
     assert status == 2
     assert "--overwrite" in capsys.readouterr().err
+
+
+def test_mase_in_runs_is_metrics_mase(forecast_run):
+    data, out = forecast_run
+    metrics = json.loads((out / "metrics.json").read_text())
+    values = pd.read_parquet(data)[["load", "temperature", "weekend"]].to_numpy(np.float64)
+    windows = panel_windows([values], 48, 12, stride=2, target_columns=[0, 1])
+    train, _, test = split_by_time(windows, {0: len(values)}, output_steps=12)
+    predicted = LastValueBaseline(target_features=(0, 1)).fit(train.X, train.y).predict(test.X)
+    training = values[: int(len(values) * (1 - 0.15 - 0.15)), :2]
+    expected = mase(test.y, predicted, training, season=metrics["season"])
+    assert metrics["test"]["last value"]["MASE"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_the_pipeline_fits_a_clone_and_leaves_the_estimator_unfitted(tmp_path):
+    frame = _forecast_frame(300)
+    job = ForecastJob(targets=("load",), input_steps=24, output_steps=6, time_column="ts")
+    estimator = SequenceModel(units=(4,), epochs=2)
+    metrics = fit_forecast(frame, job, estimator, tmp_path / "run")
+    assert metrics["epochs"] <= 2
+    assert not hasattr(estimator, "model_") and estimator.get_params()["epochs"] == 2
+    assert read_job(tmp_path / "run") == (job, {})
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "not JSON"),
+        ('["forecast"]', "not a JSON object"),
+        ('{"kind": "weather"}', "unknown job kind 'weather'"),
+        ('{"kind": "forecast"}', "does not describe a forecast job"),
+        ('{"kind": "forecast", "targets": ["load"], "input_steps": 0}', "input_steps"),
+    ],
+    ids=["not_json", "not_an_object", "unknown_kind", "missing_field", "bad_value"],
+)
+def test_a_bad_job_file_is_an_invalid_input_error(content, message, tmp_path, capsys):
+    (tmp_path / "job.json").write_text(content)
+    with pytest.raises(seqshape.InvalidInputError, match=r"job\.json") as raised:
+        read_job(tmp_path)
+    assert message in str(raised.value)
+    data = tmp_path / "data.csv"
+    _forecast_frame(100).to_csv(data, index=False)
+    assert main(["predict", str(tmp_path), str(data)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_text_table_columns_are_as_wide_as_their_names():
+    table = text_table({"seqshape": {"accuracy": 0.9, "balanced_accuracy": 0.85}})
+    header, row = table.splitlines()
+    assert header.split() == ["model", "accuracy", "balanced_accuracy"]
+    assert row.split() == ["seqshape", "0.9000", "0.8500"]
+    assert len(header) == len(row)
+
+
+def test_reports_leave_matplotlibs_backend_and_pyplot_alone():
+    script = """
+import matplotlib
+matplotlib.use("svg")
+import matplotlib.pyplot as plt
+import seqshape.report as report
+png = report.loss_figure({"loss": [2.0, 1.0], "val_loss": [2.5, 1.5]}, 2)
+assert png.startswith(b"\\x89PNG")
+assert matplotlib.get_backend() == "svg", matplotlib.get_backend()
+assert plt.get_fignums() == [], plt.get_fignums()
+"""
+    subprocess.run([sys.executable, "-c", script], check=True)
+
+
+def test_report_imports_matplotlib_only_to_draw():
+    """The CLI prints tables through seqshape.report: only figures need matplotlib."""
+    tree = ast.parse(Path(report.__file__).read_text())
+    imported = [
+        alias.name if isinstance(node, ast.Import) else node.module
+        for node in tree.body
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in node.names
+    ]
+    assert imported and not any(name.startswith("matplotlib") for name in imported)

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from seqshape import InvalidInputError, InvalidTypeError
-from seqshape.tables import read_table
+from seqshape.tables import read_table, series_groups
 
 
 def _panel() -> pd.DataFrame:
@@ -111,3 +111,28 @@ def test_bad_files(tmp_path):
     (tmp_path / "broken.parquet").write_bytes(b"PAR1 not really")
     with pytest.raises(InvalidInputError, match="could not be read"):
         read_table(tmp_path / "broken.parquet")
+
+
+def test_series_are_grouped_in_one_place_in_order_of_first_appearance():
+    frame = pd.DataFrame({"id": ["b", "a", "b", "a"], "x": [1.0, 2.0, 3.0, 4.0]})
+    groups = series_groups(frame, "id")
+    assert [(series_id, rows["x"].tolist()) for series_id, rows in groups] == [
+        ("b", [1.0, 3.0]),
+        ("a", [2.0, 4.0]),
+    ]
+    assert [series_id for series_id, _ in series_groups(frame, None)] == [0]
+    table = read_table(frame, columns=["x"], id_column="id")
+    assert table.ids == ["b", "a"] and table.lengths == {"b": 2, "a": 2}
+    assert [rows["x"].tolist() for _, rows in table.series] == [[1.0, 3.0], [2.0, 4.0]]
+
+
+def test_label_columns_may_hold_text_and_are_read_with_the_features():
+    frame = _panel().assign(label=["up"] * 4 + ["down"] * 3)
+    table = read_table(frame, columns=["x"], id_column="id", label_columns=["label"])
+    assert table.column_per_series("label").tolist() == ["up", "down"]
+    with pytest.raises(InvalidInputError, match=r"no column\(s\) \['kind'\]"):
+        read_table(frame, columns=["x"], id_column="id", label_columns=["kind"])
+    mixed = frame.assign(label=["up", "down", "up", "up", "down", "down", "down"])
+    table = read_table(mixed, columns=["x"], id_column="id", label_columns=["label"])
+    with pytest.raises(InvalidInputError, match="one label per series"):
+        table.column_per_series("label")

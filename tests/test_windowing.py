@@ -150,9 +150,9 @@ def _fit_peak_bytes(steps: int):
 
 
 def test_fit_on_a_view_of_many_windows_streams_in_constant_memory(monkeypatch):
-    import seqshape.estimator
+    import seqshape.training
 
-    monkeypatch.setattr(seqshape.estimator, "STREAM_BYTES", 1 << 20)
+    monkeypatch.setattr(seqshape.training, "STREAM_BYTES", 1 << 20)
     small_peak, small_copy = _fit_peak_bytes(200_000)
     large_peak, large_copy = _fit_peak_bytes(1_000_000)
     # A copy of the windows costs 160 bytes per window (40 float32 steps); streaming

@@ -12,6 +12,7 @@ def sequence_front(inputs, spec: TopologySpec, options: ArchitectureOptions):
     """The front of a sequence model: token ids -> vectors with an ``Embedding``;
     padded steps masked (``Masking``, or ``mask_zero`` for tokens); else unchanged."""
     if spec.input_kind == "tokens":
+        # (batch, T) token ids -> (batch, T, embedding_dim)
         return keras.layers.Embedding(
             spec.vocabulary_size,
             options.embedding_dim,
@@ -19,6 +20,7 @@ def sequence_front(inputs, spec: TopologySpec, options: ArchitectureOptions):
             name="embedding",
         )(inputs)
     if spec.mask_value is not None:
+        # (batch, T, F) -> (batch, T, F), padded steps masked
         return keras.layers.Masking(mask_value=spec.mask_value, name="padding_mask")(inputs)
     return inputs
 
@@ -45,7 +47,11 @@ def recurrent_layer(units: int, options: ArchitectureOptions, *, return_sequence
 
 
 def recurrent_stack(x, units: tuple[int, ...], options: ArchitectureOptions, *, sequences: bool):
-    """Stacked recurrent layers; the last returns every step only if ``sequences``."""
+    """Stacked recurrent layers; the last returns every step only if ``sequences``.
+
+    ``(batch, T, F)`` -> ``(batch, T, units[-1])`` if ``sequences``, else the last state
+    ``(batch, units[-1])`` (twice as wide when bidirectional).
+    """
     for position, size in enumerate(units):
         last = position == len(units) - 1
         x = recurrent_layer(size, options, return_sequences=sequences or not last)(x)
@@ -53,11 +59,17 @@ def recurrent_stack(x, units: tuple[int, ...], options: ArchitectureOptions, *, 
 
 
 def sample_head(x, spec: TopologySpec):
-    """One output per sample: ``Dense`` with the task's width and activation."""
+    """One output per sample: ``Dense`` with the task's width and activation.
+
+    ``(batch, D)`` -> ``(batch, K)``, K = ``spec.head_units``.
+    """
     return keras.layers.Dense(spec.head_units, activation=spec.head_activation, name="head")(x)
 
 
 def step_head(x, spec: TopologySpec):
-    """One output per step: ``TimeDistributed(Dense)`` with the task's width and activation."""
+    """One output per step: ``TimeDistributed(Dense)`` with the task's width and activation.
+
+    ``(batch, T, D)`` -> ``(batch, T, K)``, K = ``spec.head_units``.
+    """
     dense = keras.layers.Dense(spec.head_units, activation=spec.head_activation)
     return keras.layers.TimeDistributed(dense, name="head")(x)

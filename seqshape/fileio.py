@@ -1,0 +1,109 @@
+"""Writing files and folders atomically: the one place seqshape puts anything on disk.
+
+Every file is written under a hidden temporary name beside its target and renamed onto
+it only when complete, so a kill at any moment leaves the old file or the new one,
+never half of one. Folders are built the same way and swapped in whole.
+
+Example:
+    >>> import os, tempfile
+    >>> from seqshape.fileio import atomic_file, write_json
+    >>> folder = tempfile.mkdtemp()
+    >>> write_json(os.path.join(folder, "metrics.json"), {"MAE": 0.5})
+    >>> with atomic_file(os.path.join(folder, "notes.txt")) as temporary:
+    ...     _ = temporary.write_text("done")
+    >>> sorted(os.listdir(folder))
+    ['metrics.json', 'notes.txt']
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+
+@contextmanager
+def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".partial", dir=target.parent
+    )
+    os.close(handle)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes 0600; give a normal file's mode
+    try:
+        yield Path(temporary)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield an empty temporary folder beside ``path``; swap it in for ``path`` on success.
+
+    An existing folder at ``path`` is replaced whole; on failure it is left as it was and
+    the temporary folder removed.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(
+        tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    )
+    try:
+        yield scratch
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    umask = os.umask(0)
+    os.umask(umask)
+    scratch.chmod(0o777 & ~umask)  # mkdtemp makes 0700; give a normal folder's mode
+    if target.exists():
+        old = target.with_name(f".{target.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(target, old)
+        os.replace(scratch, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(scratch, target)
+
+
+def json_default(value: object) -> object:
+    """Plain JSON for the NumPy scalars, arrays and tuples seqshape's state holds.
+
+    Example:
+        >>> json_default(np.float32(0.5)), json_default(np.arange(2)), json_default((1, 2))
+        (0.5, [0, 1], [1, 2])
+    """
+    if isinstance(value, (np.integer, np.floating, np.bool_)):
+        return value.item()
+    if isinstance(value, (np.ndarray, tuple)):
+        return np.asarray(value).tolist() if isinstance(value, np.ndarray) else list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def to_json(content: object, indent: int | None = 2) -> str:
+    """``content`` as JSON text, NumPy values made plain (see ``json_default``)."""
+    return json.dumps(content, indent=indent, default=json_default)
+
+
+def write_json(path: str | os.PathLike, content: object) -> None:
+    """Write ``content`` as JSON to ``path`` atomically."""
+    with atomic_file(path) as temporary:
+        temporary.write_text(to_json(content))
+
+
+def write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` atomically."""
+    with atomic_file(path) as temporary:
+        temporary.write_text(text)

@@ -1,0 +1,267 @@
+"""What ``fit`` learns, listed once: ``FittedState``.
+
+Each field of ``FittedState`` is one learned attribute of the estimators (``spec`` ->
+``spec_``, ``classes`` -> ``classes_`` and so on) and carries its own JSON codec, so
+that saving and loading follow the list. The state also turns data into what the Keras
+model reads (scaled inputs, encoded targets) and its outputs back into predictions.
+
+Example:
+    >>> import numpy as np
+    >>> from seqshape.builders import infer_spec
+    >>> X, y = np.zeros((4, 6, 2)), np.array(["up", "down", "up", "down"])
+    >>> codes = np.array([1, 0, 1, 0])
+    >>> state = FittedState(spec=infer_spec(X, codes), classes=np.unique(y))
+    >>> state.encode_targets(y)[:, 0].tolist()
+    [1, 0, 1, 0]
+    >>> state.to_json()["classes"]
+    {'labels': ['down', 'up'], 'dtype': '<U4'}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+import numpy as np
+
+from seqshape.errors import InvalidInputError, InvalidTypeError
+from seqshape.scaling import LastAxisScaler
+from seqshape.spec import TopologySpec
+from seqshape.validation import describe
+
+_LABEL_TYPES = (str, int, float, bool)
+_LABEL_DTYPE_KINDS = "biufUO"
+
+
+def _optional(codec: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: None if value is None else codec(value)
+
+
+def _classes_to_json(classes: np.ndarray) -> dict:
+    labels = classes.tolist()
+    for label in labels:
+        if not isinstance(label, _LABEL_TYPES):
+            raise InvalidTypeError(
+                "y",
+                expected="class labels a model file can hold (text, integers, floats or "
+                "booleans), to save this model",
+                received=f"a label of type {type(label).__name__}: {label!r}",
+                fix="Map the labels to text or integers before fit to save the model.",
+            )
+    return {"labels": labels, "dtype": classes.dtype.str}
+
+
+def _classes_from_json(value: dict) -> np.ndarray:
+    labels, dtype = value["labels"], np.dtype(value["dtype"])
+    if (
+        not isinstance(labels, list)
+        or len(labels) < 2
+        or not all(isinstance(label, _LABEL_TYPES) for label in labels)
+        or dtype.kind not in _LABEL_DTYPE_KINDS
+    ):
+        raise ValueError(f"classes {value!r} are not a list of labels of a label dtype")
+    return np.asarray(labels, dtype=dtype)
+
+
+def _names_from_json(names: list) -> np.ndarray:
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise ValueError(f"feature names {names!r} are not a list of text")
+    return np.asarray(names, dtype=object)
+
+
+def _count_from_json(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{value!r} is not a count")
+    return value
+
+
+def _history_from_json(history: Any) -> dict[str, list[float]]:
+    if not isinstance(history, dict) or not all(
+        isinstance(name, str)
+        and isinstance(values, list)
+        and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in values)
+        for name, values in history.items()
+    ):
+        raise ValueError("the history is not a dict of lists of numbers")
+    return {name: [float(x) for x in values] for name, values in history.items()}
+
+
+def _codec(save: Callable[[Any], Any] | None, load: Callable[[Any], Any] | None) -> dict:
+    """A ``FittedState`` field's JSON codec (its metadata); ``save=None``: not in the JSON."""
+    return {"save": save, "load": load}
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+@dataclass(eq=False)
+class FittedState:
+    """Everything ``fit`` learns. The estimators expose each field as an attribute with a
+    trailing underscore (``spec_``, ``model_``, ...); ``feature_names_in_`` only when X
+    had column names, as scikit-learn does.
+
+    Args:
+        spec: the ``TopologySpec`` (topology, strategy, task and reasons).
+        classes: the user's class labels, sorted, for classification; else None.
+        x_scaler: the feature scaler, fitted on the training part (None for tokens).
+        y_scaler: the target scaler, for regression.
+        n_features_in: features per step (or per sample) of X.
+        feature_names_in: the column names of X, when X had them.
+        history: the training history (loss, val_loss, epoch_seconds per epoch).
+        best_epoch: the epoch whose weights were kept (1-based).
+        n_epochs: the epochs trained.
+        model: the trained Keras model (saved as Keras' own file, not in the JSON).
+    """
+
+    spec: TopologySpec = field(metadata=_codec(TopologySpec.to_dict, TopologySpec.from_dict))
+    classes: np.ndarray | None = field(
+        default=None, metadata=_codec(_optional(_classes_to_json), _optional(_classes_from_json))
+    )
+    x_scaler: LastAxisScaler | None = field(
+        default=None,
+        metadata=_codec(_optional(LastAxisScaler.to_dict), _optional(LastAxisScaler.from_dict)),
+    )
+    y_scaler: LastAxisScaler | None = field(
+        default=None,
+        metadata=_codec(_optional(LastAxisScaler.to_dict), _optional(LastAxisScaler.from_dict)),
+    )
+    n_features_in: int = field(default=0, metadata=_codec(int, _count_from_json))
+    feature_names_in: np.ndarray | None = field(
+        default=None, metadata=_codec(_optional(list), _optional(_names_from_json))
+    )
+    history: dict[str, list[float]] | None = field(
+        default=None, metadata=_codec(_identity, _optional(_history_from_json))
+    )
+    best_epoch: int | None = field(
+        default=None, metadata=_codec(_identity, _optional(_count_from_json))
+    )
+    n_epochs: int | None = field(
+        default=None, metadata=_codec(_identity, _optional(_count_from_json))
+    )
+    model: keras.Model | None = field(default=None, metadata=_codec(None, None))
+
+    # -- the JSON state ------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        """The learned state but the Keras model, as plain JSON values."""
+        return {
+            item.name: item.metadata["save"](getattr(self, item.name))
+            for item in dataclasses.fields(self)
+            if item.metadata["save"] is not None
+        }
+
+    @classmethod
+    def from_json(cls, state: dict[str, Any], model: keras.Model | None = None) -> FittedState:
+        """The inverse of ``to_json``, each field checked by its codec.
+
+        Raises ``KeyError``, ``TypeError`` or ``ValueError`` for a missing or malformed
+        field, and for a field this version does not know.
+        """
+        codecs = {item.name: item.metadata["load"] for item in dataclasses.fields(cls)}
+        unknown = set(state) - {name for name, load in codecs.items() if load is not None}
+        if unknown:
+            raise ValueError(f"unknown learned attributes {sorted(unknown)}")
+        values = {name: load(state[name]) for name, load in codecs.items() if load is not None}
+        return cls(**values, model=model)
+
+    # -- data in -------------------------------------------------------------------------
+
+    def check_input(self, X: np.ndarray, name: str = "X", owner: str = "SequenceModel"):
+        """``X`` if its samples have the shape seen in fit, else a clear error."""
+        expected = self.spec.input_shape
+        received = X.shape[1:]
+        if X.ndim != len(expected) + 1:
+            raise InvalidInputError(
+                name,
+                expected=f"samples of shape {expected}, as in fit (a {len(expected) + 1}D array)",
+                received=describe(X),
+                fix="Reshape your data to the layout used in fit, e.g. X.reshape(-1, "
+                f"{', '.join(map(str, expected))}) for samples of that shape.",
+            )
+        if received[-1] != expected[-1]:
+            raise InvalidInputError(
+                name,
+                expected=f"{expected[-1]} features per step",
+                received=f"X has {received[-1]} features, but {owner} is expecting "
+                f"{expected[-1]} features as input",
+                fix="Pass the same feature columns, in the same order, as in fit.",
+            )
+        if received != expected:
+            raise InvalidInputError(
+                name,
+                expected=f"samples of shape {expected}, as in fit",
+                received=f"samples of shape {received}",
+                fix="Window the data with the same number of input steps as in fit.",
+            )
+        return X
+
+    def check_tokens(self, X: np.ndarray) -> None:
+        """For token inputs: integer ids inside the vocabulary, else a clear error."""
+        if self.spec.input_kind != "tokens":
+            return
+        if X.dtype.kind not in "iub":
+            raise InvalidTypeError(
+                "X",
+                expected="integer token ids when vocabulary_size is given",
+                received=describe(X),
+                fix="Pass X as integers (X.astype(int)), or leave vocabulary_size unset.",
+            )
+        size = self.spec.vocabulary_size
+        low, high = int(X.min()), int(X.max())
+        if low < 0 or high >= size:
+            raise InvalidInputError(
+                "X",
+                expected=f"token ids in [0, {size - 1}] (vocabulary_size={size})",
+                received=f"ids from {low} to {high}",
+                fix=f"Pass vocabulary_size={high + 1} or more, or map ids into the vocabulary.",
+            )
+
+    def model_inputs(self, X: np.ndarray) -> np.ndarray:
+        """X as the Keras model reads it: scaled float32, or int32 token ids."""
+        if self.x_scaler is None:
+            return X.astype(np.int32)
+        return self.x_scaler.transform(X)
+
+    def encode_targets(self, y: np.ndarray) -> np.ndarray:
+        """y in the model's target shape: class indices for classification."""
+        samples = len(y)
+        if self.classes is None:
+            return y.reshape(samples, *self.spec.target_shape)
+        unknown = ~np.isin(y, self.classes)
+        if unknown.any():
+            raise InvalidInputError(
+                "y",
+                expected=f"labels among the training classes {self.classes.tolist()}",
+                received=f"{int(unknown.sum())} other label(s), e.g. {y[unknown].ravel()[0]!r}",
+                fix="Validation labels must be classes seen in training.",
+            )
+        indices = np.searchsorted(self.classes, y)
+        return indices.reshape(samples, *self.spec.target_shape).astype(np.int32)
+
+    def scaled_targets(self, targets: np.ndarray) -> np.ndarray:
+        """Encoded targets as the model is trained on them (standardised for regression)."""
+        return targets if self.y_scaler is None else self.y_scaler.transform(targets)
+
+    # -- outputs back ----------------------------------------------------------------------
+
+    def predictions(self, outputs: np.ndarray) -> np.ndarray:
+        """Model outputs as predictions in y's shape and units, or the user's labels."""
+        shape = (len(outputs), *self.spec.output_shape)
+        if self.spec.task == "regression":
+            return self.y_scaler.inverse_transform(outputs).reshape(shape)
+        if self.spec.task == "binary":
+            indices = (outputs[..., 0] > 0.5).astype(np.int64)
+        else:
+            indices = np.argmax(outputs, axis=-1)
+        return self.classes[indices].reshape(shape)
+
+    def probabilities(self, outputs: np.ndarray) -> np.ndarray:
+        """Class probabilities from the model outputs, last axis ordered as ``classes``."""
+        outputs = np.asarray(outputs, dtype=np.float64)
+        if self.spec.task == "binary":
+            return np.concatenate([1.0 - outputs, outputs], axis=-1)
+        return outputs / outputs.sum(axis=-1, keepdims=True)  # exact sums after float32

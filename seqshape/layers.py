@@ -1,0 +1,493 @@
+"""seqshape's own Keras layers: per-window instance normalisation and padding masks.
+
+Every layer here is registered for serialization (``seqshape>Name``), has ``get_config``,
+uses ``keras.ops`` only (JAX, torch and TensorFlow alike) and loads with
+``keras.saving.load_model(..., safe_mode=True)``: no ``Lambda`` anywhere.
+
+**Instance normalisation** (RevIN, Kim et al. 2022): each window's own location and
+scale are removed from the input and put back on the model's output, so that a series
+that trends out of its training range still reaches the network in the range it was
+trained on.
+
+- ``InstanceNormalization`` takes the raw input ``(batch, T, F)`` and returns three
+  tensors: the normalised input ``(batch, T, F)`` and the window's ``location`` and
+  ``scale``, each ``(batch, 1, F)``.
+- ``InstanceDenormalization`` takes ``[outputs, location, scale]`` and puts the
+  statistics of input feature ``target_features[k]`` back on output feature ``k``:
+  ``outputs * scale + location``. The outputs may be ``(batch, T_out, K)`` or
+  ``(batch, K)``.
+
+The statistics flow between the two as ordinary tensors of the functional graph, so
+the pair needs no shared state and is independent of whatever topology lies between
+them (channel-independent reshapes included). The learnable affine (RevIN's gamma and
+beta per feature) lives in the first layer; the ``location`` and ``scale`` it returns
+are the *effective* ones, with the affine folded in, so that the second layer is a
+plain ``y * scale + location`` and the affine receives gradients from both ends.
+``normalized_model`` wires the pair around a body.
+
+**Padding masks** for layers that take no Keras mask (convolutions): ``PaddingMask``
+turns padded steps into a boolean ``(batch, T)`` tensor, ``ZeroMaskedSteps`` sets the
+padded steps of a feature map to zero, ``MaskedGlobalAveragePooling1D`` averages over
+the real steps only.
+
+Example:
+    >>> import numpy as np
+    >>> import keras
+    >>> from seqshape.layers import normalized_model
+    >>> inputs = keras.Input((40, 2))
+    >>> body = lambda x: keras.layers.Reshape((10, 1))(keras.layers.Dense(10)(
+    ...     keras.layers.Flatten()(x)))
+    >>> outputs = normalized_model(inputs, body, target_features=(0,), location="last")
+    >>> model = keras.Model(inputs, outputs)
+    >>> model.predict(np.zeros((3, 40, 2)), verbose=0).shape
+    (3, 10, 1)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import keras
+import numpy as np
+from keras import ops
+
+from seqshape.errors import InvalidInputError, InvalidTypeError
+
+LOCATIONS = ("mean", "last")
+
+__all__ = [
+    "LOCATIONS",
+    "InstanceDenormalization",
+    "InstanceNormalization",
+    "MaskedGlobalAveragePooling1D",
+    "PaddingMask",
+    "ZeroMaskedSteps",
+    "normalized_model",
+]
+
+
+def _check_mask_value(mask_value) -> float | None:
+    if mask_value is None:
+        return None
+    if isinstance(mask_value, bool) or not isinstance(mask_value, (int, float, np.number)):
+        raise InvalidTypeError(
+            "mask_value",
+            expected="a number (the value of every feature at a padded step) or None",
+            received=repr(mask_value),
+            fix="Pass the pad value used to pad the sequences, e.g. mask_value=0.0.",
+        )
+    if not np.isfinite(mask_value):
+        raise InvalidInputError(
+            "mask_value",
+            expected="a finite pad value",
+            received=repr(mask_value),
+            fix="Replace NaN or infinite padding by a finite pad value (e.g. 0.0) before "
+            "the model, and pass that value.",
+        )
+    return float(mask_value)
+
+
+def _check_indices(
+    values, argument: str, *, allow_none: bool, distinct: bool = True
+) -> tuple[int, ...] | None:
+    if values is None and allow_none:
+        return None
+    try:
+        indices = tuple(int(index) for index in values)
+        valid = all(int(index) == index for index in values)
+    except (TypeError, ValueError):
+        valid = False
+    repeated = distinct and valid and len(set(indices)) != len(indices)
+    if not valid or not indices or min(indices) < 0 or repeated:
+        raise InvalidInputError(
+            argument,
+            expected=f"a non-empty sequence of {'distinct ' if distinct else ''}non-negative "
+            "feature indices" + (" or None" if allow_none else ""),
+            received=repr(values),
+            fix="Pass the positions of the features along X's last axis, e.g. (0, 1).",
+        )
+    return indices
+
+
+def _step_weights(inputs, mask_value: float | None):
+    """1.0 for real steps, 0.0 for padded ones: ``(batch, T, F) -> (batch, T, 1)``."""
+    if mask_value is None:
+        return ops.ones_like(inputs[..., :1])
+    real = ops.any(ops.not_equal(inputs, mask_value), axis=-1, keepdims=True)
+    return ops.cast(real, inputs.dtype)
+
+
+@keras.saving.register_keras_serializable(package="seqshape")
+class InstanceNormalization(keras.layers.Layer):
+    """Remove each window's own location and scale from selected input features.
+
+    Call it on ``(batch, T, F)``; it returns ``(normalised, location, scale)``: the
+    normalised input ``(batch, T, F)`` and the effective location and scale
+    ``(batch, 1, F)`` that ``InstanceDenormalization`` puts back on the outputs.
+
+    For each sample and selected feature, over the window's (real) steps:
+
+    - location: the mean (RevIN's choice) or the last observed value (``"last"``:
+      good for trending series such as prices, whose future is nearer the last value
+      than the window's mean);
+    - scale: ``sqrt(variance + epsilon)``, the window's standard deviation with a
+      floor, so that a constant window gives zeros, not NaN, and restores exactly;
+    - with ``affine``: ``normalised * gamma + beta``, learnable per feature (RevIN),
+      starting at the identity. The returned location and scale fold it in:
+      ``scale / gamma`` and ``location - beta * scale / gamma``.
+
+    Features outside ``features`` pass through unchanged (location 0, scale 1).
+    Statistics are constants for the gradient (as in RevIN): the gradient reaches
+    only gamma and beta.
+
+    Args:
+        features: indices of the features to normalise; ``None`` normalises all.
+        location: ``"mean"`` or ``"last"``.
+        affine: learn gamma and beta per feature.
+        mask_value: steps where every feature equals it are padding: they are left
+            out of the statistics and stay equal to ``mask_value`` at the output, so a
+            ``Masking(mask_value)`` layer downstream still finds them. ``None``: no
+            padding. Caveat: with ``location="last"`` the last real step becomes
+            ``beta`` (0 at the start) in every normalised feature; if that equals
+            ``mask_value`` in every feature, a downstream ``Masking`` also skips that
+            step, which then carries no information anyway (its value is known).
+        epsilon: added to the variance before the square root, in squared input units.
+            RevIN's 1e-5 suits inputs of order 1, e.g. after a global standardisation
+            (harmless here: the location it removes is restored); lower it for raw
+            inputs whose windows vary by less than about 0.01.
+
+    Example:
+        >>> import numpy as np
+        >>> window = np.array([[[1.0], [2.0], [3.0]]])           # (1, 3, 1)
+        >>> normalised, location, scale = InstanceNormalization(location="last")(window)
+        >>> [round(float(value), 3) for value in np.asarray(normalised)[0, :, 0]]
+        [-2.449, -1.225, 0.0]
+        >>> float(np.asarray(location)[0, 0, 0])
+        3.0
+    """
+
+    def __init__(
+        self,
+        features: Sequence[int] | None = None,
+        location: str = "mean",
+        affine: bool = True,
+        mask_value: float | None = None,
+        epsilon: float = 1e-5,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.features = _check_indices(features, "features", allow_none=True)
+        if location not in LOCATIONS:
+            raise InvalidInputError(
+                "location",
+                expected=f"one of {list(LOCATIONS)}",
+                received=repr(location),
+                fix="Use 'mean' (RevIN's default) or 'last' (trending series).",
+            )
+        if not isinstance(affine, bool):
+            raise InvalidTypeError(
+                "affine", expected="True or False", received=repr(affine), fix=""
+            )
+        if not (isinstance(epsilon, (int, float)) and epsilon > 0):
+            raise InvalidInputError(
+                "epsilon",
+                expected="a positive number",
+                received=repr(epsilon),
+                fix="Use a small positive floor such as 1e-5.",
+            )
+        self.location = location
+        self.affine = affine
+        self.mask_value = _check_mask_value(mask_value)
+        self.epsilon = float(epsilon)
+
+    def build(self, input_shape) -> None:
+        if len(input_shape) != 3:
+            raise InvalidInputError(
+                "inputs",
+                expected="(batch, steps, features)",
+                received=f"shape {tuple(input_shape)}",
+                fix="Apply instance normalisation to sequences of feature vectors.",
+            )
+        width = int(input_shape[-1])
+        chosen = range(width) if self.features is None else self.features
+        if max(chosen) >= width:
+            raise InvalidInputError(
+                "features",
+                expected=f"indices below the number of input features ({width})",
+                received=repr(self.features),
+                fix="Name features by their position along X's last axis.",
+            )
+        selected = np.zeros(width, dtype="float32")
+        selected[list(chosen)] = 1.0
+        self._selected = selected  # (F,): 1.0 for normalised features
+        if self.affine:
+            self.gamma = self.add_weight(shape=(width,), initializer="ones", name="gamma")
+            self.beta = self.add_weight(shape=(width,), initializer="zeros", name="beta")
+
+    def call(self, inputs):
+        x = inputs  # (batch, T, F)
+        selected = ops.cast(ops.convert_to_tensor(self._selected), x.dtype)  # (F,)
+        weights = _step_weights(x, self.mask_value)  # (batch, T, 1): 1 real, 0 padded
+        total = ops.sum(weights, axis=1, keepdims=True)  # (batch, 1, 1) real steps
+        count = ops.maximum(total, 1.0)
+        # the last real step: where the running count of real steps reaches the total
+        is_last = weights * ops.cast(ops.equal(ops.cumsum(weights, axis=1), total), x.dtype)
+        last = ops.sum(x * is_last, axis=1, keepdims=True)  # (batch, T, F) -> (batch, 1, F)
+        # statistics relative to the last value: exact for constant windows, and no
+        # float32 cancellation on series far from zero (prices in the thousands)
+        shifted = (x - last) * weights  # (batch, T, F), padded steps 0
+        offset = ops.sum(shifted, axis=1, keepdims=True) / count  # mean - last, (batch, 1, F)
+        variance = ops.sum(ops.square(shifted - offset) * weights, axis=1, keepdims=True)
+        scale = ops.sqrt(variance / count + self.epsilon)  # (batch, 1, F)
+        location = last + offset if self.location == "mean" else last
+        location = ops.stop_gradient(location * selected)  # 0 where not normalised
+        scale = ops.stop_gradient(scale * selected + (1.0 - selected))  # 1 there
+        normalised = (x - location) / scale  # (batch, T, F)
+        if self.affine:
+            gamma = ops.cast(self.gamma, x.dtype) * selected + (1.0 - selected)  # (F,)
+            beta = ops.cast(self.beta, x.dtype) * selected
+            normalised = normalised * gamma + beta
+            # fold the affine into the statistics handed to the restoring layer
+            scale = scale / (gamma + self.epsilon**2)
+            location = location - beta * scale
+        if self.mask_value is not None:
+            normalised = ops.where(weights > 0, normalised, self.mask_value)
+        return normalised, location, scale
+
+    def compute_output_shape(self, input_shape):
+        statistics = (input_shape[0], 1, input_shape[-1])
+        return tuple(input_shape), statistics, statistics
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(
+            features=None if self.features is None else list(self.features),
+            location=self.location,
+            affine=self.affine,
+            mask_value=self.mask_value,
+            epsilon=self.epsilon,
+        )
+        return config
+
+
+@keras.saving.register_keras_serializable(package="seqshape")
+class InstanceDenormalization(keras.layers.Layer):
+    """Put the window's location and scale back on the model's outputs.
+
+    Call it on ``[outputs, location, scale]``, the last two from
+    ``InstanceNormalization``. Output feature ``k`` takes the statistics of input
+    feature ``target_features[k]``: ``outputs[..., k] * scale[k] + location[k]``.
+    Outputs may be ``(batch, T_out, K)`` or ``(batch, K)``; covariates (input features
+    not named in ``target_features``) are not restored. A Keras mask on the outputs
+    (per-step outputs of a masked body) is kept, so the loss still skips padded steps.
+
+    Args:
+        target_features: for each output feature, the input feature it continues.
+
+    Example:
+        >>> import numpy as np
+        >>> location = np.array([[[10.0, 5.0]]])                 # (1, 1, F=2)
+        >>> scale = np.array([[[2.0, 1.0]]])
+        >>> outputs = np.array([[1.0]])                          # (1, K=1)
+        >>> restore = InstanceDenormalization(target_features=(0,))
+        >>> np.asarray(restore([outputs, location, scale])).tolist()
+        [[12.0]]
+    """
+
+    def __init__(self, target_features: Sequence[int], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.target_features = _check_indices(
+            target_features, "target_features", allow_none=False, distinct=False
+        )
+        self.supports_masking = True  # a per-step mask on the outputs passes through
+
+    def compute_mask(self, inputs, mask=None):
+        return mask[0] if isinstance(mask, (list, tuple)) else None
+
+    def build(self, input_shape) -> None:
+        output_shape, statistics_shape, _ = input_shape
+        if len(output_shape) not in (2, 3):
+            raise InvalidInputError(
+                "outputs",
+                expected="(batch, steps, outputs) or (batch, outputs)",
+                received=f"shape {tuple(output_shape)}",
+                fix="Restore the model's final regression output.",
+            )
+        if output_shape[-1] is not None and output_shape[-1] != len(self.target_features):
+            raise InvalidInputError(
+                "target_features",
+                expected=f"one input feature per output feature ({output_shape[-1]})",
+                received=f"{len(self.target_features)}: {list(self.target_features)}",
+                fix="Name, for each output feature, the input feature it continues.",
+            )
+        width = statistics_shape[-1]
+        if width is not None and max(self.target_features) >= width:
+            raise InvalidInputError(
+                "target_features",
+                expected=f"indices below the number of input features ({width})",
+                received=repr(list(self.target_features)),
+                fix="Name features by their position along X's last axis.",
+            )
+
+    def call(self, inputs):
+        outputs, location, scale = inputs  # (batch, [T_out,] K), (batch, 1, F) twice
+        indices = list(self.target_features)
+        location = ops.take(location, indices, axis=-1)  # (batch, 1, F) -> (batch, 1, K)
+        scale = ops.take(scale, indices, axis=-1)
+        if len(outputs.shape) == 2:  # (batch, K)
+            location, scale = location[:, 0, :], scale[:, 0, :]
+        return outputs * ops.cast(scale, outputs.dtype) + ops.cast(location, outputs.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[0])
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(target_features=list(self.target_features))
+        return config
+
+
+def normalized_model(
+    inputs,
+    body: Callable,
+    *,
+    target_features: Sequence[int],
+    location: str = "mean",
+    affine: bool = True,
+    mask_value: float | None = None,
+    features: Sequence[int] | None = None,
+    epsilon: float = 1e-5,
+):
+    """``restore(body(normalise(inputs)))``: the outputs of a model with instance
+    normalisation around ``body``.
+
+    Args:
+        inputs: the model's input tensor ``(batch, T, F)`` (``keras.Input``).
+        body: Keras tensors in, Keras tensors out: the model between the two layers;
+            it receives the normalised input and returns ``(batch, T_out, K)`` or
+            ``(batch, K)`` regression outputs in normalised units.
+        target_features: for each output feature, the input feature it continues.
+        location, affine, mask_value, features, epsilon: see ``InstanceNormalization``.
+
+    Returns:
+        The restored outputs, in the units of the raw input.
+
+    Example:
+        >>> import keras
+        >>> inputs = keras.Input((20, 3))
+        >>> body = lambda x: keras.layers.Dense(2)(keras.layers.LSTM(4)(x))
+        >>> outputs = normalized_model(inputs, body, target_features=(0, 2))
+        >>> keras.Model(inputs, outputs).output_shape
+        (None, 2)
+    """
+    normalised, statistics_location, statistics_scale = InstanceNormalization(
+        features=features,
+        location=location,
+        affine=affine,
+        mask_value=mask_value,
+        epsilon=epsilon,
+    )(inputs)
+    outputs = body(normalised)
+    return InstanceDenormalization(target_features)(
+        [outputs, statistics_location, statistics_scale]
+    )
+
+
+@keras.saving.register_keras_serializable(package="seqshape")
+class PaddingMask(keras.layers.Layer):
+    """True for real steps, False for padded ones: ``(batch, T, F)`` -> ``(batch, T)``.
+
+    A step is padding when every feature equals ``mask_value`` (the rule of Keras'
+    ``Masking``). Token ids ``(batch, T)`` are padding where the id equals it.
+    Pass the result as ``mask=`` to layers that take one (``LSTM``,
+    ``BatchNormalization``) or to ``ZeroMaskedSteps`` and
+    ``MaskedGlobalAveragePooling1D``.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.array([[[1.0, 0.0], [0.0, 0.0]]])
+        >>> np.asarray(PaddingMask(mask_value=0.0)(x)).tolist()
+        [[True, False]]
+    """
+
+    def __init__(self, mask_value: float = 0.0, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.mask_value = _check_mask_value(mask_value)
+        if self.mask_value is None:
+            raise InvalidInputError(
+                "mask_value", expected="a number", received="None", fix="Pass the pad value."
+            )
+
+    def call(self, inputs):
+        real = ops.not_equal(inputs, ops.cast(self.mask_value, inputs.dtype))
+        return real if len(inputs.shape) == 2 else ops.any(real, axis=-1)  # (batch, T)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:2])
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(mask_value=self.mask_value)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="seqshape")
+class ZeroMaskedSteps(keras.layers.Layer):
+    """Set padded steps to zero: ``[x (batch, T, C), mask (batch, T)] -> (batch, T, C)``.
+
+    After it, a ``Conv1D(padding="same")`` sees zeros at padded steps, exactly what it
+    sees beyond the ends of an unpadded sequence, so real steps do not depend on how
+    much padding there is. Any Keras mask attached to ``x`` is dropped (convolutions
+    take none).
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.ones((1, 2, 1))
+        >>> np.asarray(ZeroMaskedSteps()([x, np.array([[True, False]])]))[0, :, 0].tolist()
+        [1.0, 0.0]
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs):
+        x, mask = inputs
+        return x * ops.cast(mask, x.dtype)[..., None]  # (batch, T, C) * (batch, T, 1)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[0])
+
+
+@keras.saving.register_keras_serializable(package="seqshape")
+class MaskedGlobalAveragePooling1D(keras.layers.Layer):
+    """Mean over the real steps: ``[x (batch, T, C), mask (batch, T)] -> (batch, C)``.
+
+    A sample with no real step gives zeros, not NaN.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.array([[[2.0], [4.0], [9.0]]])
+        >>> pooled = MaskedGlobalAveragePooling1D()([x, np.array([[True, True, False]])])
+        >>> np.asarray(pooled).tolist()
+        [[3.0]]
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs):
+        x, mask = inputs
+        weights = ops.cast(mask, x.dtype)[..., None]  # (batch, T) -> (batch, T, 1)
+        total = ops.sum(x * weights, axis=1)  # (batch, C)
+        return total / ops.maximum(ops.sum(weights, axis=1), 1.0)  # (batch, C) / (batch, 1)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0][0], input_shape[0][-1])

@@ -1,0 +1,531 @@
+"""The model parameters, listed once: name, default, checker, help and command-line flag.
+
+The estimators' constructors (``SequenceModel``, ``SequenceClassifier``,
+``SequenceRegressor``), ``ArchitectureOptions`` and the ``seqshape`` command line are all
+generated from ``PARAMS``; adding a parameter is one entry here. Every value is
+validated by its entry's checker when a model is fitted or loaded.
+
+This module imports only seqshape's base modules (errors, validation), so that the
+builders can read it too.
+
+Example:
+    >>> from seqshape.params import PARAMS, check_params
+    >>> [param.name for param in PARAMS if param.group == "architecture"]
+    ['units', 'cell', 'bidirectional', 'dropout', 'embedding_dim', 'filters']
+    >>> check_params({"units": 8, "epochs": 3})
+    {'units': (8,), 'epochs': 3}
+    >>> check_params({"epochs": 0})
+    Traceback (most recent call last):
+    ...
+    seqshape.errors.InvalidInputError: Invalid `epochs`: expected an int in the range [1, inf); ...
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import textwrap
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, TypeVar
+
+import numpy as np
+
+from seqshape.errors import InvalidInputError, InvalidTypeError
+from seqshape.validation import check_choice, check_fraction, check_positive_int, check_units
+
+GROUPS = ("spec", "architecture", "training")
+TASK_NAMES = ("auto", "regression", "binary", "multiclass")
+CELL_NAMES = ("lstm", "gru", "simple_rnn")
+
+Checker = Callable[[Any, str], Any]
+
+
+@dataclass(frozen=True)
+class Flag:
+    """How a parameter appears on the command line.
+
+    Args:
+        parse: turns the flag's text into the value; ``None`` for an on/off switch.
+        name: the flag, ``--`` and the parameter's name with dashes unless given.
+        help: the flag's help, when the parameter's own help speaks of Python.
+    """
+
+    parse: Callable[[str], Any] | None = str
+    name: str | None = None
+    help: str | None = None
+
+
+@dataclass(frozen=True)
+class Param:
+    """One model parameter.
+
+    Args:
+        name: the keyword argument.
+        default: its default value (immutable: a tuple, never a list).
+        check: ``check(value, name)`` returns the value normalised (``8`` -> ``(8,)``
+            for sizes) or raises a seqshape error naming the parameter.
+        help: one or two sentences, for docstrings and ``--help``.
+        group: ``"spec"`` (how shapes are read), ``"architecture"`` (the network,
+            ``ArchitectureOptions``) or ``"training"``.
+        annotation: its type, as written in the generated signatures.
+        flag: its command-line flag, or ``None`` when the command line has none.
+    """
+
+    name: str
+    default: Any
+    check: Checker
+    help: str
+    group: str
+    annotation: str
+    flag: Flag | None = None
+
+    @property
+    def flag_name(self) -> str | None:
+        """``--batch-size`` for ``batch_size``, or the flag's own name."""
+        if self.flag is None:
+            return None
+        return self.flag.name or "--" + self.name.replace("_", "-")
+
+
+# -- checkers: ``check(value, name) -> value``; messages name the parameter ---------------
+
+
+def _optional(check: Checker) -> Checker:
+    def check_unless_none(value: Any, name: str) -> Any:
+        return None if value is None else check(value, name)
+
+    return check_unless_none
+
+
+def _check_name(value: Any, name: str) -> str:
+    """A topology or strategy name; whether it exists is checked with the shapes."""
+    if not isinstance(value, str):
+        raise InvalidTypeError(
+            name,
+            expected=f"'auto' or a {name} name as text",
+            received=repr(value),
+            fix=f"Leave {name}='auto', or pass a name listed by seqshape.topologies() "
+            "and seqshape.strategies(topology).",
+        )
+    return value
+
+
+def _check_bidirectional(value: Any, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise InvalidTypeError(
+            name,
+            expected="True or False",
+            received=repr(value),
+            fix="Pass bidirectional=True to read each sequence in both directions.",
+        )
+    return bool(value)
+
+
+def _check_mask_value(value: Any, name: str) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.number))
+        or not np.isfinite(value)
+    ):
+        raise InvalidInputError(
+            name,
+            expected="a finite number marking padded steps",
+            received=repr(value),
+            fix="Pad with a value real data never takes, e.g. mask_value=-999.0.",
+        )
+    return float(value)
+
+
+def _check_learning_rate(value: Any, name: str) -> float:
+    if not isinstance(value, (int, float, np.integer, np.floating)) or not value > 0:
+        raise InvalidInputError(
+            name,
+            expected="a number greater than 0",
+            received=repr(value),
+            fix="Pass a small positive number such as 1e-3.",
+        )
+    return float(value)
+
+
+def _check_folder(value: Any, name: str) -> str:
+    if not isinstance(value, (str, os.PathLike)):
+        raise InvalidTypeError(
+            name,
+            expected="a folder path (str or pathlib.Path), or None",
+            received=repr(value),
+            fix=f"Pass {name}='some/folder', or None for no checkpoints.",
+        )
+    return os.fspath(value)
+
+
+def _check_verbose(value: Any, name: str) -> int:
+    if isinstance(value, bool) or value not in (0, 1, 2):
+        raise InvalidInputError(
+            name,
+            expected="0, 1 or 2",
+            received=repr(value),
+            fix="0 is silent, 1 shows a progress bar, 2 prints a line per epoch.",
+        )
+    return int(value)
+
+
+# -- command-line parsers -----------------------------------------------------------------
+
+
+def parse_sizes(text: str) -> tuple[int, ...]:
+    """``"12,12,6"`` -> ``(12, 12, 6)``, for ``--units`` and ``--filters``.
+
+    Example:
+        >>> parse_sizes("12,12,6")
+        (12, 12, 6)
+    """
+    import argparse
+
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected sizes separated by commas such as 12,12,6; got {text!r}"
+        ) from None
+
+
+# -- the table ------------------------------------------------------------------------------
+
+PARAMS: tuple[Param, ...] = (
+    Param(
+        "topology",
+        "auto",
+        _check_name,
+        "``'auto'`` or a topology name (``seqshape.topologies()``).",
+        "spec",
+        "str",
+        Flag(help="force a topology by name"),
+    ),
+    Param(
+        "strategy",
+        "auto",
+        _check_name,
+        "``'auto'`` or a strategy of the topology (``seqshape.strategies(topology)``).",
+        "spec",
+        "str",
+        Flag(help="force a strategy by name"),
+    ),
+    Param(
+        "task",
+        "auto",
+        partial(check_choice, choices=TASK_NAMES),
+        "``'auto'`` (text, integer or boolean y: classification; float y: regression), "
+        "``'regression'``, ``'binary'`` or ``'multiclass'``.",
+        "spec",
+        "str",
+    ),
+    Param(
+        "vocabulary_size",
+        None,
+        _optional(partial(check_positive_int, minimum=2)),
+        "for integer token ids in X: the number of distinct ids.",
+        "spec",
+        "int | None",
+    ),
+    Param(
+        "mask_value",
+        None,
+        _optional(_check_mask_value),
+        "for variable-length sequences padded to one length: the value of every feature "
+        "on a padded step (e.g. from ``keras.utils.pad_sequences``); padded steps are "
+        "skipped by the recurrent layers. 0 for token ids.",
+        "spec",
+        "float | None",
+    ),
+    Param(
+        "units",
+        (32,),
+        check_units,
+        "size of each stacked recurrent layer, e.g. ``(12, 12, 6)``.",
+        "architecture",
+        "int | tuple[int, ...]",
+        Flag(parse_sizes, help="recurrent layer sizes, e.g. 12,12,6 for three layers"),
+    ),
+    Param(
+        "cell",
+        "lstm",
+        partial(check_choice, choices=CELL_NAMES),
+        "``'lstm'``, ``'gru'`` or ``'simple_rnn'``.",
+        "architecture",
+        "str",
+        Flag(help="lstm, gru or simple_rnn"),
+    ),
+    Param(
+        "bidirectional",
+        False,
+        _check_bidirectional,
+        "read sequences in both directions (``Bidirectional`` recurrent layers).",
+        "architecture",
+        "bool",
+        Flag(None, help="read sequences in both directions"),
+    ),
+    Param(
+        "dropout",
+        0.0,
+        check_fraction,
+        "input dropout of each recurrent layer, in [0, 1).",
+        "architecture",
+        "float",
+        Flag(float),
+    ),
+    Param(
+        "embedding_dim",
+        32,
+        check_positive_int,
+        "size of each token vector, for token ids in X.",
+        "architecture",
+        "int",
+        Flag(int),
+    ),
+    Param(
+        "filters",
+        (16, 32),
+        check_units,
+        "Conv2D filters per frame-encoder block, for sequences of images.",
+        "architecture",
+        "int | tuple[int, ...]",
+        Flag(parse_sizes, help="Conv2D filters per block for sequences of images, e.g. 16,32"),
+    ),
+    Param(
+        "epochs",
+        200,
+        check_positive_int,
+        "most epochs to train; early stopping usually ends sooner.",
+        "training",
+        "int",
+        Flag(int),
+    ),
+    Param(
+        "batch_size",
+        32,
+        check_positive_int,
+        "samples per gradient step.",
+        "training",
+        "int",
+        Flag(int),
+    ),
+    Param(
+        "learning_rate",
+        1e-3,
+        _check_learning_rate,
+        "Adam's learning rate.",
+        "training",
+        "float",
+        Flag(float),
+    ),
+    Param(
+        "validation_fraction",
+        0.2,
+        check_fraction,
+        "share of the last samples held out for early stopping.",
+        "training",
+        "float",
+        Flag(float),
+    ),
+    Param(
+        "patience",
+        10,
+        partial(check_positive_int, minimum=0),
+        "epochs without validation improvement before stopping.",
+        "training",
+        "int",
+        Flag(int),
+    ),
+    Param(
+        "random_state",
+        0,
+        _optional(partial(check_positive_int, minimum=0)),
+        "seed for weights and shuffling; ``None`` for a fresh one.",
+        "training",
+        "int | None",
+        Flag(int, name="--seed", help="seed for weights and shuffling"),
+    ),
+    Param(
+        "checkpoint_dir",
+        None,
+        _optional(_check_folder),
+        "a folder for a checkpoint after every epoch; a ``fit`` killed part-way resumes "
+        "from it when called again with the same settings and data. Removed when "
+        "``fit`` completes. ``None``: no checkpoints. Never read from a model file.",
+        "training",
+        "str | None",
+    ),
+    Param(
+        "verbose",
+        0,
+        _check_verbose,
+        "Keras' progress display: 0 silent, 1 progress bar, 2 a line an epoch.",
+        "training",
+        "int",
+        Flag(int, help="0 silent, 1 progress bar, 2 a line an epoch"),
+    ),
+)
+
+BY_NAME: dict[str, Param] = {param.name: param for param in PARAMS}
+
+
+def params_of(group: str) -> tuple[Param, ...]:
+    """The entries of one group, in table order.
+
+    Example:
+        >>> [param.name for param in params_of("spec")]
+        ['topology', 'strategy', 'task', 'vocabulary_size', 'mask_value']
+    """
+    check_choice(group, "group", GROUPS)
+    return tuple(param for param in PARAMS if param.group == group)
+
+
+def check_params(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Each value checked by its entry's checker: the normalised values, in order.
+
+    Raises the checker's seqshape error for a bad value, ``InvalidInputError`` for a
+    name not in the table.
+    """
+    checked = {}
+    for name, value in values.items():
+        param = BY_NAME.get(name)
+        if param is None:
+            raise InvalidInputError(
+                name,
+                expected=f"one of the model parameters {sorted(BY_NAME)}",
+                received="a parameter seqshape does not know",
+                fix="Check the spelling, or see help(seqshape.SequenceModel).",
+            )
+        checked[name] = param.check(value, name)
+    return checked
+
+
+# -- generated classes ------------------------------------------------------------------------
+
+
+def _args_section(params: Iterable[Param]) -> str:
+    lines = ["Args:"]
+    for param in params:
+        lines.append(
+            textwrap.fill(
+                f"{param.name}: {param.help}",
+                width=88,
+                initial_indent="    ",
+                subsequent_indent="        ",
+                break_on_hyphens=False,
+            )
+        )
+    return "\n".join(lines)
+
+
+def _with_args(doc: str | None, params: Iterable[Param]) -> str:
+    """``doc`` with an ``Args:`` section from the table, before ``Attributes`` if any."""
+    doc = inspect.cleandoc(doc or "")
+    section = _args_section(params)
+    head, marker, tail = doc.partition("\nAttributes")
+    if marker:
+        return f"{head.rstrip()}\n\n{section}\n{marker}{tail}"
+    return f"{doc}\n\n{section}\n"
+
+
+Class = TypeVar("Class", bound=type)
+
+
+def estimator_params(*, exclude: tuple[str, ...] = ()) -> Callable[[Class], Class]:
+    """Class decorator: an ``__init__`` taking every table parameter but ``exclude``.
+
+    scikit-learn reads an estimator's parameters from its ``__init__`` signature and
+    wants each stored unchanged under its own name; the generated ``__init__`` does
+    exactly that, its ``__signature__`` lists the parameters with their defaults and
+    types, and the class docstring gains their ``Args:``.
+
+    Example:
+        >>> @estimator_params(exclude=("task",))
+        ... class Model:
+        ...     '''A model.'''
+        >>> Model(units=4).units, Model().epochs, "task" in vars(Model())
+        (4, 200, False)
+        >>> str(inspect.signature(Model))[:40]
+        "(topology: 'str' = 'auto', strategy: 'st"
+    """
+
+    def decorate(cls: Class) -> Class:
+        params = tuple(param for param in PARAMS if param.name not in exclude)
+        signature = inspect.Signature(
+            [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+            + [
+                inspect.Parameter(
+                    param.name,
+                    inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                    default=param.default,
+                    annotation=param.annotation,
+                )
+                for param in params
+            ],
+            return_annotation="None",
+        )
+
+        def init(self: Any, *args: Any, **kwargs: Any) -> None:
+            bound = signature.bind(self, *args, **kwargs)
+            bound.apply_defaults()
+            for name, value in bound.arguments.items():
+                if name != "self":
+                    setattr(self, name, value)
+
+        init.__signature__ = signature  # type: ignore[attr-defined]
+        init.__name__ = "__init__"
+        init.__qualname__ = f"{cls.__qualname__}.__init__"
+        init.__module__ = cls.__module__
+        init.__doc__ = f"Store the parameters (see ``{cls.__name__}``); ``fit`` checks them."
+        cls.__init__ = init
+        cls.__doc__ = _with_args(cls.__doc__, params)
+        return cls
+
+    return decorate
+
+
+def options_fields(group: str) -> Callable[[Class], Class]:
+    """Class decorator: a frozen dataclass with one field per parameter of ``group``,
+    each checked and normalised by its checker when an instance is made.
+
+    Example:
+        >>> @options_fields("architecture")
+        ... class Options:
+        ...     '''Options.'''
+        >>> Options(units=8).units, Options().cell
+        ((8,), 'lstm')
+    """
+
+    def decorate(cls: Class) -> Class:
+        params = params_of(group)
+        cls.__annotations__ = {param.name: param.annotation for param in params}
+        for param in params:
+            setattr(cls, param.name, param.default)
+
+        def post_init(self: Any) -> None:
+            values = check_params({param.name: getattr(self, param.name) for param in params})
+            for name, value in values.items():
+                object.__setattr__(self, name, value)
+
+        cls.__post_init__ = post_init
+        cls.__doc__ = _with_args(cls.__doc__, params)
+        return dataclass(frozen=True)(cls)
+
+    return decorate
+
+
+__all__ = [
+    "BY_NAME",
+    "CELL_NAMES",
+    "GROUPS",
+    "PARAMS",
+    "Flag",
+    "Param",
+    "check_params",
+    "estimator_params",
+    "options_fields",
+    "params_of",
+    "parse_sizes",
+]

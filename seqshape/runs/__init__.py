@@ -1,0 +1,80 @@
+"""The whole job on a table: window, split by time, train, compare with baselines, report.
+
+One module per job:
+
+- ``jobs``: ``ForecastJob`` and ``ClassificationJob``, and their file ``job.json``;
+- ``forecasting``: the forecasting pipeline (fit, backtest, predict, evaluate);
+- ``classification``: the classification pipeline (one label per series);
+- ``folder``: the run folder, written whole or not at all, and read back;
+- ``reporting``: what each report says.
+
+The pipelines take an unfitted estimator (a ``SequenceModel``) and fit a ``clone`` of
+it; settings that belong to the job are set on the clone.
+
+Example:
+    >>> import numpy as np, pandas as pd, tempfile, os
+    >>> from seqshape import SequenceModel
+    >>> from seqshape.runs import ForecastJob, evaluate_run, fit_forecast
+    >>> t = np.arange(400)
+    >>> frame = pd.DataFrame({"t": t, "load": np.sin(t / 5) + 2})
+    >>> job = ForecastJob(targets=("load",), input_steps=20, output_steps=5, time_column="t")
+    >>> out = os.path.join(tempfile.mkdtemp(), "run")
+    >>> metrics = fit_forecast(frame, job, SequenceModel(epochs=2, units=(4,)), out)
+    >>> sorted(evaluate_run(out, frame)["scores"])
+    ['drift', 'last value', 'seasonal naive', 'seqshape']
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pandas as pd
+
+from seqshape.runs.classification import (
+    PADDING,
+    evaluate_classification,
+    fit_classification,
+    predict_classification,
+)
+from seqshape.runs.folder import Run, open_run
+from seqshape.runs.forecasting import backtest, evaluate_forecast, fit_forecast, predict_forecast
+from seqshape.runs.jobs import JOBS, ClassificationJob, ForecastJob, Job, read_job
+
+_PREDICT = {"forecast": predict_forecast, "classification": predict_classification}
+_EVALUATE = {"forecast": evaluate_forecast, "classification": evaluate_classification}
+
+
+def predict_run(
+    run_dir: str | os.PathLike | Run, data: Any, out: str | os.PathLike | None = None
+) -> pd.DataFrame:
+    """Predictions of a run folder's model on ``data`` (forecasts or classes)."""
+    run = open_run(run_dir)
+    return _PREDICT[run.job.kind](run, data, out)
+
+
+def evaluate_run(run_dir: str | os.PathLike | Run, data: Any) -> dict[str, Any]:
+    """Scores of a run folder's model on labelled ``data``."""
+    run = open_run(run_dir)
+    return _EVALUATE[run.job.kind](run, data)
+
+
+__all__ = [
+    "JOBS",
+    "PADDING",
+    "ClassificationJob",
+    "ForecastJob",
+    "Job",
+    "Run",
+    "backtest",
+    "evaluate_classification",
+    "evaluate_forecast",
+    "evaluate_run",
+    "fit_classification",
+    "fit_forecast",
+    "open_run",
+    "predict_classification",
+    "predict_forecast",
+    "predict_run",
+    "read_job",
+]

@@ -1,0 +1,200 @@
+"""The classification pipeline: one label per series, padded and masked, against baselines.
+
+Series of different lengths are padded to one length with ``PADDING``; the clone of the
+estimator gets ``mask_value=PADDING`` (and the job's ``validation_fraction``), so its
+recurrent layers skip the padded steps.
+
+Example:
+    >>> import numpy as np, pandas as pd, tempfile, os
+    >>> from seqshape import SequenceModel
+    >>> from seqshape.runs import ClassificationJob, fit_classification, predict_run
+    >>> rng = np.random.default_rng(0)
+    >>> frame = pd.DataFrame(
+    ...     [
+    ...         {"case": case, "x": rng.normal() + case % 2, "kind": "ab"[case % 2]}
+    ...         for case in range(20)
+    ...         for _ in range(5 + case % 3)
+    ...     ]
+    ... )
+    >>> job = ClassificationJob(features=("x",), label_column="kind", id_column="case")
+    >>> out = os.path.join(tempfile.mkdtemp(), "run")
+    >>> metrics = fit_classification(frame, job, SequenceModel(epochs=2, units=(4,)), out)
+    >>> metrics["classes"], metrics["steps"]
+    (['a', 'b'], 7)
+    >>> list(predict_run(out, frame).columns)
+    ['case', 'kind', 'probability_a', 'probability_b']
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, clone
+from sklearn.model_selection import train_test_split
+
+from seqshape.baselines import classification_baselines
+from seqshape.errors import InvalidInputError
+from seqshape.fileio import write_json
+from seqshape.metrics import classification_scores
+from seqshape.runs.folder import (
+    METRICS_FILE,
+    MODEL_FILE,
+    Run,
+    check_out,
+    open_run,
+    run_folder,
+    training_summary,
+    write_csv,
+)
+from seqshape.runs.jobs import ClassificationJob, write_job
+from seqshape.runs.reporting import write_classification_report
+from seqshape.tables import SeriesTable, read_table
+
+PADDING = -1.0e9  # value of padded steps in variable-length classification data
+
+
+def _read(data: Any, job: ClassificationJob, *, labels: bool) -> SeriesTable:
+    return read_table(
+        data,
+        columns=job.features,
+        time_column=job.time_column,
+        id_column=job.id_column,
+        label_columns=[job.label_column] if labels else [],
+    )
+
+
+def _json_label(label: object) -> str | int | float | bool:
+    """A label as JSON writes it back: numbers, booleans and text stay, others become text."""
+    if isinstance(label, (str, bool, int, float)):
+        return label
+    return str(label)
+
+
+def _label_codes(labels: np.ndarray) -> tuple[np.ndarray, list]:
+    """Labels -> integer codes 0..n-1 (text labels allowed here), and the label names.
+
+    Example:
+        >>> codes, names = _label_codes(np.array(["b", "a", "b"]))
+        >>> codes.tolist(), names
+        ([1, 0, 1], ['a', 'b'])
+    """
+    distinct = sorted(pd.unique(labels).tolist(), key=str)
+    lookup = {label: code for code, label in enumerate(distinct)}
+    return np.array([lookup[label] for label in labels]), [_json_label(v) for v in distinct]
+
+
+def _padded_series(table: SeriesTable, job: ClassificationJob, steps: int | None) -> np.ndarray:
+    import keras
+
+    sequences = table.arrays(job.features)
+    steps = steps or max(len(sequence) for sequence in sequences)
+    return keras.utils.pad_sequences(
+        sequences, maxlen=steps, dtype="float64", padding="post", truncating="post", value=PADDING
+    )
+
+
+def fit_classification(
+    data: Any,
+    job: ClassificationJob,
+    estimator: BaseEstimator,
+    out: str | os.PathLike,
+    *,
+    overwrite: bool = False,
+) -> dict[str, Any]:
+    """Train a clone of ``estimator`` to classify the series of ``data``; write a run
+    folder to ``out``. Returns the metrics written to ``metrics.json``."""
+    job.check()
+    check_out(out, overwrite)
+    table = _read(data, job, labels=True)
+    codes, names = _label_codes(table.column_per_series(job.label_column))
+    X = _padded_series(table, job, job.max_steps)
+    if len(names) < 2 or len(X) < 4:
+        raise InvalidInputError(
+            job.label_column,
+            expected="at least 2 classes over at least 4 series",
+            received=f"{len(names)} class(es) over {len(X)} series",
+            fix="Check --label-column and --id-column.",
+        )
+    stratify = codes if np.bincount(codes).min() >= 2 else None
+    train_index, test_index = train_test_split(
+        np.arange(len(X)), test_size=job.test_fraction, random_state=job.seed, stratify=stratify
+    )
+    steps = int(X.shape[1])
+    with run_folder(out, overwrite=overwrite) as folder:
+        model = clone(estimator).set_params(
+            validation_fraction=job.validation_fraction, mask_value=PADDING
+        )
+        model.fit(X[train_index], codes[train_index])
+        predictions = {
+            "seqshape": (model.predict(X[test_index]), model.predict_proba(X[test_index]))
+        }
+        for name, baseline in classification_baselines(PADDING).items():
+            baseline.fit(X[train_index], codes[train_index])
+            predictions[name] = (
+                baseline.predict(X[test_index]),
+                baseline.predict_proba(X[test_index]),
+            )
+        scores = {
+            name: classification_scores(
+                codes[test_index], labels, probabilities, classes=list(range(len(names)))
+            )
+            for name, (labels, probabilities) in predictions.items()
+        }
+        metrics = {
+            "task": "classification",
+            "series": {"train": len(train_index), "test": len(test_index)},
+            "steps": steps,
+            "classes": names,
+            "test": scores,
+            **training_summary(model),
+        }
+        model.save(folder / MODEL_FILE)
+        write_job(folder, job, {"classes": names, "steps": steps})
+        write_json(folder / METRICS_FILE, metrics)
+        write_classification_report(folder, model, metrics, len(X))
+    return metrics
+
+
+def _predict_table(run: Run, table: SeriesTable) -> pd.DataFrame:
+    job, names = run.job, run.extra["classes"]
+    X = _padded_series(table, job, run.extra["steps"])
+    probabilities = run.model.predict_proba(X)
+    frame = pd.DataFrame(
+        {
+            job.id_column: table.ids,
+            job.label_column: [names[code] for code in run.model.predict(X)],
+        }
+    )
+    for code, name in enumerate(names):
+        frame[f"probability_{name}"] = probabilities[:, code]
+    return frame
+
+
+def predict_classification(
+    run: str | os.PathLike | Run, data: Any, out: str | os.PathLike | None = None
+) -> pd.DataFrame:
+    """The class of each series in ``data``, with its probabilities; optionally to CSV."""
+    run = open_run(run)
+    frame = _predict_table(run, _read(data, run.job, labels=False))
+    if out is not None:
+        write_csv(frame, out)
+    return frame
+
+
+def evaluate_classification(run: str | os.PathLike | Run, data: Any) -> dict[str, Any]:
+    """Score a run's classifier on the labelled series of ``data``."""
+    run = open_run(run)
+    table = _read(data, run.job, labels=True)
+    predicted = _predict_table(run, table)[run.job.label_column]
+    truth = table.column_per_series(run.job.label_column)
+    return {
+        "series": len(truth),
+        "scores": {
+            "seqshape": classification_scores(
+                [str(label) for label in truth], [str(label) for label in predicted]
+            )
+        },
+    }

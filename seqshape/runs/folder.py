@@ -1,0 +1,122 @@
+"""The run folder: written whole or not at all, and read back once per file.
+
+A run folder holds ``model.seqshape``, ``job.json``, ``metrics.json``, ``report.md``,
+``report.html`` and ``figures/``. It is built under a temporary name beside ``--out``
+and swapped in when complete (``seqshape.fileio.atomic_folder``), so a failure leaves
+no half-written run folder, and an existing one as it was.
+
+Example:
+    >>> import os, tempfile
+    >>> from seqshape.runs.folder import run_folder
+    >>> out = os.path.join(tempfile.mkdtemp(), "run")
+    >>> with run_folder(out) as folder:
+    ...     _ = (folder / "notes.txt").write_text("done")
+    >>> os.listdir(out)
+    ['notes.txt']
+    >>> with run_folder(out) as folder:  # doctest: +ELLIPSIS
+    ...     pass
+    Traceback (most recent call last):
+    ...
+    seqshape.errors.InvalidInputError: Invalid `--out`: ... already holds files. ...
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from seqshape.errors import InvalidInputError
+from seqshape.estimator import load
+from seqshape.fileio import atomic_file, atomic_folder
+from seqshape.runs.jobs import Job, read_job
+
+MODEL_FILE = "model.seqshape"
+METRICS_FILE = "metrics.json"
+
+
+def check_out(out: str | os.PathLike, overwrite: bool = False) -> None:
+    """Refuse an ``--out`` that already holds files, unless ``overwrite``."""
+    target = Path(out)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())) and not overwrite:
+        raise InvalidInputError(
+            "--out",
+            expected="a new or empty folder",
+            received=f"{str(target)!r}, which already holds files",
+            fix="Choose another folder, or pass --overwrite.",
+        )
+
+
+@contextmanager
+def run_folder(out: str | os.PathLike, *, overwrite: bool = False) -> Iterator[Path]:
+    """Yield an empty folder to fill; it becomes ``out`` only if the block succeeds."""
+    check_out(out, overwrite)
+    with atomic_folder(out) as scratch:
+        yield scratch
+
+
+def write_csv(frame: pd.DataFrame, out: str | os.PathLike) -> None:
+    """Write ``frame`` to the CSV file ``out`` atomically, without the index."""
+    with atomic_file(out) as temporary:
+        frame.to_csv(temporary, index=False)
+
+
+def training_summary(model: Any) -> dict[str, Any]:
+    """Epochs, best epoch and median epoch time of a fitted ``SequenceModel`` (JSON-ready)."""
+    seconds = model.history_["epoch_seconds"]
+    return {
+        "epochs": int(model.n_epochs_),
+        "best_epoch": int(model.best_epoch_),
+        # the first epoch includes compilation
+        "median_epoch_seconds": float(np.median(seconds[1:] or seconds)),
+    }
+
+
+@dataclass(frozen=True)
+class Run:
+    """A finished run folder, read lazily: each file at most once.
+
+    Attributes:
+        path: the folder.
+        job: the job it was made with.
+        extra: what the fit learned about the data (see ``seqshape.runs.jobs``).
+    """
+
+    path: Path
+    job: Job
+    extra: dict[str, Any]
+
+    @cached_property
+    def model(self) -> Any:
+        """The fitted model (``model.seqshape``, loaded with Keras' safe mode on)."""
+        return load(self.path / MODEL_FILE)
+
+    @cached_property
+    def metrics(self) -> dict[str, Any]:
+        """The scores written at fit time (``metrics.json``)."""
+        path = self.path / METRICS_FILE
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError) as error:
+            raise InvalidInputError(
+                "RUN_DIR",
+                expected=f"a readable {METRICS_FILE} written by `seqshape fit`",
+                received=f"{str(path)!r} ({error})",
+                fix="Fit the run again.",
+            ) from None
+
+
+def open_run(run: str | os.PathLike | Run) -> Run:
+    """The run folder at ``run`` (its job read now, the rest when first used)."""
+    if isinstance(run, Run):
+        return run
+    job, extra = read_job(run)
+    return Run(Path(run), job, extra)

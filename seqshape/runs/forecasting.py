@@ -1,0 +1,249 @@
+"""The forecasting pipeline: window, split by time, fit, compare with baselines, report.
+
+Every function takes the model as an unfitted estimator and fits a ``clone`` of it, so
+the estimator passed in is never changed.
+
+Example:
+    >>> import numpy as np, pandas as pd, tempfile, os
+    >>> from seqshape import SequenceModel
+    >>> from seqshape.runs import ForecastJob, fit_forecast, predict_forecast
+    >>> t = np.arange(400)
+    >>> frame = pd.DataFrame({"t": t, "load": np.sin(t / 5) + 2})
+    >>> job = ForecastJob(targets=("load",), input_steps=20, output_steps=5, time_column="t")
+    >>> out = os.path.join(tempfile.mkdtemp(), "run")
+    >>> metrics = fit_forecast(frame, job, SequenceModel(epochs=2, units=(4,)), out)
+    >>> sorted(os.listdir(out))
+    ['figures', 'job.json', 'metrics.json', 'model.seqshape', 'report.html', 'report.md']
+    >>> predict_forecast(out, frame)["step_ahead"].tolist()
+    [1, 2, 3, 4, 5]
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, clone
+
+from seqshape.baselines import detect_season, forecasting_baselines
+from seqshape.errors import InvalidInputError
+from seqshape.fileio import write_json
+from seqshape.metrics import error_by_step, error_by_target, panel_naive_scale, regression_scores
+from seqshape.runs.folder import (
+    METRICS_FILE,
+    MODEL_FILE,
+    Run,
+    check_out,
+    open_run,
+    run_folder,
+    training_summary,
+    write_csv,
+)
+from seqshape.runs.jobs import ForecastJob, write_job
+from seqshape.runs.reporting import write_forecast_report
+from seqshape.tables import SeriesTable, read_table
+from seqshape.windowing import Windows, panel_windows, rolling_origin, split_by_time
+
+# the baselines that need no training, scored again on new data by ``evaluate_forecast``
+TRAINING_FREE = ("last value", "seasonal naive", "drift")
+
+
+def _read(data: Any, job: ForecastJob) -> SeriesTable:
+    return read_table(
+        data, columns=job.inputs, time_column=job.time_column, id_column=job.id_column
+    )
+
+
+def _windows(table: SeriesTable, job: ForecastJob) -> Windows:
+    return panel_windows(
+        table.arrays(job.inputs),
+        job.input_steps,
+        job.output_steps,
+        ids=table.ids,
+        stride=job.stride,
+        gap=job.gap,
+        target_columns=range(len(job.targets)),
+    )
+
+
+def _target_features(job: ForecastJob) -> tuple[int, ...]:
+    return tuple(range(len(job.targets)))
+
+
+def training_series(table: SeriesTable, job: ForecastJob) -> list[np.ndarray]:
+    """The training part of every series' targets: ``(steps, targets)`` each.
+
+    These give MASE its scale (``seqshape.metrics.panel_naive_scale``) and the season
+    its detection.
+    """
+    parts = []
+    for values in table.arrays(job.targets):
+        cut = int(len(values) * (1 - job.validation_fraction - job.test_fraction))
+        parts.append(values[:cut])
+    return parts
+
+
+def score_forecasts(
+    predictions: dict[str, np.ndarray], y_test: np.ndarray, training: list[np.ndarray], season: int
+) -> dict[str, dict[str, float]]:
+    """MAE, RMSE, sMAPE and MASE of each model's test forecasts.
+
+    MASE scales each target by its in-sample seasonal naive error over every training
+    series (pooled), then averages over the targets.
+    """
+    scale = panel_naive_scale(training, season)
+    return {
+        name: regression_scores(y_test, predicted, scale=scale)
+        for name, predicted in predictions.items()
+    }
+
+
+def fit_forecast(
+    data: Any,
+    job: ForecastJob,
+    estimator: BaseEstimator,
+    out: str | os.PathLike,
+    *,
+    overwrite: bool = False,
+) -> dict[str, Any]:
+    """Train a clone of ``estimator`` on ``data`` and write a run folder to ``out``.
+
+    Returns the metrics written to ``metrics.json``.
+    """
+    job.check()
+    check_out(out, overwrite)
+    table = _read(data, job)
+    windows = _windows(table, job)
+    train, validation, test = split_by_time(
+        windows,
+        table.lengths,
+        validation_fraction=job.validation_fraction,
+        test_fraction=job.test_fraction,
+        output_steps=job.output_steps,
+    )
+    for name, part in (("training", train), ("validation", validation), ("test", test)):
+        if len(part) == 0:
+            raise InvalidInputError(
+                "data",
+                expected=f"enough steps for {name} windows of {job.input_steps} + "
+                f"{job.output_steps} steps after splitting each series by time",
+                received=f"series of {sorted(set(table.lengths.values()))[:5]} steps",
+                fix="Use shorter windows, smaller validation/test fractions, or more data.",
+            )
+    with run_folder(out, overwrite=overwrite) as folder:
+        model = clone(estimator)
+        model.fit(train.X, train.y, validation_data=(validation.X, validation.y))
+        training = training_series(table, job)
+        season = job.season or detect_season(training[0], max_lag=job.input_steps)
+        predictions = {"seqshape": model.predict(test.X)}
+        for name, baseline in forecasting_baselines(season, _target_features(job)).items():
+            predictions[name] = baseline.fit(train.X, train.y).predict(test.X)
+        metrics = {
+            "task": "forecast",
+            "windows": {"train": len(train), "validation": len(validation), "test": len(test)},
+            "season": int(season),
+            "test": score_forecasts(predictions, test.y, training, season),
+            "error_by_step": {name: error_by_step(test.y, p) for name, p in predictions.items()},
+            "error_by_target": {
+                name: dict(zip(job.targets, error_by_target(test.y, p), strict=True))
+                for name, p in predictions.items()
+            },
+            **training_summary(model),
+            "gaps": list(table.gaps),
+        }
+        if job.backtest_folds:
+            metrics["backtest"] = backtest(windows, job, estimator)
+        model.save(folder / MODEL_FILE)
+        write_job(folder, job)
+        write_json(folder / METRICS_FILE, metrics)
+        write_forecast_report(folder, job, model, metrics, test, predictions["seqshape"])
+    return metrics
+
+
+def backtest(windows: Windows, job: ForecastJob, estimator: BaseEstimator) -> list[dict]:
+    """Rolling-origin backtest: refit a clone of ``estimator`` on each fold's past
+    (without checkpoints), and score it and the last value on the fold's block."""
+    folds = []
+    splits = rolling_origin(windows, job.backtest_folds, job.output_steps)
+    for number, (train, test) in enumerate(splits, start=1):
+        fold_train, fold_test = windows.subset(train), windows.subset(test)
+        model = clone(estimator).set_params(checkpoint_dir=None)
+        model.fit(fold_train.X, fold_train.y)
+        last_value = forecasting_baselines(job.season, _target_features(job))["last value"]
+        last_value.fit(fold_train.X, fold_train.y)
+        folds.append(
+            {
+                "fold": number,
+                "train_windows": len(train),
+                "test_windows": len(test),
+                "seqshape": regression_scores(fold_test.y, model.predict(fold_test.X)),
+                "last value": regression_scores(fold_test.y, last_value.predict(fold_test.X)),
+            }
+        )
+    return folds
+
+
+def _future_times(rows: pd.DataFrame, time_column: str | None, steps: int) -> list:
+    if time_column is None:
+        return [None] * steps
+    times = rows[time_column]
+    step = times.diff().mode().iloc[0] if len(times) > 1 else 1
+    return [times.iloc[-1] + step * (ahead + 1) for ahead in range(steps)]
+
+
+def predict_forecast(
+    run: str | os.PathLike | Run, data: Any, out: str | os.PathLike | None = None
+) -> pd.DataFrame:
+    """Forecast the steps after the end of each series in ``data``; optionally to CSV.
+
+    ``run`` is a run folder (or one opened with ``seqshape.runs.open_run``).
+    """
+    run = open_run(run)
+    job = run.job
+    table = _read(data, job)
+    inputs = []
+    for (series_id, _), values in zip(table.series, table.arrays(job.inputs), strict=True):
+        if len(values) < job.input_steps:
+            raise InvalidInputError(
+                "data",
+                expected=f"at least {job.input_steps} steps per series",
+                received=f"{len(values)} steps in series {series_id!r}",
+                fix="Pass more history for that series.",
+            )
+        inputs.append(values[-job.input_steps :])
+    forecasts = run.model.predict(np.stack(inputs))
+    rows = []
+    for (series_id, series_rows), forecast in zip(table.series, forecasts, strict=True):
+        times = _future_times(series_rows, job.time_column, job.output_steps + job.gap)
+        for ahead in range(job.output_steps):
+            row = {"step_ahead": job.gap + ahead + 1}
+            if job.id_column:
+                row[job.id_column] = series_id
+            if job.time_column:
+                row[job.time_column] = times[job.gap + ahead]
+            row |= dict(zip(job.targets, forecast[ahead].tolist(), strict=True))
+            rows.append(row)
+    frame = pd.DataFrame(rows)
+    if out is not None:
+        write_csv(frame, out)
+    return frame
+
+
+def evaluate_forecast(run: str | os.PathLike | Run, data: Any) -> dict[str, Any]:
+    """Score a run's model on every window of ``data``, next to the training-free baselines."""
+    run = open_run(run)
+    job = run.job
+    windows = _windows(_read(data, job), job)
+    baselines = forecasting_baselines(run.metrics["season"], _target_features(job))
+    predictions = {"seqshape": run.model.predict(windows.X)}
+    for name in TRAINING_FREE:
+        predictions[name] = baselines[name].fit(windows.X, windows.y).predict(windows.X)
+    return {
+        "windows": len(windows),
+        "scores": {
+            name: regression_scores(windows.y, predicted)
+            for name, predicted in predictions.items()
+        },
+    }

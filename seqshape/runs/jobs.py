@@ -1,0 +1,237 @@
+"""The jobs a run folder can hold, and their file ``job.json``.
+
+A job says what to do with a table (which columns, which windows, which split); the
+model's own parameters live on the estimator passed beside it. ``job.json`` holds the
+job's fields, its ``kind``, and ``extra``: what the fit learned about the data that
+``predict`` needs again (the class names and the padded length, for classification).
+
+Example:
+    >>> import tempfile
+    >>> from seqshape.runs.jobs import ForecastJob, read_job, write_job
+    >>> folder = tempfile.mkdtemp()
+    >>> write_job(folder, ForecastJob(targets=("load",), output_steps=5))
+    >>> job, extra = read_job(folder)
+    >>> job.targets, job.output_steps, extra
+    (('load',), 5, {})
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from seqshape.errors import InvalidInputError, SeqShapeError
+from seqshape.fileio import write_json
+from seqshape.validation import check_fraction, check_positive_int
+
+JOB_FILE = "job.json"
+
+
+def _check_names(value: object, name: str) -> None:
+    if isinstance(value, str) or not all(isinstance(item, str) for item in value):
+        raise InvalidInputError(
+            name,
+            expected="a tuple of column names",
+            received=repr(value),
+            fix=f"Pass the names as a tuple, e.g. {name}=('demand',).",
+        )
+
+
+@dataclass(frozen=True)
+class ForecastJob:
+    """What to forecast from a table of series.
+
+    Args:
+        targets: columns to forecast (they are inputs too).
+        covariates: further input columns, not forecast.
+        input_steps, output_steps: window lengths.
+        stride: steps between window starts; gap: steps between input and targets.
+        time_column, id_column: see ``seqshape.tables.read_table``.
+        validation_fraction, test_fraction: the last parts of each series held out.
+        season: season length for the seasonal naive baseline and MASE (detected if None).
+        backtest_folds: rolling-origin folds to run after the main fit (0 for none).
+
+    Example:
+        >>> ForecastJob(targets=("load",), covariates=("workday",)).inputs
+        ('load', 'workday')
+    """
+
+    targets: tuple[str, ...]
+    covariates: tuple[str, ...] = ()
+    input_steps: int = 40
+    output_steps: int = 10
+    stride: int = 1
+    gap: int = 0
+    time_column: str | None = None
+    id_column: str | None = None
+    validation_fraction: float = 0.15
+    test_fraction: float = 0.15
+    season: int | None = None
+    backtest_folds: int = 0
+
+    kind: ClassVar[str] = "forecast"
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The input columns: the targets, then the covariates."""
+        return (*self.targets, *self.covariates)
+
+    def check(self) -> None:
+        """Raise ``InvalidInputError`` for a setting no run can use."""
+        if not self.targets:
+            raise InvalidInputError(
+                "targets",
+                expected="at least one target column",
+                received="none",
+                fix="Name the columns to forecast, e.g. --target demand,temperature.",
+            )
+        _check_names(self.targets, "targets")
+        _check_names(self.covariates, "covariates")
+        for name in ("input_steps", "output_steps", "stride"):
+            check_positive_int(getattr(self, name), name)
+        check_positive_int(self.gap, "gap", minimum=0)
+        check_positive_int(self.backtest_folds, "backtest_folds", minimum=0)
+        if self.season is not None:
+            check_positive_int(self.season, "season")
+        check_fraction(self.validation_fraction, "validation_fraction", low=0.01)
+        check_fraction(self.test_fraction, "test_fraction", low=0.01)
+        if self.validation_fraction + self.test_fraction >= 0.9:
+            raise InvalidInputError(
+                "test_fraction",
+                expected="validation + test fractions under 0.9",
+                received=f"{self.validation_fraction} + {self.test_fraction}",
+                fix="Keep most of each series for training.",
+            )
+
+
+@dataclass(frozen=True)
+class ClassificationJob:
+    """Classify whole series: one label per series (rows told apart by ``id_column``).
+
+    Series of different lengths are padded to the longest (or cut to ``max_steps``)
+    and the padded steps masked.
+
+    Args:
+        features: the input columns.
+        label_column: the column holding each series' label (text allowed).
+        id_column: the column telling series apart.
+        time_column: see ``seqshape.tables.read_table``.
+        max_steps: cut longer series to this many steps (None: the longest series).
+        test_fraction: share of the series held out for the test scores (stratified).
+        validation_fraction: share of the training series held out for early stopping;
+            set on the estimator for this job.
+        seed: seed of the train/test split.
+    """
+
+    features: tuple[str, ...]
+    label_column: str
+    id_column: str
+    time_column: str | None = None
+    max_steps: int | None = None
+    test_fraction: float = 0.25
+    validation_fraction: float = 0.15
+    seed: int = 0
+
+    kind: ClassVar[str] = "classification"
+
+    def check(self) -> None:
+        """Raise ``InvalidInputError`` for a setting no run can use."""
+        if not self.features:
+            raise InvalidInputError(
+                "features",
+                expected="at least one feature column",
+                received="none",
+                fix="Name the input columns, e.g. --target x,y,z.",
+            )
+        _check_names(self.features, "features")
+        if self.max_steps is not None:
+            check_positive_int(self.max_steps, "max_steps")
+        check_fraction(self.test_fraction, "test_fraction", low=0.01)
+        check_fraction(self.validation_fraction, "validation_fraction")
+
+
+Job = ForecastJob | ClassificationJob
+JOBS: dict[str, type[ForecastJob] | type[ClassificationJob]] = {
+    "forecast": ForecastJob,
+    "classification": ClassificationJob,
+}
+
+
+def job_state(job: Job, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The content of ``job.json``: kind, the job's fields, and ``extra`` (JSON-ready)."""
+    return {"kind": job.kind, **dataclasses.asdict(job), "extra": dict(extra or {})}
+
+
+def write_job(folder: str | os.PathLike, job: Job, extra: dict[str, Any] | None = None) -> None:
+    """Write ``job.json`` into ``folder`` (atomically)."""
+    write_json(Path(folder) / JOB_FILE, job_state(job, extra))
+
+
+def _bad_job_file(path: Path, received: str) -> InvalidInputError:
+    return InvalidInputError(
+        "RUN_DIR",
+        expected=f"a {JOB_FILE} written by `seqshape fit`",
+        received=f"{str(path)!r}, {received}",
+        fix="Fit the run again, or pass the --out folder of a finished `seqshape fit`.",
+    )
+
+
+def job_from_state(state: object, path: Path = Path(JOB_FILE)) -> tuple[Job, dict[str, Any]]:
+    """The job and its ``extra`` from the parsed content of ``job.json``, checked.
+
+    Raises ``InvalidInputError`` for an unknown kind, missing or wrong fields.
+
+    Example:
+        >>> job_from_state({"kind": "weather"})
+        Traceback (most recent call last):
+        ...
+        seqshape.errors.InvalidInputError: Invalid `RUN_DIR`: ... an unknown job kind 'weather' ...
+    """
+    if not isinstance(state, dict):
+        raise _bad_job_file(path, f"which holds {type(state).__name__}, not a JSON object")
+    kind = state.get("kind")
+    if kind not in JOBS:
+        raise _bad_job_file(path, f"with an unknown job kind {kind!r} (known: {sorted(JOBS)})")
+    job_class = JOBS[kind]
+    extra = state.get("extra", {})
+    if not isinstance(extra, dict):
+        raise _bad_job_file(path, f"whose 'extra' is {type(extra).__name__}, not an object")
+    fields = {field.name for field in dataclasses.fields(job_class)}
+    values = {
+        name: tuple(value) if isinstance(value, list) else value
+        for name, value in state.items()
+        if name in fields
+    }
+    try:
+        job = job_class(**values)
+        job.check()
+    except TypeError as error:  # a required field is missing
+        raise _bad_job_file(path, f"which does not describe a {kind} job ({error})") from None
+    except SeqShapeError as error:
+        raise _bad_job_file(path, f"with a bad {kind} job: {error}") from None
+    return job, extra
+
+
+def read_job(run_dir: str | os.PathLike) -> tuple[Job, dict[str, Any]]:
+    """The job a run folder was made with, and what its fit learned (``extra``).
+
+    Raises ``InvalidInputError`` when ``job.json`` is missing, is not JSON, or does not
+    describe a known job.
+    """
+    path = Path(run_dir) / JOB_FILE
+    if not path.is_file():
+        raise InvalidInputError(
+            "RUN_DIR",
+            expected="a run folder written by `seqshape fit`",
+            received=f"{str(run_dir)!r} without {JOB_FILE}",
+            fix="Pass the --out folder of a finished `seqshape fit`.",
+        )
+    try:
+        state = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise _bad_job_file(path, f"which is not JSON ({error})") from None
+    return job_from_state(state, path)

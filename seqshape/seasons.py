@@ -1,0 +1,416 @@
+"""The season of a series: from its calendar when it has one, else from autocorrelation.
+
+``season_from_times`` reads the season from a time column's frequency: the number of
+steps in the calendar cycle that the frequency most often carries.
+
+- monthly: 12 (a year); every 2, 3, 4 or 6 months: 6, 4, 3, 2; quarterly: 4;
+  yearly: 1 (no cycle within a year);
+- weekly: 52 (a year of 52.18 weeks); daily: 7 (a week); business days: 5;
+- hourly: 24 (a day); half-hourly: 48; every N minutes: 1440 / N (minutely: 1440).
+
+Other steps (every 2 days, every 7 hours, under a minute) have no calendar season: 1,
+with the reason. Times with gaps (missing steps) keep the frequency of their regular
+steps; times with no regular frequency are an error.
+
+``choose_season`` picks the season for a forecasting job: the calendar first;
+autocorrelation (``seqshape.baselines.detect_season``) only without a calendar (no time
+column, or a numeric one); and never a season the history cannot support: the shortest
+training series must hold at least two full seasons, else the season is 1.
+
+Example:
+    >>> import pandas as pd
+    >>> season_from_times(pd.date_range("2020-01-01", periods=36, freq="MS"))
+    (12, "the times are monthly (frequency 'MS'): season 12, a year")
+    >>> choose_season([60], times=pd.date_range("2020-01-01", periods=60, freq="D"))[0]
+    7
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+
+from seqshape.baselines import detect_season
+from seqshape.errors import InvalidInputError, InvalidTypeError
+
+__all__ = ["choose_season", "season_from_times", "season_words"]
+
+_NANOS_PER = {"day": 86_400 * 10**9, "hour": 3_600 * 10**9, "minute": 60 * 10**9}
+_MONTHLY = (
+    pd.offsets.MonthBegin,
+    pd.offsets.MonthEnd,
+    pd.offsets.BusinessMonthBegin,
+    pd.offsets.BusinessMonthEnd,
+)
+_QUARTERLY = (
+    pd.offsets.QuarterBegin,
+    pd.offsets.QuarterEnd,
+    pd.offsets.BQuarterBegin,
+    pd.offsets.BQuarterEnd,
+)
+_YEARLY = (pd.offsets.YearBegin, pd.offsets.YearEnd, pd.offsets.BYearBegin, pd.offsets.BYearEnd)
+_REGULAR_SHARE = 0.5  # with gaps, at least half of the steps must be the regular step
+
+
+def _column_name(times, column: str | None) -> str:
+    if column is not None:
+        return str(column)
+    name = getattr(times, "name", None)
+    return str(name) if name is not None else "times"
+
+
+def _is_numeric(times) -> bool:
+    """True for integer or float time values (step numbers): no calendar."""
+    dtype = getattr(times, "dtype", None)
+    if dtype is None:
+        dtype = np.asarray(list(times)).dtype
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+
+
+def _as_datetimes(times, column: str) -> pd.DatetimeIndex:
+    """The distinct times, sorted, as a ``DatetimeIndex``; a clear error otherwise."""
+    if isinstance(times, pd.PeriodIndex) or isinstance(
+        getattr(times, "dtype", None), pd.PeriodDtype
+    ):
+        times = pd.PeriodIndex(times).to_timestamp()
+    if _is_numeric(times):
+        raise InvalidTypeError(
+            column,
+            expected="a time column of dates or datetimes, to read a season from its calendar",
+            received=f"numeric values ({np.asarray(times).dtype}): step numbers have no calendar",
+            fix="Pass the season explicitly, or leave it to autocorrelation (choose_season "
+            "does so for numeric time columns).",
+        )
+    try:
+        index = pd.DatetimeIndex(times)
+    except (TypeError, ValueError) as error:
+        raise InvalidTypeError(
+            column,
+            expected="a time column of dates or datetimes",
+            received=f"values that are not dates ({error})",
+            fix="Parse the column as dates (pandas.to_datetime), or pass the season explicitly.",
+        ) from None
+    if index.hasnans:
+        raise InvalidInputError(
+            column,
+            expected="a time column without missing times",
+            received=f"{int(index.isna().sum())} missing time(s) (NaT)",
+            fix="Drop or fill the rows without a time, or pass the season explicitly.",
+        )
+    return index.unique().sort_values()
+
+
+def _infer_offset(index: pd.DatetimeIndex):
+    """pandas' inferred frequency of a gapless index, as an offset; ``None`` if none."""
+    if len(index) < 3:
+        return None
+    with pd.option_context("future.infer_freq_returns_offset", True):
+        inferred = pd.infer_freq(index)
+    return None if inferred is None else to_offset(inferred)
+
+
+def _season_of_months(months: int) -> tuple[int, str]:
+    if months == 1:
+        return 12, "season 12, a year"
+    if 12 % months == 0 and months < 12:
+        return 12 // months, f"season {12 // months}, a year"
+    return 1, f"season 1: steps of {months} months divide no year evenly"
+
+
+def _season_of_step(nanos: int) -> tuple[int, str]:
+    """The season of a fixed step given in nanoseconds."""
+    day, minute = _NANOS_PER["day"], _NANOS_PER["minute"]
+    if nanos == day:
+        return 7, "season 7, a week"
+    if nanos == 7 * day:
+        return 52, "season 52, a year (52.18 weeks)"
+    if nanos < day and nanos >= minute and day % nanos == 0:
+        return day // nanos, f"season {day // nanos}, a day"
+    return 1, f"season 1: steps of {_duration(nanos)} have no calendar cycle"
+
+
+def _season_of_offset(offset) -> tuple[int, str, str]:
+    """(season, words for the frequency, words for the season) of a pandas offset."""
+    code = offset.freqstr
+    if isinstance(offset, _MONTHLY):
+        words = "monthly" if offset.n == 1 else f"every {offset.n} months"
+        return (*_season_of_months(offset.n), words, code)
+    if isinstance(offset, _QUARTERLY):
+        words = "quarterly" if offset.n == 1 else f"every {offset.n} quarters"
+        return (*_season_of_months(3 * offset.n), words, code)
+    if isinstance(offset, _YEARLY):
+        return 1, "season 1: no cycle within a year", "yearly", code
+    if isinstance(offset, pd.offsets.BusinessDay) and offset.n == 1:
+        return 5, "season 5, a business week", "on business days", code
+    if isinstance(offset, pd.offsets.Week) and offset.n in (1, 2, 4):
+        words = "weekly" if offset.n == 1 else f"every {offset.n} weeks"
+        return 52 // offset.n, f"season {52 // offset.n}, a year", words, code
+    nanos = _offset_nanos(offset)
+    if nanos is None:
+        return 1, "season 1: this frequency has no calendar cycle", f"'{code}'", code
+    return (*_season_of_step(nanos), _step_words(nanos), code)
+
+
+def _offset_nanos(offset) -> int | None:
+    if isinstance(offset, pd.offsets.Day):
+        return offset.n * _NANOS_PER["day"]
+    if isinstance(offset, pd.offsets.Week) and offset.weekday is not None:
+        return offset.n * 7 * _NANOS_PER["day"]
+    if isinstance(offset, pd.offsets.Tick):
+        return int(offset.nanos)
+    return None
+
+
+def _duration(nanos: int) -> str:
+    """``2 days``, ``15 minutes``; other durations as pandas writes them, to the second.
+
+    Example:
+        >>> _duration(2 * 86_400 * 10**9), _duration(60 * 10**9), _duration(90 * 10**9)
+        ('2 days', '1 minute', '90 seconds')
+    """
+    units = (
+        ("day", _NANOS_PER["day"]),
+        ("hour", _NANOS_PER["hour"]),
+        ("minute", _NANOS_PER["minute"]),
+        ("second", 10**9),
+    )
+    for unit, size in units:
+        if nanos % size == 0:
+            count = nanos // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return str(pd.Timedelta(int(nanos)).round("s"))
+
+
+def _step_words(nanos: int) -> str:
+    named = {
+        _NANOS_PER["day"]: "daily",
+        7 * _NANOS_PER["day"]: "weekly",
+        _NANOS_PER["hour"]: "hourly",
+        _NANOS_PER["hour"] // 2: "half-hourly",
+        _NANOS_PER["minute"]: "minutely",
+    }
+    return named.get(nanos, f"every {_duration(nanos)}")
+
+
+def _month_steps(index: pd.DatetimeIndex) -> np.ndarray | None:
+    """Steps in months when every time sits at the same place of its month (the same day,
+    or the month's last day, at midnight); ``None`` otherwise."""
+    if not (index == index.normalize()).all():
+        return None
+    same_day = index.day.nunique() == 1 and index.day[0] <= 28
+    if not (same_day or index.is_month_end.all()):
+        return None
+    months = np.asarray(index.year * 12 + index.month, dtype=np.int64)
+    return np.diff(months)
+
+
+def _regular_step(steps: np.ndarray) -> int | None:
+    """The regular step of a series with gaps: every step a multiple of the most common
+    one, which makes at least half of them; ``None`` otherwise."""
+    values, counts = np.unique(steps, return_counts=True)
+    step = int(values[counts.argmax()])
+    regular = step > 0 and counts.max() >= _REGULAR_SHARE * len(steps)
+    if not regular or np.any(steps % step) or int(np.gcd.reduce(steps)) != step:
+        return None
+    return step
+
+
+def _irregular(column: str, index: pd.DatetimeIndex, steps) -> InvalidInputError:
+    distinct = np.unique(steps)
+    shown = f"from {_duration(int(distinct[0]))} to {_duration(int(distinct[-1]))}"
+    return InvalidInputError(
+        column,
+        expected="a time column with a regular frequency (e.g. monthly, daily, hourly) to "
+        "read a season from",
+        received=f"a time column with no regular frequency: {len(index)} times, steps "
+        f"{shown} ({len(distinct)} different)",
+        fix="Pass the season explicitly (e.g. season=12 for monthly data), or resample "
+        "the series to a regular frequency.",
+    )
+
+
+def season_from_times(times, *, column: str | None = None) -> tuple[int, str]:
+    """The season of a series from its time column's frequency, and why.
+
+    Args:
+        times: the times of one series, or of a whole panel (repeated times count once;
+            order does not matter): a pandas ``Series`` or ``Index`` of datetimes (or
+            periods), or anything ``pandas.DatetimeIndex`` accepts.
+        column: the column's name for messages; by default the series' own name.
+
+    Returns:
+        ``(season, reason)``: the season in steps (1 for none) and a sentence saying
+        which frequency it came from.
+
+    Raises:
+        InvalidInputError: times with no regular frequency, or missing times.
+        InvalidTypeError: numbers (step numbers have no calendar) or non-dates.
+
+    Example:
+        >>> import pandas as pd
+        >>> season_from_times(pd.date_range("2020-01-01", periods=100, freq="h"))[0]
+        24
+        >>> days = pd.Series(pd.date_range("2021-01-04", periods=30, freq="D"), name="day")
+        >>> print(season_from_times(days.drop([3, 4, 10]))[1])
+        the time column 'day' is daily with gaps (3 missing steps): season 7, a week
+    """
+    column = _column_name(times, column)
+    index = _as_datetimes(times, column)
+    subject = "the times are" if column == "times" else f"the time column {column!r} is"
+    if len(index) < 3:
+        raise InvalidInputError(
+            column,
+            expected="at least 3 distinct times to read a frequency from",
+            received=f"{len(index)} distinct time(s)",
+            fix="Pass the season explicitly, or a longer series.",
+        )
+    offset = _infer_offset(index)
+    if offset is not None:
+        season, season_words, frequency_words, code = _season_of_offset(offset)
+        return season, f"{subject} {frequency_words} (frequency {code!r}): {season_words}"
+
+    month_steps = _month_steps(index)
+    step = None if month_steps is None else _regular_step(month_steps)
+    if step is not None:
+        missing = int((month_steps // step - 1).sum())
+        season, season_words = _season_of_months(step)
+        words = "monthly" if step == 1 else f"every {step} months"
+        if step == 3:
+            words = "quarterly"
+        return season, f"{subject} {words} with gaps ({missing} missing steps): {season_words}"
+
+    # steps in nanoseconds, whatever the index's resolution (pandas 3 often uses "us")
+    to_nanos = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[index.unit]
+    steps = np.diff(index.asi8) * to_nanos
+    step = _regular_step(steps)
+    if step is None:
+        raise _irregular(column, index, steps)
+    missing = int((steps // step - 1).sum())
+    if step == _NANOS_PER["day"] and (index.day_of_week < 5).all() and len(index) > 5:
+        return 5, f"{subject} on business days with gaps ({missing} missing steps): " + (
+            "season 5, a business week"
+        )
+    season, season_words = _season_of_step(step)
+    return season, f"{subject} {_step_words(step)} with gaps ({missing} missing steps): " + (
+        season_words
+    )
+
+
+def _as_series_list(values) -> list[np.ndarray]:
+    """One array per series: a single ``(steps,)`` or ``(steps, columns)`` array, or a
+    sequence of them (a panel)."""
+    if isinstance(values, (pd.Series, pd.DataFrame)):
+        return [values.to_numpy(dtype=np.float64)]
+    if isinstance(values, np.ndarray):
+        return [values.astype(np.float64)]
+    items = list(values)
+    if items and all(np.ndim(item) >= 1 for item in items):
+        return [np.asarray(item, dtype=np.float64) for item in items]
+    return [np.asarray(items, dtype=np.float64)]
+
+
+def _lengths(series_lengths) -> list[int]:
+    lengths = [series_lengths] if np.ndim(series_lengths) == 0 else list(series_lengths)
+    try:
+        valid = bool(lengths) and all(int(n) == n and n >= 1 for n in lengths)
+    except (TypeError, ValueError):
+        valid = False
+    if not valid:
+        raise InvalidInputError(
+            "series_lengths",
+            expected="the length of each training series: positive integers",
+            received=repr(series_lengths),
+            fix="Pass len(series) for every series the model is trained on.",
+        )
+    return [int(n) for n in lengths]
+
+
+def _autocorrelation_season(values, limit: int) -> tuple[int, str]:
+    """The most common autocorrelation peak over up to 20 series spread over the panel."""
+    series = _as_series_list(values)
+    picked = series[:: max(1, len(series) // 20)][:20]
+    found = [detect_season(one, max_lag=limit) for one in picked]
+    season = int(np.bincount(found).argmax())
+    over = f"over {len(picked)} series, " if len(picked) > 1 else ""
+    if season == 1:
+        return 1, f"no autocorrelation peak up to lag {limit} ({over}threshold 0.3): season 1"
+    return season, f"autocorrelation ({over}lags 2 to {limit}) peaks at lag {season}"
+
+
+def choose_season(
+    series_lengths: int | Iterable[int],
+    times=None,
+    values=None,
+    max_lag: int | None = None,
+) -> tuple[int, str]:
+    """The season for a forecasting job, and where it came from.
+
+    Args:
+        series_lengths: the length of each training series (an int for one series).
+        times: the time column (see ``season_from_times``); datetimes give the season
+            from the calendar, numbers (step numbers) have none.
+        values: the training values, for autocorrelation without a calendar: one
+            ``(steps,)`` or ``(steps, columns)`` array, or a sequence of them (a panel).
+        max_lag: the largest season allowed (e.g. the input window, for a seasonal
+            naive forecast made inside the window).
+
+    Returns:
+        ``(season, source)``: 1 for no season; ``source`` says where it came from.
+
+    Raises:
+        InvalidInputError: a datetime time column with no regular frequency.
+
+    Example:
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> months = pd.date_range("2000-01-01", periods=18, freq="MS")
+        >>> season, source = choose_season([18], times=months)
+        >>> season
+        1
+        >>> print(source.split("; ")[1])
+        but the shortest training series has 18 steps, fewer than two full seasons (24): season 1
+        >>> wave = np.sin(2 * np.pi * np.arange(120) / 10)
+        >>> choose_season(120, times=np.arange(120), values=wave)
+        (10, 'numeric time column (no calendar); autocorrelation (lags 2 to 60) peaks at lag 10')
+    """
+    shortest = min(_lengths(series_lengths))
+    limit = shortest // 2  # two full seasons in the shortest training series
+    if max_lag is not None:
+        limit = min(limit, int(max_lag))
+
+    if times is not None and not _is_numeric(times):
+        season, reason = season_from_times(times)
+        if season <= 1:
+            return 1, reason
+        if 2 * season > shortest:
+            return 1, (
+                f"{reason}; but the shortest training series has {shortest} steps, fewer "
+                f"than two full seasons ({2 * season}): season 1"
+            )
+        if max_lag is not None and season > max_lag:
+            return 1, f"{reason}; but it is longer than the largest season allowed ({max_lag})"
+        return season, reason
+
+    prefix = "numeric time column (no calendar); " if times is not None else ""
+    if values is None:
+        return 1, prefix + "no calendar and no values to read a season from: season 1"
+    if limit < 2:
+        return 1, prefix + (
+            f"the shortest training series has {shortest} steps, too short for two full "
+            "seasons of 2 steps: season 1"
+        )
+    season, source = _autocorrelation_season(values, limit)
+    return season, prefix + source
+
+
+def season_words(season: int, source: str) -> str:
+    """One line for a report: the season and where it came from.
+
+    Example:
+        >>> season_words(12, "the times are monthly (frequency 'MS'): season 12, a year")
+        "Season: 12 (the times are monthly (frequency 'MS'): season 12, a year)."
+    """
+    return f"Season: {season} ({source})."

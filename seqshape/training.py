@@ -1,0 +1,197 @@
+"""Training one Keras model for an estimator: batches, seeding, early stopping, checkpoints.
+
+``train`` works only on what it is given and returns the trained model and its
+history; the estimator assigns them (with the rest of its fitted state) once training
+has succeeded, so a failed fit never leaves a half-fitted estimator.
+
+Example:
+    >>> import numpy as np
+    >>> from seqshape.builders import ArchitectureOptions, infer_spec
+    >>> from seqshape.fitted import FittedState
+    >>> from seqshape.params import check_params
+    >>> from seqshape.scaling import LastAxisScaler
+    >>> X, y = np.random.rand(16, 5, 1), np.random.rand(16, 1)
+    >>> state = FittedState(spec=infer_spec(X, y), x_scaler=LastAxisScaler().fit(X),
+    ...                     y_scaler=LastAxisScaler().fit(y))
+    >>> params = check_params({"epochs": 2, "batch_size": 8, "learning_rate": 1e-3,
+    ...     "patience": 5, "random_state": 0, "checkpoint_dir": None, "verbose": 0})
+    >>> model, history = train(state, ArchitectureOptions(units=3), params, (X, y), None)
+    >>> len(history["loss"]), model.output_shape
+    (2, (None, 1))
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import keras
+import numpy as np
+
+from seqshape._backend import enable_compilation_cache
+from seqshape.builders import ArchitectureOptions, build_model
+from seqshape.checkpoint import (
+    EpochCheckpoint,
+    ResumableEarlyStopping,
+    discard,
+    fingerprint,
+    resume,
+)
+from seqshape.fitted import FittedState
+
+# Inputs whose scaled float32 copy would exceed this are streamed batch by batch.
+STREAM_BYTES = 256 * 2**20
+
+# Parameters that change nothing in the trained model: left out of the checkpoint's key.
+_NOT_IN_FINGERPRINT = ("verbose", "checkpoint_dir")
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Records the seconds of every epoch into the history; stops on a NaN loss.
+
+    The NaN check runs once an epoch: Keras' ``TerminateOnNaN`` reads the loss back
+    from the device after every batch, which costs a fifth of an epoch on small models.
+    """
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["epoch_seconds"] = time.perf_counter() - self._started
+            if not np.isfinite(logs.get("loss", 0.0)):
+                self.model.stop_training = True
+
+
+class ScaledBatches(keras.utils.PyDataset):
+    """Batches of a large X (and targets) scaled one batch at a time.
+
+    A view of many overlapping windows (``seqshape.windowing``) is never copied whole:
+    each batch gathers its rows, scales them and hands them to Keras.
+    """
+
+    def __init__(self, state: FittedState, X, targets=None, *, batch_size: int, seed=None):
+        super().__init__(max_queue_size=4)  # a few batches prepared ahead, not ten
+        self.state, self.X, self.targets, self.batch_size = state, X, targets, batch_size
+        self.order = np.arange(len(X))
+        self.rng = None if seed is False else np.random.default_rng(seed)
+        self.on_epoch_end()
+
+    def __len__(self) -> int:
+        return -(-len(self.X) // self.batch_size)
+
+    def __getitem__(self, index):
+        rows = np.sort(self.order[index * self.batch_size : (index + 1) * self.batch_size])
+        inputs = self.state.model_inputs(self.X[rows])
+        if self.targets is None:
+            return (inputs,)
+        return inputs, self.state.scaled_targets(self.targets[rows])
+
+    def on_epoch_end(self):
+        if self.rng is not None:
+            self.rng.shuffle(self.order)
+
+
+def is_large(X: np.ndarray) -> bool:
+    """True when X's scaled float32 copy would pass ``STREAM_BYTES``."""
+    return X.size * 4 > STREAM_BYTES
+
+
+@contextmanager
+def seeded(random_state: int | None) -> Iterator[None]:
+    """Seed Python, NumPy and Keras for one fit, then give the user's RNG state back."""
+    if random_state is None:
+        yield
+        return
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    keras.utils.set_random_seed(random_state)
+    try:
+        yield
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
+
+
+def _data(state: FittedState, X: np.ndarray, targets: np.ndarray, *, batch_size: int, seed):
+    """What ``keras.Model.fit`` reads for one part: ``(inputs, targets)`` arrays, or a
+    ``ScaledBatches`` for a large X."""
+    if is_large(X):
+        return ScaledBatches(state, X, targets, batch_size=batch_size, seed=seed)
+    return state.model_inputs(X), state.scaled_targets(targets)
+
+
+def train(
+    state: FittedState,
+    options: ArchitectureOptions,
+    params: dict[str, Any],
+    training: tuple[np.ndarray, np.ndarray],
+    validation: tuple[np.ndarray, np.ndarray] | None,
+) -> tuple[keras.Model, dict[str, list[float]]]:
+    """Build, compile and train the model ``state.spec`` describes; resume from a
+    checkpoint in ``params["checkpoint_dir"]`` when one of this same fit is there.
+
+    Args:
+        state: the spec, scalers and classes (the model, history and epochs unset).
+        options: the architecture.
+        params: the checked training parameters (``seqshape.params.check_params``).
+        training: X and encoded targets of the training part.
+        validation: X and encoded targets for early stopping, or None.
+
+    Returns:
+        The trained model (best weights restored) and the history of every epoch,
+        those before a resume included.
+    """
+    enable_compilation_cache()  # set up once, when the first model is trained
+    X_train, targets_train = training
+    batch_size = params["batch_size"]
+    train_data = _data(
+        state, X_train, targets_train, batch_size=batch_size, seed=params["random_state"]
+    )
+    streaming = isinstance(train_data, ScaledBatches)
+    validation_data = None
+    if validation is not None:
+        validation_data = _data(state, *validation, batch_size=max(batch_size, 256), seed=False)
+    early_stopping = ResumableEarlyStopping(
+        monitor="val_loss" if validation is not None else "loss",
+        patience=params["patience"],
+        restore_best_weights=True,
+    )
+    callbacks = [EpochTimer(), early_stopping]
+    folder = params["checkpoint_dir"]
+    resumed, done, earlier = None, 0, {}
+    if folder is not None:
+        settings = {k: v for k, v in params.items() if k not in _NOT_IN_FINGERPRINT}
+        digest = fingerprint(settings, state.spec.to_dict(), X_train, targets_train)
+        found = resume(folder, digest, early_stopping)
+        if found is not None:
+            resumed, done, earlier = found
+        callbacks.append(EpochCheckpoint(folder, digest, early_stopping, earlier))
+    with seeded(params["random_state"]):
+        if resumed is None:
+            model = build_model(state.spec, options)
+            model.compile(
+                optimizer=keras.optimizers.Adam(learning_rate=params["learning_rate"]),
+                loss=state.spec.loss,
+            )
+        else:
+            model = resumed
+        batching = {} if streaming else {"batch_size": batch_size, "shuffle": True}
+        fitted = model.fit(
+            *((train_data,) if streaming else train_data),
+            validation_data=validation_data,
+            epochs=params["epochs"],
+            initial_epoch=done,
+            callbacks=callbacks,
+            verbose=params["verbose"],
+            **batching,
+        )
+    history = {
+        name: [*earlier.get(name, []), *(float(value) for value in values)]
+        for name, values in fitted.history.items()
+    }
+    if folder is not None:
+        discard(folder)
+    return model, history
