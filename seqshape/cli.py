@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,11 @@ from seqshape.params import BY_NAME, PARAMS, Param, params_of
 
 if TYPE_CHECKING:
     from seqshape.builders import ArchitectureOptions
+
+# the jobs' defaults (seqshape.runs.jobs), written here to keep --help free of Keras
+FORECAST_TEST_FRACTION = 0.15
+CLASSIFICATION_TEST_FRACTION = 0.25
+VALIDATION_FRACTION = 0.15
 
 
 def _shape(text: str) -> tuple[int, ...]:
@@ -152,15 +158,21 @@ def _model_params(args: argparse.Namespace) -> dict:
         for param in PARAMS
         if param.flag and hasattr(args, _dest(param))
     }
+    if getattr(args, "mask_value", None) is not None and "mask_value" not in params:
+        params["mask_value"] = args.mask_value
     if hasattr(args, "no_checkpoint"):
         out = args.out.rstrip("/")
         params["checkpoint_dir"] = None if args.no_checkpoint else f"{out}.checkpoint"
     return params
 
 
-def _fit(args: argparse.Namespace) -> int:
+def _test_fraction(args: argparse.Namespace, default: float) -> float:
+    return default if args.test_fraction is None else args.test_fraction
+
+
+def _fit_run(args: argparse.Namespace) -> tuple[dict, str]:
+    """Fit the job the arguments describe; (metrics, headline metric)."""
     from seqshape.estimator import SequenceModel
-    from seqshape.report import text_table
     from seqshape.runs import ClassificationJob, ForecastJob, fit_classification, fit_forecast
 
     estimator = SequenceModel(**_model_params(args))
@@ -178,27 +190,56 @@ def _fit(args: argparse.Namespace) -> int:
             id_column=args.id_column,
             time_column=args.time_column,
             max_steps=args.input_steps,
+            test_fraction=_test_fraction(args, CLASSIFICATION_TEST_FRACTION),
+            validation_fraction=args.validation_fraction,
             seed=args.seed,
         )
         metrics = fit_classification(args.data, job, estimator, args.out, overwrite=args.overwrite)
-        headline = "accuracy"
-    else:
-        job = ForecastJob(
-            targets=args.target,
-            covariates=args.covariates,
-            input_steps=args.input_steps or 40,
-            output_steps=args.output_steps,
-            stride=args.stride,
-            gap=args.gap,
-            time_column=args.time_column,
-            id_column=args.id_column,
-            season=args.season,
-            backtest_folds=args.backtest_folds,
-        )
-        metrics = fit_forecast(args.data, job, estimator, args.out, overwrite=args.overwrite)
-        headline = "MAE"
+        return metrics, "accuracy"
+    job = ForecastJob(
+        targets=args.target,
+        covariates=args.covariates,
+        input_steps=args.input_steps or 40,
+        output_steps=args.output_steps,
+        stride=args.stride,
+        gap=args.gap,
+        time_column=args.time_column,
+        id_column=args.id_column,
+        validation_fraction=args.validation_fraction,
+        test_fraction=_test_fraction(args, FORECAST_TEST_FRACTION),
+        season=args.season,
+        backtest_folds=args.backtest_folds,
+        refit=args.refit,
+    )
+    metrics = fit_forecast(args.data, job, estimator, args.out, overwrite=args.overwrite)
+    return metrics, "MAE"
+
+
+def _fit(args: argparse.Namespace) -> int:
+    from seqshape.errors import BaselineWinsWarning
+    from seqshape.report import text_table
+    from seqshape.runs.guard import guard_line
+
+    # the run's own verdict on its test part is printed below, as one line
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BaselineWinsWarning)
+        metrics, headline = _fit_run(args)
     print(f"\nTest {headline} (model and baselines):")
     print(text_table({name: {headline: row[headline]} for name, row in metrics["test"].items()}))
+    if "season" in metrics:
+        print(f"\nSeason {metrics['season']}: {metrics['season_source']}.")
+    if "refit" in metrics:
+        refit = metrics["refit"]
+        print(
+            f"The model saved was refitted on all {refit['windows']} windows for "
+            f"{refit['epochs']} epochs (the best epoch of the evaluated fit)."
+        )
+    part = "test series" if headline == "accuracy" else "test windows"
+    line = guard_line(metrics["guard"], part)
+    if metrics["guard"]["baseline_wins"]:
+        print(f"seqshape: {line[0].lower()}{line[1:]}", file=sys.stderr)
+    else:
+        print(f"\n{line}")
     print(f"\nRun written to {args.out}: model.seqshape, metrics.json, report.md, report.html")
     return 0
 
@@ -283,17 +324,74 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="columns to forecast (or, with --label-column, the input columns)",
     )
-    fit.add_argument("--covariates", type=_names, default=(), help="input-only columns")
-    fit.add_argument("--input-steps", type=int, default=None, help="input window (default 40)")
-    fit.add_argument("--output-steps", type=int, default=10, help="steps to forecast")
-    fit.add_argument("--stride", type=int, default=1)
-    fit.add_argument("--gap", type=int, default=0, help="steps between input and forecast")
-    fit.add_argument("--time-column", default=None)
-    fit.add_argument("--id-column", default=None, help="series id, for many series")
-    fit.add_argument("--label-column", default=None, help="one class label per series")
-    fit.add_argument("--season", type=int, default=None, help="season length (detected)")
-    fit.add_argument("--backtest-folds", type=int, default=0, help="rolling-origin folds")
-    _add_params(fit, params_of("training"), defaults={"verbose": 1})
+    fit.add_argument(
+        "--covariates", type=_names, default=(), help="input-only columns (default: none)"
+    )
+    fit.add_argument(
+        "--input-steps",
+        type=int,
+        default=None,
+        help="input window (default: 40; for classification, the longest series)",
+    )
+    fit.add_argument(
+        "--output-steps", type=int, default=10, help="steps to forecast (default: 10)"
+    )
+    fit.add_argument(
+        "--stride", type=int, default=1, help="steps between window starts (default: 1)"
+    )
+    fit.add_argument(
+        "--gap", type=int, default=0, help="steps between input and forecast (default: 0)"
+    )
+    fit.add_argument(
+        "--time-column", default=None, help="the time column (default: row order is time)"
+    )
+    fit.add_argument(
+        "--id-column", default=None, help="series id, for many series (default: one series)"
+    )
+    fit.add_argument(
+        "--label-column",
+        default=None,
+        help="one class label per series: classify instead of forecast (default: none)",
+    )
+    fit.add_argument(
+        "--test-fraction",
+        type=float,
+        default=None,
+        help=f"share held out for the test scores: the last part of each series "
+        f"(default: {FORECAST_TEST_FRACTION}), or of the series for classification, "
+        f"stratified (default: {CLASSIFICATION_TEST_FRACTION})",
+    )
+    fit.add_argument(
+        "--season",
+        type=int,
+        default=None,
+        help="season length in steps (default: from the time column's calendar, e.g. 12 "
+        "for monthly; else from autocorrelation)",
+    )
+    fit.add_argument(
+        "--backtest-folds", type=int, default=0, help="rolling-origin folds (default: 0)"
+    )
+    fit.add_argument(
+        "--refit",
+        choices=("auto", "never"),
+        default="auto",
+        help="auto: after evaluation, train the saved model again on all the history for "
+        "the best epoch count, to forecast from; never: save the evaluated model "
+        "(default: auto)",
+    )
+    _add_params(
+        fit,
+        params_of("training"),
+        defaults={"verbose": 1, "validation_fraction": VALIDATION_FRACTION},
+    )
+    if BY_NAME["mask_value"].flag is None:  # unless the parameter table gives it a flag
+        fit.add_argument(
+            "--mask-value",
+            type=float,
+            default=None,
+            help="the value of every feature on a padded step; padded steps are skipped "
+            "(default: none; classification pads and masks by itself)",
+        )
     fit.add_argument("--out", required=True, help="the run folder to write")
     fit.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     fit.add_argument(

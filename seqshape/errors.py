@@ -61,3 +61,11 @@ class ModelFileError(SeqShapeError, ValueError):
 
 class NotFittedYetError(SeqShapeError, NotFittedError):
     """A method that needs a fitted model was called before ``fit``."""
+
+
+class BaselineWinsWarning(UserWarning):
+    """A baseline that needs no training scored better than the model.
+
+    The model still works; the warning names the baseline and both errors so that the
+    user can decide (more data, other settings, or the baseline itself).
+    """

@@ -34,13 +34,17 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import DataConversionWarning
 from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import validate_data
 
+from seqshape import guard
 from seqshape._backend import enable_compilation_cache
 from seqshape._inference import SMALL_BATCH, small_batch_forward
 from seqshape.builders import ArchitectureOptions, infer_spec_from_arrays
+from seqshape.defaults import choose_normalization, choose_validation
 from seqshape.errors import (
+    BaselineWinsWarning,
     InvalidInputError,
     InvalidTypeError,
     ModelFileError,
@@ -49,11 +53,21 @@ from seqshape.errors import (
 )
 from seqshape.explain import Explanation, explain_model
 from seqshape.fitted import FittedState
+from seqshape.guard import baseline_predictions
 from seqshape.params import check_params, estimator_params, params_of
 from seqshape.persistence import model_file_error, read_model_file, write_model_file
 from seqshape.scaling import LastAxisScaler
-from seqshape.training import ScaledBatches, is_large, train
+from seqshape.training import ScaledBatches, is_large, kept_epoch, train
 from seqshape.validation import as_numeric_array, check_same_samples, describe
+
+# A classifier's held-out part smaller than this is too few to stop on (a few samples
+# make early stopping end near the majority class): the epoch count is chosen by
+# cross-validation with CROSS_FOLDS folds instead, then the model trains on every sample.
+SMALL_HOLDOUT = 30
+CROSS_FOLDS = 3
+
+# The guard scores at most this many held-out samples (evenly spaced).
+GUARD_SAMPLES = 20_000
 
 # Parameters a model file never sets: a path from a file could point anywhere.
 _NOT_FROM_FILES = ("checkpoint_dir",)
@@ -107,6 +121,27 @@ def _labels(y: Any, name: str) -> np.ndarray:
     return array
 
 
+def _model_outputs(state: FittedState, X: np.ndarray, batch_size: int) -> np.ndarray:
+    """The Keras model's outputs for checked X: a compiled call for a few samples,
+    batches scaled one at a time for a large X (a view of many windows is never copied)."""
+    if len(X) <= SMALL_BATCH:
+        return small_batch_forward(state.model)(state.model_inputs(X))
+    batch_size = max(batch_size, 256)
+    if is_large(X):
+        batches = ScaledBatches(state, X, batch_size=batch_size, seed=False)
+        return state.model.predict(batches, verbose=0)
+    return state.model.predict(state.model_inputs(X), batch_size=batch_size, verbose=0)
+
+
+def _rows(array: np.ndarray, index: np.ndarray | range) -> np.ndarray:
+    """``array[index]``, as a view (no copy) when the index is a run of rows."""
+    if isinstance(index, range):
+        return array[index.start : index.stop]
+    if len(index) and index[-1] - index[0] + 1 == len(index):
+        return array[index[0] : index[-1] + 1]
+    return array[index]
+
+
 class _SequenceEstimator(BaseEstimator):
     """The implementation the three estimators share (see ``SequenceModel``).
 
@@ -147,36 +182,153 @@ class _SequenceEstimator(BaseEstimator):
             **{p.name: params[p.name] for p in params_of("architecture")}
         )
         names = _feature_names(X)
-        X_array = as_numeric_array(X, "X")
+        X_array = as_numeric_array(X, "X", padding=True)  # NaN steps: padding, masked
         y_array = self._read_y(y, "y")
         check_same_samples(X_array, y_array)
         state = self._read_spec(X_array, y_array, params)
         state.n_features_in, state.feature_names_in = X_array.shape[-1], names
 
+        labels = y_array if state.spec.is_classifier and y_array.ndim == 1 else None
         if validation_data is None:
-            held_out = round(len(X_array) * params["validation_fraction"])
-            if held_out < 1 or held_out >= len(X_array):
-                held_out = 0
-            split = len(X_array) - held_out
-            X_train, y_train = X_array[:split], y_array[:split]
-            X_val, y_val = X_array[split:], y_array[split:]
+            split = choose_validation(
+                params["validation"],
+                X_array,
+                labels,
+                fraction=params["validation_fraction"],
+                output_steps=state.spec.output_steps,
+                seed=params["random_state"],
+            )
+            X_train, y_train = _rows(X_array, split.train), _rows(y_array, split.train)
+            X_val, y_val = _rows(X_array, split.validation), _rows(y_array, split.validation)
+            method, reason = split.method, split.reason
+            if (
+                params["validation"] == "auto"
+                and labels is not None
+                and split.method in ("stratified", "random")
+                and len(split.validation) < SMALL_HOLDOUT
+            ):  # too few to stop on: cross-validate the epoch count, then train on all
+                X_train, y_train, X_val, y_val = X_array, y_array, X_array[:0], y_array[:0]
+                method, reason = "cross-validated epochs", ""
         else:
             X_train, y_train = X_array, y_array
             X_val, y_val = self._read_validation(validation_data, state)
+            method = "given"
+            reason = (
+                f"Validation: the {len(X_val)} samples of validation_data stop training early."
+            )
+        state.validation = {
+            "method": method,
+            "reason": reason,
+            "train": len(X_train),
+            "validation": len(X_val),
+        }
 
         state.check_tokens(X_array)
+        normalization, targets, why = choose_normalization(
+            params["normalization"], state.spec, X_train, y_train
+        )
+        state.spec = dataclasses.replace(
+            state.spec,
+            normalization=normalization,
+            target_features=targets,
+            reasons=(*state.spec.reasons, why, reason),
+        )
         if state.spec.input_kind != "tokens":
-            state.x_scaler = LastAxisScaler(state.spec.mask_value).fit(X_train)
+            # each window normalises itself: a global scaling on top would shrink series
+            # at low levels in a panel below the window normalisation's epsilon
+            state.x_scaler = LastAxisScaler(state.spec.mask_value).fit(
+                X_train if normalization == "global" else X_train[:0]
+            )
         targets_train = state.encode_targets(y_train)
         if state.spec.task == "regression":
-            state.y_scaler = LastAxisScaler().fit(targets_train)
+            if normalization == "window":  # targets in the units of the features they continue
+                state.y_scaler = state.x_scaler.subset(targets)
+            else:
+                state.y_scaler = LastAxisScaler().fit(targets_train)
         validation = (X_val, state.encode_targets(y_val)) if len(X_val) else None
+        if method == "cross-validated epochs":
+            epochs, words, state.baseline_check = self._cross_validated_epochs(
+                state, options, params, X_array, y_array, labels
+            )
+            reason = (
+                f"Validation: a held-out part of {len(split.validation)} samples is too "
+                f"few to stop on, so the epoch count ({epochs}) is the median best epoch "
+                f"of {CROSS_FOLDS}-fold cross-validation ({words}); the model then trains "
+                f"on all {len(X_array)} samples for that many epochs."
+            )
+            state.validation["reason"] = reason
+            state.spec = dataclasses.replace(
+                state.spec, reasons=(*state.spec.reasons[:-1], reason)
+            )
+            params = {**params, "epochs": epochs, "patience": epochs}
         model, history = train(state, options, params, (X_train, targets_train), validation)
-        monitored = history.get("val_loss", history["loss"])
         state.model, state.history = model, history
-        state.best_epoch, state.n_epochs = int(np.argmin(monitored)) + 1, len(monitored)
+        state.best_epoch = kept_epoch(history, len(X_train), params["batch_size"])
+        state.n_epochs = len(history["loss"])
+        if len(X_val):
+            state.baseline_check = self._check_baselines(state, X_train, y_train, X_val, y_val)
+        elif state.baseline_check is not None and state.baseline_check["baseline_wins"]:
+            warnings.warn(state.baseline_check["verdict"], BaselineWinsWarning, stacklevel=2)
         self._set_state(state)
         return self
+
+    def _cross_validated_epochs(self, state, options, params, X, y, labels):
+        """(epochs, their words, the guard's result on out-of-fold predictions).
+
+        Each of ``CROSS_FOLDS`` folds trains with early stopping on its held-out part;
+        the epoch count is the median of their best epochs.
+        """
+        folds = (
+            StratifiedKFold(CROSS_FOLDS, shuffle=True, random_state=params["random_state"])
+            if labels is not None and np.unique(labels, return_counts=True)[1].min() >= CROSS_FOLDS
+            else KFold(CROSS_FOLDS, shuffle=True, random_state=params["random_state"])
+        )
+        fold_params = {**params, "checkpoint_dir": None, "verbose": 0}
+        best_epochs, out_of_fold = [], None
+        for train_rows, held_rows in folds.split(X, labels):
+            training = (X[train_rows], state.encode_targets(y[train_rows]))
+            held = (X[held_rows], state.encode_targets(y[held_rows]))
+            model, history = train(state, options, fold_params, training, held)
+            best_epochs.append(kept_epoch(history, len(train_rows), params["batch_size"]))
+            outputs = model.predict(state.model_inputs(X[held_rows]), verbose=0)
+            predicted = state.predictions(outputs)
+            if out_of_fold is None:
+                out_of_fold = np.empty((len(X), *predicted.shape[1:]), dtype=predicted.dtype)
+            out_of_fold[held_rows] = predicted
+        epochs = max(1, int(np.median(best_epochs)))
+        predictions = {"model": out_of_fold}
+        predictions |= baseline_predictions(state.spec, y, X, y)
+        truth = y if state.spec.is_classifier else np.asarray(y, np.float64)
+        result = guard.compare(
+            predictions, truth.reshape(out_of_fold.shape), classifier=state.spec.is_classifier
+        )
+        result["part"] = "cross-validation"
+        result["verdict"] = guard.verdict(result)
+        words = "best epochs " + ", ".join(map(str, best_epochs))
+        return epochs, words, result
+
+    def _check_baselines(self, state, X_train, y_train, X_val, y_val) -> dict:
+        """Score the model and the baselines on the held-out part; warn when one wins.
+
+        At most ``GUARD_SAMPLES`` held-out samples, evenly spaced, are scored, so the
+        check costs bounded memory however large the held-out part is.
+        """
+        if len(X_val) > GUARD_SAMPLES:
+            chosen = np.linspace(0, len(X_val) - 1, GUARD_SAMPLES).astype(np.int64)
+            X_val, y_val = X_val[chosen], y_val[chosen]
+        outputs = _model_outputs(state, X_val, self.batch_size)
+        predictions = {"model": state.predictions(outputs)}
+        predictions |= baseline_predictions(state.spec, y_train, X_val, y_train)
+        truth = y_val if state.spec.is_classifier else np.asarray(y_val, np.float64)
+        result = guard.compare(
+            predictions,
+            truth.reshape(predictions["model"].shape),
+            classifier=state.spec.is_classifier,
+        )
+        result["verdict"] = guard.verdict(result)
+        if result["baseline_wins"]:
+            warnings.warn(result["verdict"], BaselineWinsWarning, stacklevel=3)
+        return result
 
     def _read_y(self, y: Any, name: str) -> np.ndarray:
         if y is None:  # a ValueError, as scikit-learn's checks expect of a supervised model
@@ -263,7 +415,7 @@ class _SequenceEstimator(BaseEstimator):
                 fix="Pass validation_data=(X_val, y_val), or leave it out to hold out the "
                 "last validation_fraction of the samples.",
             )
-        X_val = as_numeric_array(validation_data[0], "validation_data[0]")
+        X_val = as_numeric_array(validation_data[0], "validation_data[0]", padding=True)
         state.check_input(X_val, "validation_data[0]", type(self).__name__)
         y_val = self._read_y(validation_data[1], "validation_data[1]")
         check_same_samples(X_val, y_val)
@@ -342,16 +494,10 @@ class _SequenceEstimator(BaseEstimator):
     def _predict_outputs(self, X) -> tuple[FittedState, np.ndarray]:
         state = self._state()
         validate_data(self, X, reset=False, skip_check_array=True, ensure_2d=False)
-        X_array = state.check_input(as_numeric_array(X, "X"), "X", type(self).__name__)
+        X_array = as_numeric_array(X, "X", padding=True)  # NaN steps: padding, masked
+        X_array = state.check_input(X_array, "X", type(self).__name__)
         state.check_tokens(X_array)
-        if len(X_array) <= SMALL_BATCH:
-            return state, small_batch_forward(self.model_)(state.model_inputs(X_array))
-        batch_size = max(self.batch_size, 256)
-        if is_large(X_array):
-            batches = ScaledBatches(state, X_array, batch_size=batch_size, seed=False)
-            return state, self.model_.predict(batches, verbose=0)
-        inputs = state.model_inputs(X_array)
-        return state, self.model_.predict(inputs, batch_size=batch_size, verbose=0)
+        return state, _model_outputs(state, X_array, self.batch_size)
 
     def predict(self, X) -> np.ndarray:
         """Predictions in y's own shape and units; class labels for classification."""
@@ -394,7 +540,12 @@ class _SequenceEstimator(BaseEstimator):
     def explain(self) -> Explanation:
         """The topology, why it was chosen, a diagram and the layer-by-layer trace."""
         self._check_fitted()
-        return explain_model(self.spec_, self.model_)
+        check = getattr(self, "baseline_check_", None)
+        notes = (
+            f"{self.n_epochs_} epochs trained, the weights of epoch {self.best_epoch_} kept.",
+            *((check["verdict"],) if check else ()),
+        )
+        return explain_model(self.spec_, self.model_, notes)
 
     def save(self, path: str | os.PathLike) -> None:
         """Save model, scalers and spec to one ``.seqshape`` file (written atomically).

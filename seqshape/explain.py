@@ -55,15 +55,18 @@ class Explanation:
     layers: tuple[LayerTrace, ...]
     total_params: int
     title: str = ""  # the registered topology's title and the strategy; else spec.title
+    notes: tuple[str, ...] = ()  # what training found, e.g. the model against baselines
 
     def __str__(self) -> str:
         spec = self.spec
         lines = [f"Topology: {self.title or spec.title}", f"Task: {spec.task}", "", "Why:"]
         lines += [f"  - {reason}" for reason in spec.reasons]
+        if self.notes:
+            lines += ["", "Training:", *[f"  - {note}" for note in self.notes]]
         lines += ["", "Diagram:", *[f"  {line}" for line in self.diagram.splitlines()]]
         lines += ["", "Layers:", f"  {'layer':<26}{'kind':<34}{'output shape':<22}{'params':>9}"]
         for layer in self.layers:
-            shape = str(layer.output_shape).replace("None", "batch")
+            shape = str(layer.output_shape).replace("None", "batch", 1).replace("None", "steps")
             lines.append(f"  {layer.name:<26}{layer.kind:<34}{shape:<22}{layer.params:>9,}")
         lines.append(f"  {'total':<82}{self.total_params:>9,}")
         return "\n".join(lines)
@@ -78,11 +81,19 @@ def _kind(layer) -> str:
     return f"{name}({inner_name})"
 
 
-def explain_model(spec: TopologySpec, model: keras.Model) -> Explanation:
-    """Explain ``model`` built for ``spec``."""
+def _output_shape(layer) -> tuple:
+    """The layer's output shape; the first output's for layers with several."""
+    output = layer.output
+    return tuple((output[0] if isinstance(output, (list, tuple)) else output).shape)
+
+
+def explain_model(
+    spec: TopologySpec, model: keras.Model, notes: tuple[str, ...] = ()
+) -> Explanation:
+    """Explain ``model`` built for ``spec``; ``notes`` add what training found."""
     layers = tuple(
-        LayerTrace(layer.name, _kind(layer), tuple(layer.output.shape), layer.count_params())
+        LayerTrace(layer.name, _kind(layer), _output_shape(layer), layer.count_params())
         for layer in model.layers
     )
     title = f"{topology_title(spec)}, {spec.strategy}"
-    return Explanation(spec, diagram(spec), layers, model.count_params(), title)
+    return Explanation(spec, diagram(spec), layers, model.count_params(), title, notes)

@@ -27,10 +27,11 @@ from typing import Any
 import keras
 import numpy as np
 
+from seqshape.builders.build import takes_any_length
 from seqshape.errors import InvalidInputError, InvalidTypeError
 from seqshape.scaling import LastAxisScaler
 from seqshape.spec import TopologySpec
-from seqshape.validation import describe
+from seqshape.validation import describe, has_nan_steps
 
 _LABEL_TYPES = (str, int, float, bool)
 _LABEL_DTYPE_KINDS = "biufUO"
@@ -89,6 +90,12 @@ def _history_from_json(history: Any) -> dict[str, list[float]]:
     return {name: [float(x) for x in values] for name, values in history.items()}
 
 
+def _json_object_from_json(value: Any) -> dict:
+    if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
+        raise ValueError(f"{value!r} is not a JSON object")
+    return value
+
+
 def _codec(save: Callable[[Any], Any] | None, load: Callable[[Any], Any] | None) -> dict:
     """A ``FittedState`` field's JSON codec (its metadata); ``save=None``: not in the JSON."""
     return {"save": save, "load": load}
@@ -114,6 +121,10 @@ class FittedState:
         history: the training history (loss, val_loss, epoch_seconds per epoch).
         best_epoch: the epoch whose weights were kept (1-based).
         n_epochs: the epochs trained.
+        validation: how samples were held out for early stopping (``method``,
+            ``reason``, sample counts).
+        baseline_check: the model's validation error next to the baselines'
+            (``seqshape.guard.compare``), or None without a validation part.
         model: the trained Keras model (saved as Keras' own file, not in the JSON).
     """
 
@@ -142,6 +153,12 @@ class FittedState:
     n_epochs: int | None = field(
         default=None, metadata=_codec(_identity, _optional(_count_from_json))
     )
+    validation: dict | None = field(
+        default=None, metadata=_codec(_identity, _optional(_json_object_from_json))
+    )
+    baseline_check: dict | None = field(
+        default=None, metadata=_codec(_identity, _optional(_json_object_from_json))
+    )
     model: keras.Model | None = field(default=None, metadata=_codec(None, None))
 
     # -- the JSON state ------------------------------------------------------------------
@@ -165,7 +182,12 @@ class FittedState:
         unknown = set(state) - {name for name, load in codecs.items() if load is not None}
         if unknown:
             raise ValueError(f"unknown learned attributes {sorted(unknown)}")
-        values = {name: load(state[name]) for name, load in codecs.items() if load is not None}
+        added_later = ("validation", "baseline_check")  # absent from older files: None
+        values = {
+            name: load(state[name]) if name in state or name not in added_later else None
+            for name, load in codecs.items()
+            if load is not None
+        }
         return cls(**values, model=model)
 
     # -- data in -------------------------------------------------------------------------
@@ -190,14 +212,50 @@ class FittedState:
                 f"{expected[-1]} features as input",
                 fix="Pass the same feature columns, in the same order, as in fit.",
             )
-        if received != expected:
+        self._check_padding(X, name)
+        if received != expected and not (self.takes_any_length() and received[1:] == expected[1:]):
+            raise InvalidInputError(name, **self._other_shape(expected, received))
+        return X
+
+    def takes_any_length(self) -> bool:
+        """True when the model reads padded sequences of any number of steps (its input's
+        time axis is None); before the model is built, as its spec says."""
+        if self.model is not None:
+            shape = self.model.input_shape
+            return len(shape) > 2 and shape[1] is None
+        return takes_any_length(self.spec)
+
+    def _check_padding(self, X: np.ndarray, name: str) -> None:
+        """NaN steps (padding, checked by ``as_numeric_array``) only for a masked model."""
+        if self.spec.mask_value is None and X.ndim == 3 and has_nan_steps(X):
             raise InvalidInputError(
                 name,
-                expected=f"samples of shape {expected}, as in fit",
-                received=f"samples of shape {received}",
-                fix="Window the data with the same number of input steps as in fit.",
+                expected="no NaN: this model was fitted on sequences without padding",
+                received="steps whose features are all NaN (padding)",
+                fix="Fill or interpolate missing values; for variable-length sequences, fit "
+                "on padded data (NaN steps, a list of sequences, or mask_value) so that "
+                "the padded steps are masked.",
             )
-        return X
+
+    def _other_shape(self, expected: tuple, received: tuple) -> dict[str, str]:
+        """The error for samples of another shape: padding advice for padded data."""
+        steps = expected[0]
+        if self.spec.mask_value is not None:
+            return {
+                "expected": f"sequences of {steps} steps (padded), as in fit: the "
+                f"{self.spec.strategy} strategy needs a fixed number of steps",
+                "received": f"samples of shape {received}",
+                "fix": f"Pad (or cut) the sequences to {steps} steps with padding steps "
+                "(every feature NaN, or mask_value), or fit with a strategy that takes "
+                "any length (last_state, time_distributed, encoder_decoder, dense_head).",
+            }
+        return {
+            "expected": f"samples of shape {expected}, as in fit",
+            "received": f"samples of shape {received}",
+            "fix": "Window the data with the same number of input steps as in fit; for "
+            "variable-length sequences, fit on padded data (NaN steps, a list of "
+            "sequences, or mask_value): the model then takes any number of steps.",
+        }
 
     def check_tokens(self, X: np.ndarray) -> None:
         """For token inputs: integer ids inside the vocabulary, else a clear error."""
@@ -251,6 +309,8 @@ class FittedState:
     def predictions(self, outputs: np.ndarray) -> np.ndarray:
         """Model outputs as predictions in y's shape and units, or the user's labels."""
         shape = (len(outputs), *self.spec.output_shape)
+        if self.spec.topology == "many_to_many_aligned" and self.takes_any_length():
+            shape = (len(outputs), outputs.shape[1], *shape[2:])  # steps follow X's
         if self.spec.task == "regression":
             return self.y_scaler.inverse_transform(outputs).reshape(shape)
         if self.spec.task == "binary":

@@ -38,6 +38,8 @@ from seqshape.validation import check_choice, check_fraction, check_positive_int
 GROUPS = ("spec", "architecture", "training")
 TASK_NAMES = ("auto", "regression", "binary", "multiclass")
 CELL_NAMES = ("lstm", "gru", "simple_rnn")
+VALIDATION_NAMES = ("auto", "temporal", "random", "stratified", "none")
+NORMALIZATION_NAMES = ("auto", "window", "global", "none")
 
 Checker = Callable[[Any, str], Any]
 
@@ -127,13 +129,14 @@ def _check_mask_value(value: Any, name: str) -> float:
     if (
         isinstance(value, bool)
         or not isinstance(value, (int, float, np.number))
-        or not np.isfinite(value)
+        or np.isinf(value)  # NaN: padding steps whose features are all NaN
     ):
         raise InvalidInputError(
             name,
-            expected="a finite number marking padded steps",
+            expected="a finite number (or NaN) marking padded steps",
             received=repr(value),
-            fix="Pad with a value real data never takes, e.g. mask_value=-999.0.",
+            fix="Pad with a value real data never takes, e.g. mask_value=-999.0, or with "
+            "NaN on every feature of the padded steps.",
         )
     return float(value)
 
@@ -324,10 +327,36 @@ PARAMS: tuple[Param, ...] = (
         "validation_fraction",
         0.2,
         check_fraction,
-        "share of the last samples held out for early stopping.",
+        "share of the samples held out for early stopping (which ones: ``validation``).",
         "training",
         "float",
         Flag(float),
+    ),
+    Param(
+        "validation",
+        "auto",
+        partial(check_choice, choices=VALIDATION_NAMES),
+        "how samples are held out for early stopping: ``'auto'`` (a stratified random "
+        "split for classes, a split by time with a gap for overlapping windows of a "
+        "series, else a seeded random split), ``'temporal'`` (the last samples), "
+        "``'random'``, ``'stratified'`` or ``'none'`` (train on every sample). "
+        "``validation_data`` given to ``fit`` wins.",
+        "training",
+        "str",
+        Flag(str, help="auto, temporal, random, stratified or none"),
+    ),
+    Param(
+        "normalization",
+        "auto",
+        partial(check_choice, choices=NORMALIZATION_NAMES),
+        "how inputs are normalised: ``'window'`` (each window's last value and scale "
+        "removed at the input and restored at the output, inside the model: for series "
+        "that trend), ``'global'`` (each feature standardised over the training part), "
+        "``'none'``, or ``'auto'`` (``'window'`` when y continues features of X, else "
+        "``'global'``).",
+        "training",
+        "str",
+        Flag(str, help="auto, window, global or none"),
     ),
     Param(
         "patience",

@@ -148,16 +148,25 @@ def comparison_figure(scores: dict[str, dict[str, float]], metric: str) -> bytes
 
 
 def write_report(
-    folder: Path, title: str, sections: list[tuple[str, str]], figures: dict[str, bytes]
+    folder: Path,
+    title: str,
+    sections: list[tuple[str, str]],
+    figures: dict[str, bytes],
+    *,
+    first_line: str | None = None,
 ) -> None:
     """Write ``report.md`` (figures beside it) and a self-contained ``report.html``.
 
     ``sections`` are (heading, Markdown body) pairs; figures are PNG bytes by name.
+    ``first_line``, when given, comes before everything else (the title included): the
+    one sentence a reader must not miss.
     """
     figure_folder = folder / "figures"
     figure_folder.mkdir(exist_ok=True)
-    markdown = [f"# {title}", ""]
-    page = [f"<h1>{html.escape(title)}</h1>"]
+    markdown = [first_line, ""] if first_line else []
+    page = [f"<p><strong>{html.escape(first_line)}</strong></p>"] if first_line else []
+    markdown += [f"# {title}", ""]
+    page.append(f"<h1>{html.escape(title)}</h1>")
     for heading, body in sections:
         markdown += [f"## {heading}", "", body, ""]
         page += [f"<h2>{html.escape(heading)}</h2>", _markdown_to_html(body)]

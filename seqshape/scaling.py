@@ -55,13 +55,33 @@ class LastAxisScaler:
         return self
 
     def transform(self, values: np.ndarray) -> np.ndarray:
-        """A new float32 array; ``values`` is not modified. Padded steps stay padding."""
+        """A new float32 array; ``values`` is not modified. Padded steps (every feature
+        equal to ``mask_value``, or every feature NaN) hold ``mask_value``.
+
+        Example:
+            >>> scaler = LastAxisScaler(mask_value=-9.0).fit(np.array([[[1.0], [3.0], [np.nan]]]))
+            >>> scaler.transform(np.array([[[1.0], [np.nan]]]))[0, :, 0].tolist()
+            [-1.0, -9.0]
+        """
         scaled = ((values - self.mean_) / self.scale_).astype(np.float32)
         padded = self._padded(values)
         return scaled if padded is None else np.where(padded, np.float32(self.mask_value), scaled)
 
     def inverse_transform(self, values: np.ndarray) -> np.ndarray:
         return np.asarray(values, dtype=np.float64) * self.scale_ + self.mean_
+
+    def subset(self, features) -> LastAxisScaler:
+        """A scaler of only ``features`` (indices of the last axis), same statistics.
+
+        Example:
+            >>> scaler = LastAxisScaler().fit(np.array([[1.0, 10.0], [3.0, 30.0]]))
+            >>> scaler.subset([1]).mean_
+            array([20.])
+        """
+        chosen = list(features)
+        part = LastAxisScaler()
+        part.mean_, part.scale_ = self.mean_[chosen], self.scale_[chosen]
+        return part
 
     def to_dict(self) -> dict:
         return {

@@ -227,8 +227,8 @@ def _irregular(column: str, index: pd.DatetimeIndex, steps) -> InvalidInputError
         "read a season from",
         received=f"a time column with no regular frequency: {len(index)} times, steps "
         f"{shown} ({len(distinct)} different)",
-        fix="Pass the season explicitly (e.g. season=12 for monthly data), or resample "
-        "the series to a regular frequency.",
+        fix="Pass the season explicitly (e.g. --season 12, or season=12 in Python, for "
+        "monthly data), or resample the series to a regular frequency.",
     )
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from seqshape.errors import InvalidInputError
-from seqshape.validation import check_choice, check_positive_int
+from seqshape.validation import NAN_PADDING, check_choice, check_positive_int
 
 TASKS = ("regression", "binary", "multiclass")
 INPUT_KINDS = ("vector", "sequence", "tokens", "frames")
@@ -59,6 +59,10 @@ class TopologySpec:
     mask_value: float | None = None
     reasons: tuple[str, ...] = field(default=(), compare=False)
     topology_title: str = field(default="", compare=False)
+    # "window": instance normalisation inside the model, restoring output feature k
+    # from input feature target_features[k]; "global" or "none": nothing in the model
+    normalization: str = "global"
+    target_features: tuple[int, ...] | None = None
 
     @property
     def is_classifier(self) -> bool:
@@ -107,6 +111,8 @@ class TopologySpec:
         values = dict(data)
         for name in ("input_shape", "output_shape", "reasons"):
             values[name] = tuple(values[name])
+        if values.get("target_features") is not None:
+            values["target_features"] = tuple(values["target_features"])
         return cls(**values)
 
 
@@ -282,9 +288,14 @@ def read_shapes(
 def check_mask_value(mask_value: object, kind: str) -> float:
     """The padding value of variable-length sequences, checked against the input kind.
 
+    NaN (padding steps whose features are all NaN) becomes ``NAN_PADDING``, the finite
+    value those steps hold inside the model.
+
     Example:
         >>> check_mask_value(-1, "sequence")
         -1.0
+        >>> check_mask_value(float("nan"), "sequence")
+        -1048576.0
     """
     if kind not in ("sequence", "tokens"):
         raise InvalidInputError(
@@ -296,13 +307,14 @@ def check_mask_value(mask_value: object, kind: str) -> float:
     if (
         isinstance(mask_value, bool)
         or not isinstance(mask_value, (int, float, np.number))
-        or (not np.isfinite(mask_value))
+        or np.isinf(mask_value)
     ):
         raise InvalidInputError(
             "mask_value",
-            expected="a finite number marking padded steps",
+            expected="a finite number (or NaN) marking padded steps",
             received=repr(mask_value),
-            fix="Pad with a value real data never takes, e.g. mask_value=-999.0.",
+            fix="Pad with a value real data never takes, e.g. mask_value=-999.0, or with "
+            "NaN on every feature of the padded steps.",
         )
     if kind == "tokens" and mask_value != 0:
         raise InvalidInputError(
@@ -311,11 +323,12 @@ def check_mask_value(mask_value: object, kind: str) -> float:
             received=repr(mask_value),
             fix="Pad token sequences with 0 and keep 0 for padding only.",
         )
-    return float(mask_value)
+    return NAN_PADDING if np.isnan(mask_value) else float(mask_value)
 
 
-def closing_reasons(spec: TopologySpec) -> list[str]:
-    """The reasons that follow the topology's and strategy's: padding, then the task.
+def closing_reasons(spec: TopologySpec, *, any_length: bool = False) -> list[str]:
+    """The reasons that follow the topology's and strategy's: padding (and, with
+    ``any_length``, that the model takes any number of steps), then the task.
 
     Example:
         >>> spec = read_shapes((20, 3), (), task="binary", n_classes=2)
@@ -323,10 +336,20 @@ def closing_reasons(spec: TopologySpec) -> list[str]:
         ['y holds 2 classes: binary classification, sigmoid output and binary cross-entropy.']
     """
     reasons = []
-    if spec.mask_value is not None:
+    if spec.mask_value == NAN_PADDING and spec.input_kind == "sequence":
+        reasons.append(
+            "Steps whose features are all NaN are padding: variable-length sequences, "
+            f"masked (NaN steps become {NAN_PADDING} inside, which Masking skips)."
+        )
+    elif spec.mask_value is not None:
         reasons.append(
             f"Steps whose features all equal {spec.mask_value} are padding and are skipped "
             f"({'Embedding(mask_zero=True)' if spec.input_kind == 'tokens' else 'Masking'})."
+        )
+    if any_length:
+        reasons.append(
+            "With the padded steps masked, the model takes sequences of any number of "
+            "steps: predict accepts X padded to another length."
         )
     if spec.task != "regression":
         binary = spec.task == "binary"

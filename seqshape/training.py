@@ -42,6 +42,9 @@ from seqshape.checkpoint import (
 )
 from seqshape.fitted import FittedState
 
+# Early stopping watches the validation loss once this many gradient steps have run.
+MIN_STEPS = 100
+
 # Inputs whose scaled float32 copy would exceed this are streamed batch by batch.
 STREAM_BYTES = 256 * 2**20
 
@@ -93,6 +96,29 @@ class ScaledBatches(keras.utils.PyDataset):
     def on_epoch_end(self):
         if self.rng is not None:
             self.rng.shuffle(self.order)
+
+
+def watched_from(samples: int, batch_size: int, epochs: int) -> int:
+    """The first epoch (0-based) whose validation loss early stopping judges: the one by
+    which ``MIN_STEPS`` gradient steps have run (a small set takes few steps an epoch).
+
+    Example:
+        >>> watched_from(36, 32, 200), watched_from(1200, 32, 200)
+        (49, 2)
+    """
+    steps_per_epoch = -(-samples // batch_size)
+    return min(max(0, -(-MIN_STEPS // steps_per_epoch) - 1), epochs - 1)
+
+
+def kept_epoch(history: dict[str, list[float]], samples: int, batch_size: int) -> int:
+    """The 1-based epoch whose weights ``train`` kept: the best validation loss from
+    ``watched_from`` on, or the last epoch when nothing was held out."""
+    if "val_loss" not in history:
+        return len(history["loss"])
+    start = min(
+        watched_from(samples, batch_size, len(history["val_loss"])), len(history["val_loss"]) - 1
+    )
+    return start + int(np.argmin(history["val_loss"][start:])) + 1
 
 
 def is_large(X: np.ndarray) -> bool:
@@ -157,7 +183,11 @@ def train(
     early_stopping = ResumableEarlyStopping(
         monitor="val_loss" if validation is not None else "loss",
         patience=params["patience"],
-        restore_best_weights=True,
+        # with nothing held out (a refit for a chosen epoch count), the last weights
+        restore_best_weights=validation is not None,
+        # a small training set takes a few steps an epoch: its first epochs' validation
+        # loss says little, so stopping watches once MIN_STEPS gradient steps have run
+        start_from_epoch=watched_from(len(X_train), batch_size, params["epochs"]),
     )
     callbacks = [EpochTimer(), early_stopping]
     folder = params["checkpoint_dir"]

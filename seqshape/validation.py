@@ -3,11 +3,19 @@
 Every function here returns a new array or the user's own array untouched: nothing
 the user passed is ever modified in place.
 
+Variable-length sequences (``padding=True``, for X): steps whose every feature is NaN,
+at the end (or start) of a sequence, are padding; a list of 2D sequences of different
+lengths is padded that way. Such steps are masked inside the model (``NAN_PADDING``).
+
 Example:
     >>> import numpy as np
     >>> from seqshape.validation import as_numeric_array
     >>> as_numeric_array([[1, 2], [3, 4]], "X").shape
     (2, 2)
+    >>> ragged = [np.ones((3, 2)), np.ones((5, 2))]
+    >>> padded = as_numeric_array(ragged, "X", padding=True)
+    >>> padded.shape, np.isnan(padded[0, 3:]).all()
+    ((2, 5, 2), np.True_)
 """
 
 from __future__ import annotations
@@ -16,6 +24,12 @@ import numpy as np
 import scipy.sparse
 
 from seqshape.errors import InvalidInputError, InvalidTypeError
+
+NAN_PADDING = -1048576.0
+"""The value padded steps hold inside the model when the padding came as NaN (or
+``mask_value=np.nan``): NaN cannot be fed to Keras, so NaN steps become this finite
+number (-2**20, exact in float32, far outside standardised data) that ``Masking`` skips.
+It is ``spec.mask_value`` of such models; NaN steps are padding for every masked model."""
 
 
 def describe(array: np.ndarray) -> str:
@@ -29,7 +43,42 @@ _ENCODE_FIX = (
 )
 
 
-def _to_array(value: object, name: str) -> np.ndarray:
+def _pad_ragged(value: object, name: str) -> np.ndarray | None:
+    """A list of 2D sequences of different lengths as one 3D float array, right-padded
+    with whole NaN steps; None when ``value`` is not such a list."""
+    if not isinstance(value, (list, tuple)) or not value:
+        return None
+    try:
+        sequences = [np.asarray(sequence) for sequence in value]
+    except ValueError:
+        return None
+    if any(sequence.ndim != 2 for sequence in sequences):
+        return None
+    features = {sequence.shape[1] for sequence in sequences}
+    if len(features) > 1:
+        raise InvalidInputError(
+            name,
+            expected="sequences of (steps, features) with the same number of features",
+            received=f"sequences with {sorted(features)} features",
+            fix="Pass the same feature columns, in the same order, for every sequence.",
+        )
+    padded = np.full(
+        (len(sequences), max(len(sequence) for sequence in sequences), features.pop()), np.nan
+    )
+    for index, sequence in enumerate(sequences):
+        try:
+            padded[index, : len(sequence)] = sequence
+        except (TypeError, ValueError) as error:
+            raise InvalidTypeError(
+                name,
+                expected="numbers",
+                received=f"non-numeric values in sequence {index} ({error})",
+                fix=_ENCODE_FIX.format(name=name),
+            ) from None
+    return padded
+
+
+def _to_array(value: object, name: str, padding: bool = False) -> np.ndarray:
     if value is None:
         raise InvalidTypeError(
             name,
@@ -47,25 +96,34 @@ def _to_array(value: object, name: str) -> np.ndarray:
     try:
         return np.asarray(value)
     except ValueError as error:  # ragged nested lists
+        padded = _pad_ragged(value, name) if padding else None
+        if padded is not None:
+            return padded
         raise InvalidInputError(
             name,
             expected="a rectangular array: every sample with the same number of steps "
             "and features",
             received=f"nested sequences of different lengths ({error})",
-            fix="Pad the sequences to one length (for example with "
-            "keras.utils.pad_sequences) or cut them to one length.",
+            fix="Pass X as a list of (steps, features) arrays (padded and masked inside), "
+            "or pad the sequences to one length yourself (for example with "
+            "keras.utils.pad_sequences(..., padding='post', dtype=float, value=np.nan)).",
         ) from None
 
 
-def as_numeric_array(value: object, name: str) -> np.ndarray:
+def as_numeric_array(value: object, name: str, *, padding: bool = False) -> np.ndarray:
     """Convert ``value`` to a real-valued or integer NumPy array, checked for content.
 
     Bool and integer arrays keep their dtype (integers may be class labels or tokens);
     object arrays holding numbers become float64. Raises ``InvalidTypeError`` for
     strings, complex numbers or other objects and ``InvalidInputError`` for empty
     arrays and NaN or infinite values.
+
+    With ``padding`` (X of variable-length sequences), a 3D array may hold padding
+    steps, every feature NaN, at the end or start of each sequence (see
+    ``check_nan_padding``), and a list of 2D sequences of different lengths is padded
+    that way; NaN anywhere else is refused, saying where.
     """
-    array = _to_array(value, name)
+    array = _to_array(value, name, padding)
     if array.dtype.kind == "c":
         raise InvalidInputError(
             name,
@@ -108,7 +166,10 @@ def as_numeric_array(value: object, name: str) -> np.ndarray:
             fix=f"Pass at least one sample with at least one step and feature in `{name}`.",
         )
     if array.dtype.kind == "f":
-        _check_finite(array, name)
+        if padding and array.ndim == 3:
+            check_nan_padding(array, name)
+        else:
+            _check_finite(array, name)
     return array
 
 
@@ -139,6 +200,90 @@ def _check_finite(array: np.ndarray, name: str) -> None:
                 fix="Fill or drop missing values before fitting (for example with "
                 "pandas' interpolate or ffill).",
             )
+
+
+_PADDING_FIX = (
+    "Fill or interpolate missing values inside the sequences (for example with pandas' "
+    "interpolate or ffill); for variable-length sequences pad whole steps: every feature "
+    "NaN on the padded steps, after (or before) the real ones; those steps are masked."
+)
+
+
+def _nan_padding_problem(chunk: np.ndarray, start: int) -> str | None:
+    """What is wrong with the NaN in ``chunk`` (samples ``start``...) as padding, or None."""
+    nan = np.isnan(chunk)  # (n, T, F)
+    if not nan.any():
+        return None
+    whole = nan.all(axis=-1)  # (n, T): padding steps
+    partial = nan.any(axis=-1) & ~whole
+    if partial.any():
+        sample, step = (int(i) for i in np.argwhere(partial)[0])
+        count = int(nan[sample, step].sum())
+        return (
+            f"NaN in {count} of {chunk.shape[-1]} features at sample {start + sample}, "
+            f"step {step} ({int(partial.sum())} such step(s) in all): a step is padding "
+            "only when every feature is NaN"
+        )
+    real = ~whole
+    empty = ~real.any(axis=1)
+    if empty.any():
+        sample = start + int(np.flatnonzero(empty)[0])
+        return (
+            f"sample {sample} holds NaN or infinite values only (all {chunk.shape[1]} steps "
+            "NaN): a sequence needs at least one real step"
+        )
+    seen_before = np.cumsum(real, axis=1) > 0
+    seen_after = np.cumsum(real[:, ::-1], axis=1)[:, ::-1] > 0
+    gaps = whole & seen_before & seen_after
+    if gaps.any():
+        sample, step = (int(i) for i in np.argwhere(gaps)[0])
+        return (
+            f"an all-NaN step between real steps at sample {start + sample}, step {step}: "
+            "a gap inside the sequence, not padding at its end or start"
+        )
+    return None
+
+
+def check_nan_padding(array: np.ndarray, name: str = "X") -> None:
+    """Raise unless every NaN in the 3D float ``array`` is on a padding step: a step
+    whose every feature is NaN, in a run that reaches the end (or the start) of its
+    sequence, each sequence keeping at least one real step. Infinite values are refused.
+
+    Example:
+        >>> X = np.ones((2, 4, 2))
+        >>> X[0, 3:] = np.nan                # sample 0: 3 steps, then padding
+        >>> check_nan_padding(X)
+        >>> X[1, 1, 0] = np.nan              # sample 1: one feature missing
+        >>> check_nan_padding(X)
+        Traceback (most recent call last):
+        ...
+        seqshape.errors.InvalidInputError: Invalid `X`: ...NaN in 1 of 2 features at sample 1...
+    """
+    for start, chunk in sample_chunks(array):
+        if np.isinf(chunk).any():
+            _check_finite(array, name)
+        problem = _nan_padding_problem(chunk, start)
+        if problem:
+            raise InvalidInputError(
+                name,
+                expected="finite numbers, or NaN on padding steps only (every feature NaN, "
+                "at the end or start of a sequence)",
+                received=problem,
+                fix=_PADDING_FIX,
+            )
+
+
+def has_nan_steps(array: np.ndarray) -> bool:
+    """True when the float ``array`` holds any NaN (after ``as_numeric_array(...,
+    padding=True)``: padding steps).
+
+    Example:
+        >>> has_nan_steps(np.array([[[1.0], [np.nan]]])), has_nan_steps(np.ones((1, 2, 1)))
+        (True, False)
+    """
+    if array.dtype.kind != "f":
+        return False
+    return any(np.isnan(chunk).any() for _, chunk in sample_chunks(array))
 
 
 def check_rank(array: np.ndarray, name: str, allowed: dict[int, str], fix: str) -> None:
@@ -228,14 +373,18 @@ def check_fraction(value: object, name: str, *, low: float = 0.0, high: float = 
 
 def padding_mask(values: np.ndarray, mask_value: float | None) -> np.ndarray | None:
     """The padded steps of ``values``: True where every feature (the last axis) equals
-    ``mask_value``. The last axis is kept (size 1), so the mask broadcasts against
-    ``values``. ``None`` when there is no ``mask_value``.
+    ``mask_value``, or every feature is NaN. The last axis is kept (size 1), so the mask
+    broadcasts against ``values``. ``None`` when there is no ``mask_value``.
 
     Example:
-        >>> steps = np.array([[1.0, 2.0], [-1.0, -1.0], [-1.0, 3.0]])
+        >>> steps = np.array([[1.0, 2.0], [-1.0, -1.0], [-1.0, 3.0], [np.nan, np.nan]])
         >>> padding_mask(steps, -1.0)[:, 0].tolist()
-        [False, True, False]
+        [False, True, False, True]
     """
     if mask_value is None:
         return None
-    return np.all(np.asarray(values) == mask_value, axis=-1, keepdims=True)
+    values = np.asarray(values)
+    padded = np.all(values == mask_value, axis=-1, keepdims=True)
+    if values.dtype.kind == "f":
+        padded |= np.all(np.isnan(values), axis=-1, keepdims=True)
+    return padded

@@ -130,7 +130,9 @@ def test_history_early_stopping_and_validation_split():
 def test_scaler_sees_only_the_training_part():
     X, y = _data((6, 1), (), samples=50)
     X[40:] += 1000.0  # the held-out tail is far away
-    model = SequenceModel(units=(3,), epochs=1, validation_fraction=0.2).fit(X, y)
+    model = SequenceModel(
+        units=(3,), epochs=1, validation="temporal", validation_fraction=0.2
+    ).fit(X, y)
     assert abs(model.x_scaler_.mean_[0] - X[:40].mean()) < 1e-9
 
 

@@ -53,6 +53,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "seqshape.fitted",
             "seqshape.training",
             "seqshape.seasons",
+            "seqshape.defaults",
+            "seqshape.guard",
         ),
     ),
     ("runs", ("seqshape.runs", "seqshape.runs.*", "seqshape.report")),

@@ -51,14 +51,14 @@ CASES = [
         "many_to_one_binary",
         tasks.trend_direction,
         {},
-        ("many_to_one", "last_state"),
+        ("many_to_one", "lstm_fcn"),
         MajorityClassBaseline,
     ),
     (
         "many_to_one_multiclass",
         tasks.frequency_class,
         {},
-        ("many_to_one", "last_state"),
+        ("many_to_one", "lstm_fcn"),
         MajorityClassBaseline,
     ),
     (

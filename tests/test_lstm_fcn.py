@@ -49,7 +49,8 @@ def test_token_ids_get_an_embedding_read_by_both_branches():
     spec = _spec(x_shape=(12,), n_classes=3, vocabulary_size=20, mask_value=0)
     model = build_model(spec, OPTIONS)
     assert model.output_shape == (None, 3)
-    assert model.get_layer("embedding").output.shape == (None, 12, 32)
+    # padded token ids: the model takes any number of steps
+    assert model.get_layer("embedding").output.shape == (None, None, 32)
     ids = np.array([[3, 4, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0], [0] * 9 + [3, 4, 5]], "int32")
     first, second = model.predict(ids, verbose=0)  # the same ids, padded on either side
     np.testing.assert_allclose(first, second, rtol=1e-5, atol=1e-6)
@@ -76,10 +77,13 @@ def test_refuses_what_it_cannot_serve(y_shape, task, pattern):
         )
 
 
-def test_is_available_by_name_but_not_the_default():
+def test_is_the_default_for_classifying_sequences_only():
     spec = spec_from_shapes((30, 2), (), task="binary", n_classes=2)
-    assert (spec.topology, spec.strategy) == ("many_to_one", "last_state")
-    assert _spec().strategy == "lstm_fcn"
+    assert (spec.topology, spec.strategy) == ("many_to_one", "lstm_fcn")
+    assert spec_from_shapes((30, 2), ()).strategy == "last_state"  # regression
+    tokens = spec_from_shapes((30,), (), task="binary", n_classes=2, vocabulary_size=9)
+    assert tokens.strategy == "last_state"
+    assert spec_from_shapes((30, 2), (), strategy="last_state", task="binary", n_classes=2)
 
 
 def _trained_like(model):

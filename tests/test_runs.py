@@ -19,7 +19,8 @@ from seqshape.baselines import LastValueBaseline
 from seqshape.cli import main
 from seqshape.metrics import mase
 from seqshape.report import text_table
-from seqshape.runs import ForecastJob, fit_forecast, read_job
+from seqshape.runs import ForecastJob, fit_forecast, predict_forecast, read_job
+from seqshape.runs.guard import guard, guard_line
 from seqshape.windowing import panel_windows, split_by_time
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -330,3 +331,152 @@ def test_report_imports_matplotlib_only_to_draw():
         for alias in node.names
     ]
     assert imported and not any(name.startswith("matplotlib") for name in imported)
+
+
+def _monthly_panel(series: int = 3, months: int = 96) -> pd.DataFrame:
+    """Monthly series with a yearly cycle, at different levels."""
+    rng = np.random.default_rng(3)
+    frames = []
+    for number in range(series):
+        t = np.arange(months)
+        level = 10.0 * (number + 1)
+        values = level + 3 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 0.3, months)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "shop": f"s{number}",
+                    "month": pd.date_range("2010-01-01", periods=months, freq="MS"),
+                    "sales": values,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _tiny_model(**params) -> SequenceModel:
+    return SequenceModel(**({"units": (4,), "epochs": 2, "checkpoint_dir": None} | params))
+
+
+def test_the_season_of_monthly_data_comes_from_the_calendar(tmp_path):
+    job = ForecastJob(
+        targets=("sales",),
+        input_steps=24,
+        output_steps=6,
+        time_column="month",
+        id_column="shop",
+        refit="never",
+    )
+    metrics = fit_forecast(_monthly_panel(), job, _tiny_model(), tmp_path / "run")
+    assert metrics["season"] == 12
+    assert "monthly" in metrics["season_source"]
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["season"] == 12
+    report_text = (tmp_path / "run" / "report.md").read_text()
+    assert "MASE: 12 (the time column 'month' is monthly" in report_text
+
+
+def test_the_users_season_wins_and_no_season_longer_than_the_history(tmp_path):
+    given = ForecastJob(
+        targets=("sales",), input_steps=24, output_steps=6, time_column="month", season=6
+    )
+    frame = _monthly_panel(series=1)
+    metrics = fit_forecast(frame, given, _tiny_model(), tmp_path / "given", overwrite=True)
+    assert (metrics["season"], metrics["season_source"]) == (
+        6,
+        "given by the user (--season, or ForecastJob.season)",
+    )
+    short = ForecastJob(targets=("sales",), input_steps=8, output_steps=2, time_column="month")
+    metrics = fit_forecast(frame.iloc[:30], short, _tiny_model(), tmp_path / "short")
+    assert metrics["season"] == 1 and "fewer than two full seasons" in metrics["season_source"]
+
+
+def _noisy_random_walk(steps: int = 500) -> pd.DataFrame:
+    """Noise around a random walk that wanders out of its training range: no model
+    trained for two epochs beats the baselines here."""
+    rng = np.random.default_rng(7)
+    walk = np.cumsum(rng.normal(0.5, 1.0, steps))
+    return pd.DataFrame({"price": walk + rng.normal(0, 3.0, steps)})
+
+
+def test_the_guard_says_when_a_baseline_wins(tmp_path):
+    job = ForecastJob(targets=("price",), input_steps=20, output_steps=5, refit="never")
+    with pytest.warns(seqshape.errors.BaselineWinsWarning, match="beats the model"):
+        metrics = fit_forecast(
+            _noisy_random_walk(), job, _tiny_model(units=(2,)), tmp_path / "run"
+        )
+    guard = metrics["guard"]
+    assert guard["metric"] == "MAE" and guard["baseline_wins"] is True
+    scores = metrics["test"]
+    assert guard["model"] == scores["seqshape"]["MAE"]
+    best = min((name for name in scores if name != "seqshape"), key=lambda n: scores[n]["MAE"])
+    assert (guard["best_baseline"], guard["best_baseline_score"]) == (best, scores[best]["MAE"])
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["guard"] == guard
+    first = (tmp_path / "run" / "report.md").read_text().splitlines()[0]
+    assert first.startswith(f"Warning: the baseline '{best}' beats the model on the test windows")
+    assert f"MAE {guard['best_baseline_score']:#.4g} against {guard['model']:#.4g}." in first
+    page = (tmp_path / "run" / "report.html").read_text()
+    assert page.index("Warning: the baseline") < page.index("<h1>")
+
+
+def test_the_reports_first_line_is_the_guards_verdict(forecast_run):
+    _, out = forecast_run
+    guard = json.loads((out / "metrics.json").read_text())["guard"]
+    assert guard["best_baseline"] in {"last value", "seasonal naive", "drift", "mean", "ridge"}
+    first = (out / "report.md").read_text().splitlines()[0]
+    assert first == guard_line(guard, "test windows")
+
+
+def test_a_winning_model_says_by_how_much():
+    forecast = guard({"seqshape": {"MAE": 0.88}, "ridge": {"MAE": 1.0}, "mean": {"MAE": 3}}, "MAE")
+    assert forecast["baseline_wins"] is False
+    assert guard_line(forecast).startswith(
+        "seqshape beats the best baseline (ridge) by 12% on MAE"
+    )
+    scores = {"seqshape": {"accuracy": 0.9}, "majority class": {"accuracy": 0.5}}
+    classes = guard(scores, "accuracy")
+    assert classes["baseline_wins"] is False
+    assert "by 40.0 points on accuracy" in guard_line(classes, "test series")
+    scores["majority class"]["accuracy"] = 0.95
+    assert guard_line(guard(scores, "accuracy"), "test series").startswith(
+        "Warning: the baseline 'majority class' beats the model on the test series: accuracy"
+    )
+
+
+def test_the_saved_model_is_refitted_on_all_the_history(tmp_path):
+    frame = _monthly_panel(series=2, months=60)
+    job = ForecastJob(
+        targets=("sales",), input_steps=12, output_steps=3, time_column="month", id_column="shop"
+    )
+    model = SequenceModel(units=(4,), epochs=6, patience=2, checkpoint_dir=None)
+    metrics = fit_forecast(frame, job, model, tmp_path / "run")
+    every_window = 2 * (60 - 12 - 3 + 1)
+    assert metrics["refit"] == {"windows": every_window, "epochs": metrics["best_epoch"]}
+    assert every_window > sum(metrics["windows"].values())  # the holdouts' gaps included
+    saved = seqshape.load(tmp_path / "run" / "model.seqshape")
+    assert saved.n_epochs_ == metrics["best_epoch"]
+    assert len(saved.history_["loss"]) == metrics["best_epoch"]
+    assert "val_loss" not in saved.history_  # no holdout
+    if getattr(saved, "validation_", None):
+        assert saved.validation_["train"] == every_window
+        assert saved.validation_["validation"] == 0
+    report_text = (tmp_path / "run" / "report.md").read_text()
+    assert (
+        f"The model saved was refitted on all {every_window} windows for "
+        f"{metrics['best_epoch']} epochs (the best epoch of the evaluated fit)"
+    ) in report_text
+    forecasts = predict_forecast(tmp_path / "run", frame)
+    expected = saved.predict(
+        np.stack([frame.loc[frame.shop == s, ["sales"]].to_numpy()[-12:] for s in ("s0", "s1")])
+    )
+    np.testing.assert_allclose(forecasts["sales"].to_numpy(), expected.ravel(), rtol=1e-6)
+
+
+def test_refit_never_saves_the_evaluated_model(tmp_path):
+    job = ForecastJob(targets=("price",), input_steps=20, output_steps=5, refit="never")
+    with pytest.warns(seqshape.errors.BaselineWinsWarning):
+        metrics = fit_forecast(_noisy_random_walk(), job, _tiny_model(), tmp_path / "run")
+    assert "refit" not in metrics
+    saved = seqshape.load(tmp_path / "run" / "model.seqshape")
+    assert saved.n_epochs_ == metrics["epochs"] and "val_loss" in saved.history_
+    assert "The model saved is the evaluated one" in (tmp_path / "run" / "report.md").read_text()
+    with pytest.raises(seqshape.InvalidInputError, match="refit"):
+        ForecastJob(targets=("price",), refit="sometimes").check()

@@ -152,7 +152,7 @@ def test_architecture_options_are_the_architecture_group():
 
 def test_every_value_is_checked_when_fitting():
     X, text = _sequences()
-    for name, bad in (("embedding_dim", 0), ("mask_value", float("nan")), ("filters", ())):
+    for name, bad in (("embedding_dim", 0), ("mask_value", float("inf")), ("filters", ())):
         with pytest.raises(seqshape.SeqShapeError, match=f"`{name}`"):
             SequenceClassifier(**{name: bad}).fit(X, text)
     with pytest.raises(seqshape.SeqShapeError, match="`checkpoint_dir`"):

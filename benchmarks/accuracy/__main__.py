@@ -46,15 +46,19 @@ METHOD = """## How it was run
   method), with the calendar's season (when the training part holds more than two
   seasons), fitted once per series and target on the series' training part (the first
   70%, as seqshape's training windows); then, for each test window, run forward with
-  those parameters over the whole series up to the window's forecast origin (the
-  model's states are updated on the observed past, its parameters are not refitted) and
-  asked for the next steps. They see more of the past than seqshape's input window, as
-  a statistician's model would.
-  statsforecast's ETS fits no season longer than 24 steps, so on elecdemand (48
-  half-hours) AutoETS is non-seasonal.
+  those parameters over the series up to the window's forecast origin (the model's
+  states are updated on the observed past, its parameters are not refitted) and asked
+  for the next steps. Fit and forward runs see at most the last 1,000 steps (the
+  forward run started at the same point of the season as the fit): that trims
+  EuStockMarkets, Garch-dm and elecdemand. They see more of the past than seqshape's
+  input window, as a statistician's model would. statsforecast's ETS fits no season
+  longer than 24 steps, so on elecdemand (48 half-hours) AutoETS is non-seasonal.
 - **Metrics**: MASE and sMAPE as in `seqshape.metrics`; the MASE scale is the same for
   every contender of a set. Single series are judged on MASE, panels (series of very
   different levels) on sMAPE.
+- **Environment** (`make accuracy`): seqshape with all its pins (pandas 3.1.1); aeon,
+  statsforecast and fugue, whose declared pandas caps exclude 3.1, installed with
+  `--no-deps` beside their pinned needs (`benchmarks/requirements-accuracy.txt`).
 - One process, `nice -n 10`, on a machine shared with other work: timings are rough."""
 
 

@@ -38,6 +38,8 @@ def _univariate_spec(spec: TopologySpec) -> TopologySpec:
         input_features=1,
         output_features=1,
         reasons=(),
+        normalization="global",  # any window normalisation wraps the whole model
+        target_features=None,
     )
 
 

@@ -20,6 +20,7 @@ import dataclasses
 
 import numpy as np
 
+from seqshape.builders.build import takes_any_length
 from seqshape.builders.registry import (
     choosing_topologies,
     default_strategy,
@@ -37,7 +38,13 @@ from seqshape.spec import (
     closing_reasons,
     read_shapes,
 )
-from seqshape.validation import as_numeric_array, check_choice, describe
+from seqshape.validation import (
+    NAN_PADDING,
+    as_numeric_array,
+    check_choice,
+    describe,
+    has_nan_steps,
+)
 
 
 def choose_topology(draft: TopologySpec) -> str:
@@ -101,7 +108,9 @@ def spec_from_shapes(
     else:
         chosen = check_choice(topology, "topology", topologies())
         asked_for = f"Topology {chosen} was asked for by name. "
-    strategy_name = default_strategy(chosen, draft.input_kind) if strategy == "auto" else strategy
+    strategy_name = (
+        default_strategy(chosen, draft.input_kind, draft) if strategy == "auto" else strategy
+    )
     builder = get_builder(chosen, strategy_name)
     registered = get_topology(chosen)
     spec = dataclasses.replace(
@@ -118,7 +127,8 @@ def spec_from_shapes(
     )
     reasons = [*draft.reasons, asked_for + registered.reason(spec)]
     reasons += [reason for reason in (strategy_reason, builder.summary) if reason]
-    spec = dataclasses.replace(spec, reasons=(*reasons, *closing_reasons(spec)))
+    closing = closing_reasons(spec, any_length=takes_any_length(spec))
+    spec = dataclasses.replace(spec, reasons=(*reasons, *closing))
     problem = builder.unsupported(spec)
     if problem:
         valid = [
@@ -170,7 +180,7 @@ def infer_spec(
         'binary'
     """
     return infer_spec_from_arrays(
-        as_numeric_array(X, "X"),
+        as_numeric_array(X, "X", padding=True),
         as_numeric_array(y, "y"),
         topology=topology,
         strategy=strategy,
@@ -190,7 +200,18 @@ def infer_spec_from_arrays(
     vocabulary_size: int | None = None,
     mask_value: float | None = None,
 ) -> TopologySpec:
-    """``infer_spec`` for arrays already checked by ``as_numeric_array``."""
+    """``infer_spec`` for arrays already checked by ``as_numeric_array``.
+
+    X with NaN steps (variable-length sequences padded with NaN, accepted by
+    ``as_numeric_array(..., padding=True)``) is masked: ``mask_value`` becomes
+    ``NAN_PADDING`` unless one was given.
+
+    Example:
+        >>> X = np.ones((4, 6, 2))
+        >>> X[0, 4:] = np.nan
+        >>> infer_spec_from_arrays(X, np.zeros(4)).mask_value
+        -1048576.0
+    """
     if X.ndim < 2:
         raise InvalidInputError(
             "X",
@@ -200,6 +221,8 @@ def infer_spec_from_arrays(
             "X.reshape(1, -1) for one sample.",
         )
     check_choice(task, "task", ("auto", *TASKS))
+    if mask_value is None and X.ndim == 3 and has_nan_steps(X):
+        mask_value = NAN_PADDING
     n_classes = None
     if task == "auto":
         task = "regression"

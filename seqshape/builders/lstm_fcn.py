@@ -101,6 +101,7 @@ def _lstm_fcn_diagram(spec: TopologySpec) -> list[str]:
     "local shapes anywhere in the sequence, an LSTM branch reads it whole; their features "
     "are joined before the output.",
     diagram=_lstm_fcn_diagram,
+    default_for=("sequence",),
 )
 def lstm_fcn_body(inputs, spec: TopologySpec, options):
     """The LSTM-FCN layers from the input tensor to the output tensor.
@@ -132,7 +133,9 @@ def lstm_fcn_body(inputs, spec: TopologySpec, options):
             kernel_initializer="he_uniform",
             name=f"fcn_conv{block}",
         )(y)  # -> (batch, T, filters)
-        norm = keras.layers.BatchNormalization(name=f"fcn_norm{block}")
+        # momentum 0.9: the running statistics settle within a few dozen steps, so a
+        # small training set (a few steps an epoch) is validated with settled statistics
+        norm = keras.layers.BatchNormalization(momentum=0.9, name=f"fcn_norm{block}")
         y = norm(y, mask=mask) if masked else norm(y)
         y = keras.layers.Activation("relu", name=f"fcn_relu{block}")(y)
     if masked:

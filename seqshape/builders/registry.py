@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -271,16 +272,23 @@ def strategies(topology: str) -> tuple[str, ...]:
     return _strategy_names(topology)
 
 
-def default_strategy(topology: str, input_kind: str) -> str:
+def default_strategy(topology: str, input_kind: str, spec: TopologySpec | None = None) -> str:
     """The strategy used for ``topology`` when the user leaves ``strategy='auto'``: the last
-    registered whose ``default_for`` names ``input_kind``, else the first by name."""
+    registered whose ``default_for`` names ``input_kind`` and that can serve ``spec`` (when
+    given; e.g. a classifier-only default is passed over for regression), else the first
+    by name."""
     names = strategies(topology)
     defaults = [
-        builder.strategy
+        builder
         for builder in _BUILDERS.values()
         if builder.topology == topology and input_kind in builder.default_for
     ]
-    return defaults[-1] if defaults else names[0]
+    for builder in reversed(defaults):
+        if spec is None or not builder.unsupported(
+            dataclasses.replace(spec, topology=topology, strategy=builder.strategy)
+        ):
+            return builder.strategy
+    return names[0]
 
 
 def get_builder(topology: str, strategy: str) -> Builder:

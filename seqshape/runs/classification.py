@@ -49,6 +49,7 @@ from seqshape.runs.folder import (
     training_summary,
     write_csv,
 )
+from seqshape.runs.guard import guard, quiet_validation_check, warn_if_beaten
 from seqshape.runs.jobs import ClassificationJob, write_job
 from seqshape.runs.reporting import write_classification_report
 from seqshape.tables import SeriesTable, read_table
@@ -105,7 +106,9 @@ def fit_classification(
     overwrite: bool = False,
 ) -> dict[str, Any]:
     """Train a clone of ``estimator`` to classify the series of ``data``; write a run
-    folder to ``out``. Returns the metrics written to ``metrics.json``."""
+    folder to ``out``. A baseline with a better test accuracy is reported
+    (``metrics["guard"]``, the report's first line, a ``BaselineWinsWarning``).
+    Returns the metrics written to ``metrics.json``."""
     job.check()
     check_out(out, overwrite)
     table = _read(data, job, labels=True)
@@ -127,7 +130,8 @@ def fit_classification(
         model = clone(estimator).set_params(
             validation_fraction=job.validation_fraction, mask_value=PADDING
         )
-        model.fit(X[train_index], codes[train_index])
+        with quiet_validation_check():
+            model.fit(X[train_index], codes[train_index])
         predictions = {
             "seqshape": (model.predict(X[test_index]), model.predict_proba(X[test_index]))
         }
@@ -149,12 +153,14 @@ def fit_classification(
             "steps": steps,
             "classes": names,
             "test": scores,
+            "guard": guard(scores, "accuracy"),
             **training_summary(model),
         }
         model.save(folder / MODEL_FILE)
         write_job(folder, job, {"classes": names, "steps": steps})
         write_json(folder / METRICS_FILE, metrics)
         write_classification_report(folder, model, metrics, len(X))
+    warn_if_beaten(metrics["guard"], "test series")
     return metrics
 
 

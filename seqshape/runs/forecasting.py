@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
-from seqshape.baselines import detect_season, forecasting_baselines
+from seqshape.baselines import forecasting_baselines
 from seqshape.errors import InvalidInputError
 from seqshape.fileio import write_json
 from seqshape.metrics import error_by_step, error_by_target, panel_naive_scale, regression_scores
@@ -41,8 +41,10 @@ from seqshape.runs.folder import (
     training_summary,
     write_csv,
 )
+from seqshape.runs.guard import guard, quiet_validation_check, warn_if_beaten
 from seqshape.runs.jobs import ForecastJob, write_job
 from seqshape.runs.reporting import write_forecast_report
+from seqshape.seasons import choose_season
 from seqshape.tables import SeriesTable, read_table
 from seqshape.windowing import Windows, panel_windows, rolling_origin, split_by_time
 
@@ -75,8 +77,8 @@ def _target_features(job: ForecastJob) -> tuple[int, ...]:
 def training_series(table: SeriesTable, job: ForecastJob) -> list[np.ndarray]:
     """The training part of every series' targets: ``(steps, targets)`` each.
 
-    These give MASE its scale (``seqshape.metrics.panel_naive_scale``) and the season
-    its detection.
+    These give MASE its scale (``seqshape.metrics.panel_naive_scale``) and, without a
+    calendar, the season its autocorrelation.
     """
     parts = []
     for values in table.arrays(job.targets):
@@ -100,6 +102,47 @@ def score_forecasts(
     }
 
 
+def forecast_season(table: SeriesTable, job: ForecastJob) -> tuple[int, str]:
+    """The season of a job's series, and where it came from.
+
+    ``job.season`` wins when given; else the calendar of a time column of dates
+    (``seqshape.seasons.choose_season``); autocorrelation of the training part only
+    without one. Never longer than the input window, nor than half the shortest
+    training series.
+
+    Raises:
+        InvalidInputError: a time column of dates with no regular frequency.
+    """
+    if job.season is not None:
+        return job.season, "given by the user (--season, or ForecastJob.season)"
+    training = training_series(table, job)
+    times = table.frame[job.time_column] if job.time_column else None
+    return choose_season(
+        [len(part) for part in training], times=times, values=training, max_lag=job.input_steps
+    )
+
+
+def _refit_params(estimator: BaseEstimator, epochs: int) -> dict[str, Any]:
+    """The settings that train ``epochs`` epochs on every sample: no holdout, no early
+    stop, no checkpoints (those of the evaluated fit belong to another fit)."""
+    params: dict[str, Any] = {
+        "epochs": epochs,
+        "patience": epochs,
+        "validation_fraction": 0.0,
+        "checkpoint_dir": None,
+    }
+    if "validation" in estimator.get_params():
+        params["validation"] = "none"
+    return params
+
+
+def refit_on_everything(estimator: BaseEstimator, windows: Windows, epochs: int) -> BaseEstimator:
+    """A clone of ``estimator`` trained on every window for exactly ``epochs`` epochs."""
+    model = clone(estimator).set_params(**_refit_params(estimator, epochs))
+    with quiet_validation_check():
+        return model.fit(windows.X, windows.y)
+
+
 def fit_forecast(
     data: Any,
     job: ForecastJob,
@@ -109,6 +152,12 @@ def fit_forecast(
     overwrite: bool = False,
 ) -> dict[str, Any]:
     """Train a clone of ``estimator`` on ``data`` and write a run folder to ``out``.
+
+    The clone is trained on the first part of each series and scored on the last
+    (split by time), next to the baselines. A baseline that beats it is reported
+    (``metrics["guard"]``, the report's first line, a ``BaselineWinsWarning``). With
+    ``job.refit == "auto"`` the model saved is then trained again on every window for
+    the evaluated fit's best epoch count; the scores stay those of the evaluated fit.
 
     Returns the metrics written to ``metrics.json``.
     """
@@ -130,21 +179,27 @@ def fit_forecast(
                 expected=f"enough steps for {name} windows of {job.input_steps} + "
                 f"{job.output_steps} steps after splitting each series by time",
                 received=f"series of {sorted(set(table.lengths.values()))[:5]} steps",
-                fix="Use shorter windows, smaller validation/test fractions, or more data.",
+                fix="Use shorter windows (--input-steps, --output-steps), smaller "
+                "--validation-fraction/--test-fraction, or more data.",
             )
+    season, season_source = forecast_season(table, job)
     with run_folder(out, overwrite=overwrite) as folder:
         model = clone(estimator)
-        model.fit(train.X, train.y, validation_data=(validation.X, validation.y))
+        with quiet_validation_check():
+            model.fit(train.X, train.y, validation_data=(validation.X, validation.y))
         training = training_series(table, job)
-        season = job.season or detect_season(training[0], max_lag=job.input_steps)
         predictions = {"seqshape": model.predict(test.X)}
         for name, baseline in forecasting_baselines(season, _target_features(job)).items():
             predictions[name] = baseline.fit(train.X, train.y).predict(test.X)
+        scores = score_forecasts(predictions, test.y, training, season)
+        result = guard(scores, "MAE")
         metrics = {
             "task": "forecast",
             "windows": {"train": len(train), "validation": len(validation), "test": len(test)},
             "season": int(season),
-            "test": score_forecasts(predictions, test.y, training, season),
+            "season_source": season_source,
+            "test": scores,
+            "guard": result,
             "error_by_step": {name: error_by_step(test.y, p) for name, p in predictions.items()},
             "error_by_target": {
                 name: dict(zip(job.targets, error_by_target(test.y, p), strict=True))
@@ -154,24 +209,33 @@ def fit_forecast(
             "gaps": list(table.gaps),
         }
         if job.backtest_folds:
-            metrics["backtest"] = backtest(windows, job, estimator)
-        model.save(folder / MODEL_FILE)
+            metrics["backtest"] = backtest(windows, job, estimator, season)
+        saved = model
+        if job.refit == "auto":
+            saved = refit_on_everything(estimator, windows, int(model.best_epoch_))
+            metrics["refit"] = {"windows": len(windows), "epochs": int(saved.n_epochs_)}
+        saved.save(folder / MODEL_FILE)
         write_job(folder, job)
         write_json(folder / METRICS_FILE, metrics)
         write_forecast_report(folder, job, model, metrics, test, predictions["seqshape"])
+    warn_if_beaten(result, "test windows")
     return metrics
 
 
-def backtest(windows: Windows, job: ForecastJob, estimator: BaseEstimator) -> list[dict]:
+def backtest(
+    windows: Windows, job: ForecastJob, estimator: BaseEstimator, season: int | None = None
+) -> list[dict]:
     """Rolling-origin backtest: refit a clone of ``estimator`` on each fold's past
     (without checkpoints), and score it and the last value on the fold's block."""
     folds = []
     splits = rolling_origin(windows, job.backtest_folds, job.output_steps)
+    season = season if season is not None else job.season  # None: detected per fold
     for number, (train, test) in enumerate(splits, start=1):
         fold_train, fold_test = windows.subset(train), windows.subset(test)
         model = clone(estimator).set_params(checkpoint_dir=None)
-        model.fit(fold_train.X, fold_train.y)
-        last_value = forecasting_baselines(job.season, _target_features(job))["last value"]
+        with quiet_validation_check():
+            model.fit(fold_train.X, fold_train.y)
+        last_value = forecasting_baselines(season, _target_features(job))["last value"]
         last_value.fit(fold_train.X, fold_train.y)
         folds.append(
             {

@@ -26,9 +26,10 @@ from typing import Any, ClassVar
 
 from seqshape.errors import InvalidInputError, SeqShapeError
 from seqshape.fileio import write_json
-from seqshape.validation import check_fraction, check_positive_int
+from seqshape.validation import check_choice, check_fraction, check_positive_int
 
 JOB_FILE = "job.json"
+REFIT_CHOICES = ("auto", "never")
 
 
 def _check_names(value: object, name: str) -> None:
@@ -54,6 +55,9 @@ class ForecastJob:
         validation_fraction, test_fraction: the last parts of each series held out.
         season: season length for the seasonal naive baseline and MASE (detected if None).
         backtest_folds: rolling-origin folds to run after the main fit (0 for none).
+        refit: ``"auto"``: after evaluation, train the saved model again on every window
+            of every series (no holdout) for the evaluated fit's best epoch count;
+            ``"never"``: save the evaluated model.
 
     Example:
         >>> ForecastJob(targets=("load",), covariates=("workday",)).inputs
@@ -72,6 +76,7 @@ class ForecastJob:
     test_fraction: float = 0.15
     season: int | None = None
     backtest_folds: int = 0
+    refit: str = "auto"
 
     kind: ClassVar[str] = "forecast"
 
@@ -97,6 +102,7 @@ class ForecastJob:
         check_positive_int(self.backtest_folds, "backtest_folds", minimum=0)
         if self.season is not None:
             check_positive_int(self.season, "season")
+        check_choice(self.refit, "refit", REFIT_CHOICES)
         check_fraction(self.validation_fraction, "validation_fraction", low=0.01)
         check_fraction(self.test_fraction, "test_fraction", low=0.01)
         if self.validation_fraction + self.test_fraction >= 0.9:
@@ -104,7 +110,8 @@ class ForecastJob:
                 "test_fraction",
                 expected="validation + test fractions under 0.9",
                 received=f"{self.validation_fraction} + {self.test_fraction}",
-                fix="Keep most of each series for training.",
+                fix="Keep most of each series for training: lower --validation-fraction "
+                "and --test-fraction (validation_fraction, test_fraction in Python).",
             )
 
 

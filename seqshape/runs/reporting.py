@@ -12,12 +12,28 @@ from typing import Any
 import numpy as np
 
 from seqshape import report
+from seqshape.runs.guard import guard_line
 from seqshape.runs.jobs import ForecastJob
 from seqshape.windowing import Windows
 
 
 def _model_section(model: Any) -> tuple[str, str]:
     return ("Model", "```\n" + str(model.explain()) + "\n```")
+
+
+def _training_text(metrics: dict) -> str:
+    text = (
+        f"{metrics['epochs']} epochs, best {metrics['best_epoch']} (restored), "
+        f"median epoch {metrics['median_epoch_seconds']:.3f} s. The scores are those of "
+        "this evaluated fit."
+    )
+    refit = metrics.get("refit")
+    if refit is None:
+        return text + " The model saved is the evaluated one (no refit)."
+    return text + (
+        f" The model saved was refitted on all {refit['windows']} windows for "
+        f"{refit['epochs']} epochs (the best epoch of the evaluated fit), with no holdout."
+    )
 
 
 def forecast_sections(job: ForecastJob, model: Any, metrics: dict) -> list[tuple[str, str]]:
@@ -29,18 +45,15 @@ def forecast_sections(job: ForecastJob, model: Any, metrics: dict) -> list[tuple
         f"(stride {job.stride}, gap {job.gap})",
         f"- windows: {windows['train']} training, {windows['validation']} validation, "
         f"{windows['test']} test (split by time within each series)",
-        f"- season used by the seasonal naive baseline and MASE: {metrics['season']}",
+        f"- season used by the seasonal naive baseline and MASE: {metrics['season']} "
+        f"({metrics.get('season_source', 'source not recorded')})",
         *(f"- {gap}" for gap in metrics["gaps"][:10]),
     ]
     sections = [
         ("Result", report.text_table(metrics["test"], markdown=True)),
         ("Data", "\n".join(data)),
         _model_section(model),
-        (
-            "Training",
-            f"{metrics['epochs']} epochs, best {metrics['best_epoch']} (restored), "
-            f"median epoch {metrics['median_epoch_seconds']:.3f} s.",
-        ),
+        ("Training", _training_text(metrics)),
     ]
     if "backtest" in metrics:
         folds = metrics["backtest"]
@@ -66,7 +79,11 @@ def write_forecast_report(
         "comparison": report.comparison_figure(metrics["test"], "MAE"),
     }
     report.write_report(
-        folder, "seqshape forecast report", forecast_sections(job, model, metrics), figures
+        folder,
+        "seqshape forecast report",
+        forecast_sections(job, model, metrics),
+        figures,
+        first_line=guard_line(metrics["guard"], "test windows"),
     )
 
 
@@ -86,4 +103,10 @@ def write_classification_report(folder: Path, model: Any, metrics: dict, series:
         "loss": report.loss_figure(model.history_, model.best_epoch_),
         "comparison": report.comparison_figure(metrics["test"], "accuracy"),
     }
-    report.write_report(folder, "seqshape classification report", sections, figures)
+    report.write_report(
+        folder,
+        "seqshape classification report",
+        sections,
+        figures,
+        first_line=guard_line(metrics["guard"], "test series"),
+    )

@@ -1,0 +1,294 @@
+"""Defaults that follow the data: how samples are held out, and how inputs are normalised.
+
+``choose_validation`` picks the split a careful person would: a stratified random split
+for classes (UCR/UEA files are stored sorted by label, so the last samples may hold only
+one class), a split by time with a gap for overlapping windows cut from one series (a
+random split would leak the future into training), and a seeded random split for other
+independent sequences. ``choose_normalization`` removes each window's level and scale
+when y continues features of X (series that trend out of the training range), and
+standardises globally otherwise. Each returns its reason, which ``explain()`` shows.
+
+Example:
+    >>> import numpy as np
+    >>> from seqshape.defaults import choose_validation, overlap_stride
+    >>> series = np.arange(100.0)
+    >>> X = np.stack([series[i : i + 10] for i in range(0, 80, 2)])[..., None]
+    >>> overlap_stride(X)
+    2
+    >>> split = choose_validation("auto", X, None, fraction=0.2, output_steps=5, seed=0)
+    >>> split.method, len(split.train), len(split.validation)
+    ('temporal', 25, 8)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from seqshape.errors import InvalidInputError
+from seqshape.spec import TopologySpec
+
+
+@dataclass(frozen=True)
+class ValidationSplit:
+    """Which samples train and which stop early, and why."""
+
+    train: np.ndarray | range  # a range for one run of samples (no index array)
+    validation: np.ndarray | range
+    method: str
+    reason: str
+
+
+def overlap_stride(X: np.ndarray, pairs: int = 3) -> int | None:
+    """The stride between consecutive samples when X holds overlapping windows cut
+    from one series (``X[i + 1, :-s] == X[i, s:]``), else None."""
+    if X.ndim != 3 or len(X) < 2 or X.shape[1] < 2 or X.dtype.kind not in "fiu":
+        return None
+    steps = X.shape[1]
+    for stride in range(1, steps):
+        if all(
+            np.array_equal(X[i + 1, : steps - stride], X[i, stride:])
+            for i in range(min(pairs, len(X) - 1))
+        ):
+            return stride
+    return None
+
+
+def series_starts(X: np.ndarray, stride: int, chunk: int = 4096) -> np.ndarray:
+    """Indices where a new series begins in X's overlapping windows: sample i starts one
+    when it does not continue sample i - 1 by ``stride`` steps (windows of a panel)."""
+    steps = X.shape[1]
+    breaks = [0]
+    for first in range(0, len(X) - 1, chunk):
+        last = min(first + chunk, len(X) - 1)
+        earlier, later = X[first:last, stride:], X[first + 1 : last + 1, : steps - stride]
+        continues = (earlier == later).reshape(last - first, -1).all(axis=1)
+        breaks.extend((np.flatnonzero(~continues) + first + 1).tolist())
+    return np.asarray(breaks)
+
+
+def _split_words(count: int, method: str) -> str:
+    return f"{count} sample{'s' if count != 1 else ''} held out for early stopping ({method})"
+
+
+def _check_classes_in_training(labels: np.ndarray, train: np.ndarray) -> None:
+    missing = sorted(set(np.unique(labels).tolist()) - set(np.unique(labels[train]).tolist()))
+    if missing:
+        raise InvalidInputError(
+            "validation",
+            expected="a split that keeps every class in the training part",
+            received=f"class(es) {missing[:5]} only in the held-out samples",
+            fix="Use validation='stratified' (or 'auto'), give more samples of that class, "
+            "or pass validation_data=(X_val, y_val).",
+        )
+
+
+def choose_validation(
+    method: str,
+    X: np.ndarray,
+    labels: np.ndarray | None,
+    *,
+    fraction: float,
+    output_steps: int | None,
+    seed: int | None,
+) -> ValidationSplit:
+    """Split the sample indices of X into training and validation parts.
+
+    Args:
+        method: ``"auto"``, ``"temporal"``, ``"random"``, ``"stratified"`` or ``"none"``.
+        X: the inputs (read only to detect overlapping windows).
+        labels: one class label per sample for classification, else None.
+        fraction: the share of samples held out.
+        output_steps: steps of y per sample (None for one value), for the gap.
+        seed: the random split's seed.
+    """
+    count = len(X)
+    held_out = round(count * fraction)
+    if method == "none" or fraction == 0:
+        return ValidationSplit(
+            range(count),
+            range(0),
+            "none",
+            "Validation: none; every sample trains and early stopping watches the training loss.",
+        )
+    if held_out < 1 or held_out >= count:
+        return ValidationSplit(
+            range(count),
+            range(0),
+            "none",
+            f"validation_fraction={fraction} of {count} samples holds out no usable part: "
+            "every sample trains, and early stopping watches the training loss.",
+        )
+    stride = overlap_stride(X)
+    if method == "auto":
+        if labels is not None:
+            counts = np.unique(labels, return_counts=True)[1]
+            method = "stratified" if counts.min() >= 2 and held_out >= len(counts) else "random"
+        else:
+            method = "temporal" if stride is not None else "random"
+        why = {
+            "stratified": "the samples are independent labelled sequences (files of them "
+            "are often sorted by label), so a seeded stratified random split keeps every "
+            "class's share in both parts",
+            "temporal": f"consecutive samples are overlapping windows of a series (stride "
+            f"{stride}), so the last windows of each series are held out, after a gap, to "
+            "keep the future out of training",
+            "random": "the samples are independent sequences, so a seeded random split "
+            "holds out a part like the rest",
+        }[method]
+    else:
+        why = f"validation={method!r} was asked for"
+    if method == "temporal":
+        width = X.shape[1] if X.ndim >= 3 else 1
+        gap = math.ceil((width + (output_steps or 1)) / stride) - 1 if stride else 0
+        starts = series_starts(X, stride) if stride else np.array([0])
+        ends = [*starts[1:], count]
+        train_parts, validation_parts = [], []
+        for start, end in zip(starts.tolist(), ends, strict=True):  # each series' end
+            length = end - start
+            held = round(length * fraction)
+            if held < 1 or held >= length:
+                train_parts.append(range(start, end))
+                continue
+            cut = end - held
+            train_parts.append(range(start, max(cut - gap, start)))
+            validation_parts.append(range(cut, end))
+        if len(train_parts) == 1 and len(validation_parts) == 1:  # one series: two runs
+            train, validation = train_parts[0], validation_parts[0]  # ranges, no arrays
+        else:
+            train = np.concatenate([np.arange(r.start, r.stop) for r in train_parts])
+            validation = np.concatenate(
+                [np.arange(r.start, r.stop) for r in validation_parts] or [np.arange(0)]
+            )
+        if len(train) == 0 or len(validation) == 0:
+            raise InvalidInputError(
+                "validation_fraction",
+                expected=f"room for training and held-out windows in each series, with a gap "
+                f"of {gap} overlapping windows between them",
+                received=f"{count} samples in {len(starts)} series",
+                fix="Use a smaller validation_fraction, more data, or validation='none'.",
+            )
+        series_words = f" of each of the {len(starts)} series" if len(starts) > 1 else ""
+        gap_words = f", {gap} windows dropped between the parts" if gap else ""
+        reason = (
+            f"Validation: {_split_words(len(validation), 'the last samples' + series_words)}"
+            f"{gap_words}: {why}."
+        )
+        if labels is not None:
+            _check_classes_in_training(labels, train)
+        return ValidationSplit(train, validation, "temporal", reason)
+    stratify = None
+    if method == "stratified":
+        if labels is None:
+            raise InvalidInputError(
+                "validation",
+                expected="'stratified' only for classification (one class label per sample)",
+                received="regression targets or per-step labels",
+                fix="Use validation='random' or 'temporal', or leave it on 'auto'.",
+            )
+        classes, counts = np.unique(labels, return_counts=True)
+        if counts.min() < 2:
+            raise InvalidInputError(
+                "validation",
+                expected="at least 2 samples of every class for a stratified split",
+                received=f"class {classes[np.argmin(counts)].item()!r} with {counts.min()} sample",
+                fix="Use validation='random', add samples of that class, or pass "
+                "validation_data=(X_val, y_val).",
+            )
+        held_out = max(held_out, len(classes))
+        stratify = labels
+    train, validation = train_test_split(
+        np.arange(count), test_size=held_out, random_state=seed, stratify=stratify
+    )
+    if labels is not None:
+        _check_classes_in_training(labels, train)
+    reason = f"Validation: {_split_words(held_out, method)}: {why}."
+    return ValidationSplit(np.sort(train), np.sort(validation), method, reason)
+
+
+def _continuing_features(
+    last: np.ndarray, first: np.ndarray
+) -> tuple[tuple[int, ...] | None, str]:
+    """For each target (``first``: its first step, per sample), the input feature whose
+    last value (``last``) predicts it best, when that value predicts it better than the
+    target's mean does; else None."""
+    chosen, words = [], []
+    for k in range(first.shape[1]):
+        target = first[:, k]
+        errors = np.abs(last - target[:, None]).mean(axis=0)
+        j = int(np.argmin(errors))
+        spread = float(np.abs(target - target.mean()).mean())
+        if not (errors[j] < 0.75 * spread or errors[j] == 0):
+            return None, ""
+        chosen.append(j)
+        words.append(f"{errors[j]:.3g} against {spread:.3g}")
+    return tuple(chosen), "; ".join(words)
+
+
+def choose_normalization(
+    method: str, spec: TopologySpec, X: np.ndarray, y: np.ndarray
+) -> tuple[str, tuple[int, ...] | None, str]:
+    """``(normalization, target_features, reason)`` for ``spec``'s data (training part).
+
+    ``"window"`` needs regression on sequences whose targets continue input features:
+    for each target, the last input value of one feature must predict it better than
+    the target's mean (mean absolute error under 0.75 of the mean's).
+    """
+    if method in ("global", "none"):
+        words = {
+            "global": "each feature is standardised over the training part",
+            "none": "inputs are fed as they are",
+        }[method]
+        return method, None, f"Normalisation {method!r} was asked for: {words}."
+    can_window = (
+        spec.task == "regression"
+        and spec.input_kind == "sequence"
+        and spec.mask_value is None  # padded sequences end at different steps
+        and X.ndim == 3
+        and len(X) > 0
+        and X.dtype.kind == "f"
+    )
+    targets, words = (None, "")
+    if can_window:  # only the last input step and the first target step: no copy of X
+        rows = np.linspace(0, len(X) - 1, min(len(X), 20_000)).astype(np.int64)
+        X, y = X[rows], y[rows]  # at most 20,000 samples, evenly spaced
+        first = y[:, 0, :] if y.ndim == 3 else y.reshape(len(y), -1)
+        targets, words = _continuing_features(
+            np.asarray(X[:, -1, :], dtype=np.float64), np.asarray(first, dtype=np.float64)
+        )
+    if method == "window":
+        if targets is None:
+            raise InvalidInputError(
+                "normalization",
+                expected="'window' only where there is something to restore: regression "
+                "on sequences whose targets continue features of X",
+                received=f"{spec.task} with X samples {spec.input_shape} -> y samples "
+                f"{spec.output_shape}"
+                + (", whose targets no input feature's last value predicts" if can_window else ""),
+                fix="Use normalization='global' (or 'auto').",
+            )
+        return (
+            "window",
+            targets,
+            f"Normalisation 'window' was asked for: each window's last value and scale "
+            f"are removed from the input and restored on targets {list(targets)}.",
+        )
+    if targets is None:
+        return (
+            "global",
+            None,
+            "Normalisation: each feature is standardised over the training part (y does "
+            "not continue features of X, so there is no level to carry over).",
+        )
+    return (
+        "window",
+        targets,
+        f"Normalisation: y continues input features {list(targets)} (their last value "
+        f"predicts y's first step better than y's mean: mean absolute error {words}), so "
+        "each window's last value and scale are removed at the input and restored at the "
+        "output, inside the model: forecasts follow series that move out of the training "
+        "range.",
+    )

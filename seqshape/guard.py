@@ -1,0 +1,122 @@
+"""An honest guard: after ``fit``, the model's validation error next to the baselines'.
+
+A model that loses to "repeat the last value" should never do so silently. ``compare``
+scores the fitted model and the baselines that need no training on the held-out part;
+when a baseline wins, the estimator warns (``BaselineWinsWarning``) and ``explain()``
+says so, naming the baseline and both errors.
+
+Example:
+    >>> import numpy as np
+    >>> from seqshape.guard import compare
+    >>> result = compare(
+    ...     {"model": np.array([1.0, 2.0]), "mean": np.array([1.5, 1.5])},
+    ...     np.array([1.0, 2.0]),
+    ...     classifier=False,
+    ... )
+    >>> result["best_baseline"], result["baseline_wins"]
+    ('mean', False)
+    >>> print(verdict(result))
+    The model beats the best baseline (mean) by 100% on MAE: 0.000 against 0.5000.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from seqshape.spec import TopologySpec
+
+
+def baseline_predictions(
+    spec: TopologySpec,
+    y_train: np.ndarray,
+    X_val: np.ndarray,
+    labels_train: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """What each training-free baseline predicts for ``X_val``, in y's shape and units.
+
+    Regression: ``mean`` (the training targets' mean), and ``last value`` (each target's
+    input feature at the last step, repeated) when the spec knows which input feature
+    each target continues. Classification: ``majority class``.
+    """
+    samples = len(X_val)
+    shape = (samples, *spec.output_shape)
+    if spec.is_classifier:
+        values, counts = np.unique(np.asarray(labels_train).ravel(), return_counts=True)
+        return {"majority class": np.full(shape, values[np.argmax(counts)])}
+    mean = np.asarray(y_train, dtype=np.float64).mean(axis=0)
+    predictions = {"mean": np.broadcast_to(mean, shape)}
+    if spec.target_features is not None and X_val.ndim == 3:
+        last = X_val[:, -1, list(spec.target_features)].astype(np.float64)  # (n, K)
+        if spec.per_step:
+            last = np.repeat(last[:, None, :], spec.output_steps, axis=1)
+        predictions["last value"] = last.reshape(shape)
+    return predictions
+
+
+HIGHER_IS_BETTER = {"accuracy": True, "balanced_accuracy": True, "macro_F1": True}
+
+
+def judge(scores: dict[str, float], metric: str, *, model: str = "model", part: str) -> dict:
+    """Compare the ``model`` entry of ``scores`` with every other (the baselines).
+
+    Returns a JSON-ready dict: the part scored, the metric, the model's score, every
+    baseline's, the best baseline and whether it wins (scores strictly better).
+
+    Example:
+        >>> judge({"model": 0.9, "majority class": 0.5}, "accuracy", part="test")["baseline_wins"]
+        False
+    """
+    higher = HIGHER_IS_BETTER.get(metric, False)
+    baselines = {name: float(score) for name, score in scores.items() if name != model}
+    best = (max if higher else min)(baselines, key=baselines.__getitem__)
+    mine, theirs = float(scores[model]), baselines[best]
+    return {
+        "part": part,
+        "metric": metric,
+        "model": mine,
+        "baselines": baselines,
+        "best_baseline": best,
+        "best_baseline_score": theirs,
+        "baseline_wins": bool(theirs > mine if higher else theirs < mine),
+    }
+
+
+def compare(predictions: dict[str, np.ndarray], truth: np.ndarray, *, classifier: bool) -> dict:
+    """Score every prediction against ``truth`` (``"model"`` is the network's) and
+    ``judge`` them: mean absolute error for regression, accuracy for classification."""
+    scores = {}
+    for name, predicted in predictions.items():
+        if classifier:
+            scores[name] = float(np.mean(np.asarray(predicted).ravel() == truth.ravel()))
+        else:
+            scores[name] = float(np.mean(np.abs(np.asarray(predicted, np.float64) - truth)))
+    return judge(scores, "accuracy" if classifier else "MAE", part="validation part")
+
+
+def _margin(result: dict) -> str:
+    model, baseline = result["model"], result["best_baseline_score"]
+    if HIGHER_IS_BETTER.get(result["metric"], False):
+        return f"{100 * (model - baseline):.1f} points"
+    return f"{100 * (baseline - model) / baseline:.0f}%" if baseline > 0 else "0%"
+
+
+def verdict(result: dict, model_name: str = "The model") -> str:
+    """One line: which is better on the part scored, and by how much.
+
+    Example:
+        >>> print(verdict(judge({"model": 0.88, "ridge": 1.0}, "MAE", part="test windows")))
+        The model beats the best baseline (ridge) by 12% on MAE: 0.8800 against 1.000.
+    """
+    metric, part = result["metric"], result["part"]
+    model, best, score = result["model"], result["best_baseline"], result["best_baseline_score"]
+    if result["baseline_wins"]:
+        return (
+            f"Warning: the baseline {best!r} beats the model on the {part}: "
+            f"{metric} {score:#.4g} against {model:#.4g}."
+        )
+    if model == score:
+        return f"{model_name} only matches the best baseline ({best}) on {metric}: {model:#.4g}."
+    return (
+        f"{model_name} beats the best baseline ({best}) by {_margin(result)} on {metric}: "
+        f"{model:#.4g} against {score:#.4g}."
+    )
