@@ -210,15 +210,23 @@ def choose_validation(
 
 
 def _continuing_features(
-    last: np.ndarray, first: np.ndarray
+    last: np.ndarray, level: np.ndarray, first: np.ndarray
 ) -> tuple[tuple[int, ...] | None, str]:
     """For each target (``first``: its first step, per sample), the input feature whose
-    last value (``last``) predicts it best, when that value predicts it better than the
-    target's mean does; else None."""
+    own level in the window (``last``: its last value, ``level``: its mean over the
+    window, per sample) predicts it best, when that level predicts it better than the
+    target's mean does; else None.
+
+    The window's mean stands in for series whose last value is a poor guess of the next
+    (seasonal ones): their level still moves with the window where the series trends.
+    """
     chosen, words = [], []
     for k in range(first.shape[1]):
         target = first[:, k]
-        errors = np.abs(last - target[:, None]).mean(axis=0)
+        errors = np.minimum(
+            np.abs(last - target[:, None]).mean(axis=0),
+            np.abs(level - target[:, None]).mean(axis=0),
+        )
         j = int(np.argmin(errors))
         spread = float(np.abs(target - target.mean()).mean())
         if not (errors[j] < 0.75 * spread or errors[j] == 0):
@@ -234,8 +242,9 @@ def choose_normalization(
     """``(normalization, target_features, reason)`` for ``spec``'s data (training part).
 
     ``"window"`` needs regression on sequences whose targets continue input features:
-    for each target, the last input value of one feature must predict it better than
-    the target's mean (mean absolute error under 0.75 of the mean's).
+    for each target, one feature's level in the window (its last value or its mean over
+    the window) must predict it better than the target's mean (mean absolute error under
+    0.75 of the mean's).
     """
     if method in ("global", "none"):
         words = {
@@ -257,7 +266,9 @@ def choose_normalization(
         X, y = X[rows], y[rows]  # at most 20,000 samples, evenly spaced
         first = y[:, 0, :] if y.ndim == 3 else y.reshape(len(y), -1)
         targets, words = _continuing_features(
-            np.asarray(X[:, -1, :], dtype=np.float64), np.asarray(first, dtype=np.float64)
+            np.asarray(X[:, -1, :], dtype=np.float64),
+            np.asarray(X, dtype=np.float64).mean(axis=1),
+            np.asarray(first, dtype=np.float64),
         )
     if method == "window":
         if targets is None:
@@ -267,7 +278,11 @@ def choose_normalization(
                 "on sequences whose targets continue features of X",
                 received=f"{spec.task} with X samples {spec.input_shape} -> y samples "
                 f"{spec.output_shape}"
-                + (", whose targets no input feature's last value predicts" if can_window else ""),
+                + (
+                    ", whose targets no input feature's level in the window predicts"
+                    if can_window
+                    else ""
+                ),
                 fix="Use normalization='global' (or 'auto').",
             )
         return (
@@ -286,9 +301,9 @@ def choose_normalization(
     return (
         "window",
         targets,
-        f"Normalisation: y continues input features {list(targets)} (their last value "
-        f"predicts y's first step better than y's mean: mean absolute error {words}), so "
-        "each window's last value and scale are removed at the input and restored at the "
-        "output, inside the model: forecasts follow series that move out of the training "
-        "range.",
+        f"Normalisation: y continues input features {list(targets)} (their level in the "
+        f"window predicts y's first step better than y's mean: mean absolute error {words}), "
+        "so each window's last value and scale are removed at the input and restored at "
+        "the output, inside the model: forecasts follow series that move out of the "
+        "training range.",
     )

@@ -13,7 +13,8 @@ import pytest
 from sklearn.neighbors import KNeighborsClassifier
 
 import seqshape
-from seqshape.defaults import choose_validation, overlap_stride
+from seqshape.builders.choice import spec_from_shapes
+from seqshape.defaults import choose_normalization, choose_validation, overlap_stride
 from seqshape.errors import BaselineWinsWarning, InvalidInputError
 from seqshape.windowing import panel_windows, sliding_windows
 
@@ -148,3 +149,19 @@ def test_the_guard_warns_when_the_last_value_beats_the_model():
     assert model.baseline_check_["baseline_wins"]
     assert messages and "beats the model on the validation part" in messages[0]
     assert "beats the model" in str(model.explain())
+
+
+def test_a_trending_seasonal_series_gets_window_normalisation():
+    # quarterly, its swings as large as a year's growth: the last value is a poor guess
+    # of the next quarter, but the window's mean follows the level out of range
+    steps = np.arange(160)
+    season = np.array([1.0, -0.6, -1.0, 0.6])[steps % 4]
+    series = (10 + 0.5 * steps) * (1 + 0.35 * season)
+    X, y = sliding_windows(series[:, None], 12, 8)
+    spec = spec_from_shapes(X.shape[1:], y.shape[1:])
+    last_value = np.abs(X[:, -1, 0] - y[:, 0, 0]).mean()
+    mean = np.abs(y[:, 0, 0] - y[:, 0, 0].mean()).mean()
+    assert last_value > 0.75 * mean  # the last value alone would not choose it
+    normalization, targets, reason = choose_normalization("auto", spec, X, y)
+    assert (normalization, targets) == ("window", (0,))
+    assert "level in the window" in reason
