@@ -246,6 +246,15 @@ def choose_normalization(
     the window) must predict it better than the target's mean (mean absolute error under
     0.75 of the mean's).
     """
+    if method == "series":
+        raise InvalidInputError(
+            "normalization",
+            expected="'series' only in the table workflow (seqshape.runs.fit_forecast, "
+            "`seqshape fit --id-column ...`), which knows the series of every window",
+            received="arrays of windows, with no series to scale by",
+            fix="Use normalization='window' (each window's own level and scale) or "
+            "'global' with arrays, or fit the table with seqshape.runs.",
+        )
     if method in ("global", "none"):
         words = {
             "global": "each feature is standardised over the training part",

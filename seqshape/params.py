@@ -39,7 +39,7 @@ GROUPS = ("spec", "architecture", "training")
 TASK_NAMES = ("auto", "regression", "binary", "multiclass")
 CELL_NAMES = ("lstm", "gru", "simple_rnn")
 VALIDATION_NAMES = ("auto", "temporal", "random", "stratified", "none")
-NORMALIZATION_NAMES = ("auto", "window", "global", "none")
+NORMALIZATION_NAMES = ("auto", "window", "series", "global", "none")
 
 Checker = Callable[[Any, str], Any]
 
@@ -351,12 +351,14 @@ PARAMS: tuple[Param, ...] = (
         partial(check_choice, choices=NORMALIZATION_NAMES),
         "how inputs are normalised: ``'window'`` (each window's last value and scale "
         "removed at the input and restored at the output, inside the model: for series "
-        "that trend), ``'global'`` (each feature standardised over the training part), "
-        "``'none'``, or ``'auto'`` (``'window'`` when y continues features of X, else "
-        "``'global'``).",
+        "that trend), ``'series'`` (each series of a panel standardised by its own "
+        "training part; only in the table workflow, ``seqshape.runs`` and ``seqshape "
+        "fit``, which knows each window's series), ``'global'`` (each feature "
+        "standardised over the training part), ``'none'``, or ``'auto'`` (``'window'`` "
+        "when y continues features of X, else ``'global'``).",
         "training",
         "str",
-        Flag(str, help="auto, window, global or none"),
+        Flag(str, help="auto, window, series, global or none"),
     ),
     Param(
         "patience",

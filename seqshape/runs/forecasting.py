@@ -44,6 +44,7 @@ from seqshape.runs.folder import (
 from seqshape.runs.guard import guard, quiet_validation_check, warn_if_beaten
 from seqshape.runs.jobs import ForecastJob, write_job
 from seqshape.runs.reporting import write_forecast_report
+from seqshape.runs.series_scaling import SeriesScales, series_scaling_reason
 from seqshape.seasons import choose_season
 from seqshape.tables import SeriesTable, read_table
 from seqshape.windowing import Windows, panel_windows, rolling_origin, split_by_time
@@ -143,6 +144,93 @@ def refit_on_everything(estimator: BaseEstimator, windows: Windows, epochs: int)
         return model.fit(windows.X, windows.y)
 
 
+class _SeriesScaling:
+    """What the model sees and gives back: each series standardised on its own
+    (``scales``), or the windows as they are (``scales`` None)."""
+
+    def __init__(
+        self,
+        estimator: BaseEstimator,
+        scales: SeriesScales | None,
+        targets: tuple[int, ...],
+        reason: str | None,
+    ) -> None:
+        self.scales, self.targets, self.reason = scales, targets, reason
+        # on series scaled one by one, the estimator standardises what is left as one
+        self.estimator = (
+            estimator if scales is None else clone(estimator).set_params(normalization="global")
+        )
+
+    @classmethod
+    def choose(
+        cls, estimator: BaseEstimator, table: SeriesTable, job: ForecastJob
+    ) -> _SeriesScaling:
+        fraction = 1 - job.validation_fraction - job.test_fraction
+        panel = table.arrays(job.inputs)
+        normalization = estimator.get_params().get("normalization", "auto")
+        reason = series_scaling_reason(normalization)
+        scales = None
+        if reason is not None:
+            scales = SeriesScales.fit(table.ids, panel, training_fraction=fraction)
+        return cls(estimator, scales, _target_features(job), reason)
+
+    @classmethod
+    def of_run(cls, run: Run, table: SeriesTable) -> _SeriesScaling:
+        """A run's scaling, with series not seen in training scaled by all the history
+        given for them."""
+        state = run.extra.get("series_scales")
+        scales = None
+        if state is not None:
+            try:
+                scales = SeriesScales.from_dict(state)
+            except (KeyError, TypeError, ValueError) as error:
+                raise InvalidInputError(
+                    "RUN_DIR",
+                    expected="job.json with the series scales its fit wrote",
+                    received=f"{str(run.path)!r}, whose series scales are unreadable ({error})",
+                    fix="Fit the run again.",
+                ) from None
+            scales = scales.extended(table.ids, table.arrays(run.job.inputs))
+        return cls(run.model, scales, _target_features(run.job), None)
+
+    def windows(self, windows: Windows) -> Windows:
+        if self.scales is None:
+            return windows
+        return self.scales.scale_windows(windows, self.targets)
+
+    def model_inputs(self, windows: Windows) -> np.ndarray:
+        if self.scales is None:
+            return windows.X
+        return self.scales.scale_inputs(windows.X, windows.series)
+
+    def model_targets(self, windows: Windows) -> np.ndarray:
+        if self.scales is None:
+            return windows.y
+        return self.scales.scale_targets(windows.y, windows.series, self.targets)
+
+    def scale_inputs(self, X: np.ndarray, series: list) -> np.ndarray:
+        return X if self.scales is None else self.scales.scale_inputs(X, series)
+
+    def restore(self, y: np.ndarray, series) -> np.ndarray:
+        return y if self.scales is None else self.scales.restore(y, series, self.targets)
+
+    def predict(self, model: BaseEstimator, windows: Windows) -> np.ndarray:
+        """``model``'s forecasts of ``windows``, in each series' own units."""
+        return self.restore(model.predict(self.model_inputs(windows)), windows.series)
+
+    def describe(self, model: BaseEstimator) -> dict[str, str]:
+        """The normalisation used and why, for metrics.json and the report."""
+        if self.scales is not None:
+            return {"method": "series", "reason": str(self.reason)}
+        spec = getattr(model, "spec_", None)
+        method = getattr(spec, "normalization", "global")
+        reason = next((r for r in getattr(spec, "reasons", ()) if "ormalis" in r), "")
+        return {"method": str(method), "reason": reason}
+
+    def extra(self) -> dict:
+        return {} if self.scales is None else {"series_scales": self.scales.to_dict()}
+
+
 def fit_forecast(
     data: Any,
     job: ForecastJob,
@@ -183,12 +271,20 @@ def fit_forecast(
                 "--validation-fraction/--test-fraction, or more data.",
             )
     season, season_source = forecast_season(table, job)
+    scaling = _SeriesScaling.choose(estimator, table, job)
     with run_folder(out, overwrite=overwrite) as folder:
-        model = clone(estimator)
+        model = clone(scaling.estimator)
         with quiet_validation_check():
-            model.fit(train.X, train.y, validation_data=(validation.X, validation.y))
+            model.fit(
+                scaling.model_inputs(train),
+                scaling.model_targets(train),
+                validation_data=(
+                    scaling.model_inputs(validation),
+                    scaling.model_targets(validation),
+                ),
+            )
         training = training_series(table, job)
-        predictions = {"seqshape": model.predict(test.X)}
+        predictions = {"seqshape": scaling.predict(model, test)}
         for name, baseline in forecasting_baselines(season, _target_features(job)).items():
             predictions[name] = baseline.fit(train.X, train.y).predict(test.X)
         scores = score_forecasts(predictions, test.y, training, season)
@@ -206,16 +302,19 @@ def fit_forecast(
                 for name, p in predictions.items()
             },
             **training_summary(model),
+            "normalization": scaling.describe(model),
             "gaps": list(table.gaps),
         }
         if job.backtest_folds:
-            metrics["backtest"] = backtest(windows, job, estimator, season)
+            metrics["backtest"] = backtest(windows, job, estimator, season, scaling.scales)
         saved = model
         if job.refit == "auto":
-            saved = refit_on_everything(estimator, windows, int(model.best_epoch_))
+            saved = refit_on_everything(
+                scaling.estimator, scaling.windows(windows), int(model.best_epoch_)
+            )
             metrics["refit"] = {"windows": len(windows), "epochs": int(saved.n_epochs_)}
         saved.save(folder / MODEL_FILE)
-        write_job(folder, job)
+        write_job(folder, job, scaling.extra())
         write_json(folder / METRICS_FILE, metrics)
         write_forecast_report(folder, job, model, metrics, test, predictions["seqshape"])
     warn_if_beaten(result, "test windows")
@@ -223,18 +322,25 @@ def fit_forecast(
 
 
 def backtest(
-    windows: Windows, job: ForecastJob, estimator: BaseEstimator, season: int | None = None
+    windows: Windows,
+    job: ForecastJob,
+    estimator: BaseEstimator,
+    season: int | None = None,
+    scales: SeriesScales | None = None,
 ) -> list[dict]:
     """Rolling-origin backtest: refit a clone of ``estimator`` on each fold's past
-    (without checkpoints), and score it and the last value on the fold's block."""
+    (without checkpoints), and score it and the last value on the fold's block.
+    ``scales``: the per-series scaling the model works in (``normalization="series"``)."""
     folds = []
     splits = rolling_origin(windows, job.backtest_folds, job.output_steps)
     season = season if season is not None else job.season  # None: detected per fold
+    scaling = _SeriesScaling(estimator, scales, _target_features(job), None)
     for number, (train, test) in enumerate(splits, start=1):
         fold_train, fold_test = windows.subset(train), windows.subset(test)
-        model = clone(estimator).set_params(checkpoint_dir=None)
+        model = clone(scaling.estimator).set_params(checkpoint_dir=None)
         with quiet_validation_check():
-            model.fit(fold_train.X, fold_train.y)
+            model.fit(scaling.model_inputs(fold_train), scaling.model_targets(fold_train))
+        predicted = scaling.predict(model, fold_test)
         last_value = forecasting_baselines(season, _target_features(job))["last value"]
         last_value.fit(fold_train.X, fold_train.y)
         folds.append(
@@ -242,7 +348,7 @@ def backtest(
                 "fold": number,
                 "train_windows": len(train),
                 "test_windows": len(test),
-                "seqshape": regression_scores(fold_test.y, model.predict(fold_test.X)),
+                "seqshape": regression_scores(fold_test.y, predicted),
                 "last value": regression_scores(fold_test.y, last_value.predict(fold_test.X)),
             }
         )
@@ -277,7 +383,10 @@ def predict_forecast(
                 fix="Pass more history for that series.",
             )
         inputs.append(values[-job.input_steps :])
-    forecasts = run.model.predict(np.stack(inputs))
+    scaling = _SeriesScaling.of_run(run, table)
+    forecasts = scaling.restore(
+        run.model.predict(scaling.scale_inputs(np.stack(inputs), table.ids)), table.ids
+    )
     rows = []
     for (series_id, series_rows), forecast in zip(table.series, forecasts, strict=True):
         times = _future_times(series_rows, job.time_column, job.output_steps + job.gap)
@@ -299,9 +408,11 @@ def evaluate_forecast(run: str | os.PathLike | Run, data: Any) -> dict[str, Any]
     """Score a run's model on every window of ``data``, next to the training-free baselines."""
     run = open_run(run)
     job = run.job
-    windows = _windows(_read(data, job), job)
+    table = _read(data, job)
+    windows = _windows(table, job)
     baselines = forecasting_baselines(run.metrics["season"], _target_features(job))
-    predictions = {"seqshape": run.model.predict(windows.X)}
+    scaling = _SeriesScaling.of_run(run, table)
+    predictions = {"seqshape": scaling.predict(run.model, windows)}
     for name in TRAINING_FREE:
         predictions[name] = baselines[name].fit(windows.X, windows.y).predict(windows.X)
     return {
