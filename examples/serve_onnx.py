@@ -73,11 +73,11 @@ class Model:
         expected = self.metadata["input_shape"]  # per sample; None: any number of steps
         received = list(X.shape[1:])
         if len(received) != len(expected) or any(
-            size is not None and size != got for size, got in zip(expected, received)
+            size is not None and size != got for size, got in zip(expected, received, strict=True)
         ):
             raise ValueError(f"expected samples of shape {expected}; got {received}")
         if self.dtype == np.int32:
-            if np.isnan(X).any() or (X != np.round(X)).any():
+            if np.isnan(X).any() or (np.round(X) != X).any():
                 raise ValueError("expected integer token ids")
         elif self.metadata["mask_value"] is None and np.isnan(X).any():
             raise ValueError("null or NaN values: this model was not fitted on padded data")
@@ -102,7 +102,7 @@ def handler_for(model: Model) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+        def do_GET(self) -> None:
             if self.path == "/metadata":
                 self._send(200, model.metadata)
             elif self.path == "/health":
@@ -110,7 +110,7 @@ def handler_for(model: Model) -> type[BaseHTTPRequestHandler]:
             else:
                 self._send(404, {"error": "GET /metadata or /health; POST /predict"})
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             if self.path != "/predict":
                 self._send(404, {"error": "POST /predict"})
                 return
