@@ -28,11 +28,12 @@ The rules, stated once:
   question's encoder-decoder, 40 + 10 steps). seqshape computes each device's gradients
   in a ``shard_map`` and averages them once (``jax.lax.pmean``): 1 all-reduce a step.
   ``benchmarks/data_parallel.py`` counts them in the compiled program.
-- **Several processes or hosts** (JAX's distributed runtime): set
+- **Several processes or hosts** (JAX's distributed runtime): when
   ``KERAS_DISTRIBUTION_JOB_ADDRESSES`` (the coordinator's ``host:port`` first),
-  ``KERAS_DISTRIBUTION_NUM_PROCESSES`` and ``KERAS_DISTRIBUTION_PROCESS_ID`` in each
-  process; seqshape calls ``keras.distribution.initialize()`` before training and the
-  devices of every process form one data-parallel mesh (see docs/distributed.md).
+  ``KERAS_DISTRIBUTION_NUM_PROCESSES`` and ``KERAS_DISTRIBUTION_PROCESS_ID`` are set,
+  seqshape calls ``keras.distribution.initialize()`` before training and the mesh spans
+  every process's devices. Not yet tested: each process still reads every sample (no
+  per-process share of the data), see docs/distributed.md.
 
 Example:
     >>> plan = plan_devices("auto", None)   # one CPU device here

@@ -31,6 +31,7 @@ Example:
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -370,6 +371,9 @@ def export_onnx(state: FittedState, path: str | os.PathLike, estimator: str) -> 
             "saved model there (files load on any backend).",
         )
     jax2onnx, onnx = _converter()
+    quiet = logging.getLogger("onnx_ir")  # notes on values it does not serialise
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
     try:
         proto = jax2onnx.to_onnx(
             prediction_function(state),
@@ -389,6 +393,8 @@ def export_onnx(state: FittedState, path: str | os.PathLike, estimator: str) -> 
             received=f"{type(error).__name__}: {str(error)[:300]}",
             fix="Report this model's topology and strategy.",
         ) from None
+    finally:
+        quiet.setLevel(level)
     repair(proto, onnx)
     proto.producer_name = "seqshape"
     proto.doc_string = (

@@ -7,14 +7,7 @@ has succeeded, so a failed fit never leaves a half-fitted estimator.
 Example:
     >>> import numpy as np
     >>> from seqshape.builders import ArchitectureOptions, infer_spec
-    >>> from seqshape.distribution import (
-    global_batch,
-    plan_devices,
-    reduce_once_per_step,
-    training_scope,
-    usable_samples,
-)
-from seqshape.fitted import FittedState
+    >>> from seqshape.fitted import FittedState
     >>> from seqshape.params import check_params
     >>> from seqshape.scaling import LastAxisScaler
     >>> X, y = np.random.rand(16, 5, 1), np.random.rand(16, 1)
