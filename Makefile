@@ -7,12 +7,12 @@ STAMP = $(VENV)/.installed
 ACCURACY_VENV = .venv-accuracy
 ACCURACY_STAMP = $(ACCURACY_VENV)/.installed
 
-.PHONY: install demo test test-torch test-tensorflow lint format clean examples bench accuracy
+.PHONY: install demo test bench-export bench-distributed test-torch test-tensorflow lint format clean examples bench accuracy
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,export]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -30,6 +30,14 @@ test-torch test-tensorflow: test-%:
 	$(PYTHON) -m venv .venv-$*
 	.venv-$*/bin/python -m pip install --quiet $(PIP_ARGS) -e '.[dev,$*]'
 	KERAS_BACKEND=$* TF_CPP_MIN_LOG_LEVEL=2 .venv-$*/bin/python -m pytest seqshape tests README.md
+
+# onnxruntime beside seqshape's predict (one-sample latency, batch throughput), and
+# data-parallel training on 1 and 2 simulated CPU devices (collectives a step, epoch time).
+bench-export: $(STAMP)
+	$(BIN)/python -m benchmarks.export_latency $(BENCH_ARGS)
+
+bench-distributed: $(STAMP)
+	$(BIN)/python -m benchmarks.data_parallel $(BENCH_ARGS)
 
 # The UCR/UEA example needs aeon, which cannot share an environment with seqshape's
 # pandas pin: it runs in the accuracy suite's environment (see below).

@@ -8,6 +8,7 @@ Examples:
         --time-column ts --out runs/demand
     seqshape predict runs/demand demand.csv --out forecasts.csv
     seqshape evaluate runs/demand demand.csv
+    seqshape export runs/demand --format onnx --out demand.onnx
 """
 
 from __future__ import annotations
@@ -267,6 +268,14 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from seqshape.runs import open_run
+
+    open_run(args.run_dir).model.export(args.out, format=args.format)
+    print(f"{args.format.upper()} file written to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="seqshape",
@@ -426,6 +435,19 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("data")
     evaluate.add_argument("--json", action="store_true", help="also print the scores as JSON")
     evaluate.set_defaults(run=_evaluate)
+
+    export = commands.add_parser(
+        "export",
+        help="write a run folder's model as one file for serving (ONNX)",
+        description="Write the model of RUN_DIR, with its input scaling and output "
+        "restoring, to one ONNX file that onnxruntime serves without seqshape (needs "
+        "pip install 'seqshape[export]').",
+        epilog="example: seqshape export runs/demand --format onnx --out demand.onnx",
+    )
+    export.add_argument("run_dir")
+    export.add_argument("--format", default="onnx", help="onnx (default: onnx)")
+    export.add_argument("--out", required=True, help="the file to write, e.g. model.onnx")
+    export.set_defaults(run=_export)
     return parser
 
 

@@ -59,6 +59,11 @@ class ModelFileError(SeqShapeError, ValueError):
     """A saved model file is missing, corrupt, not seqshape's, or unsafe."""
 
 
+class ExportError(SeqShapeError, RuntimeError):
+    """A fitted model could not be exported (a missing extra, another backend, or a
+    converted file that does not reproduce the model's predictions)."""
+
+
 class NotFittedYetError(SeqShapeError, NotFittedError):
     """A method that needs a fitted model was called before ``fit``."""
 

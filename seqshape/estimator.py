@@ -560,6 +560,22 @@ class _SequenceEstimator(BaseEstimator):
         state = {"estimator": type(self).__name__, "params": params}
         write_model_file(path, self.model_, {**state, "fitted": self._fitted_state()})
 
+    def export(self, path: str | os.PathLike, format: str = "onnx") -> None:
+        """Export the whole prediction path to one file for serving without seqshape.
+
+        ``format="onnx"``: one ONNX file holding the input scaling, the network and the
+        output restoring, with a dynamic batch axis; onnxruntime answers in y's units
+        (classifiers: class probabilities, ordered as ``classes_``, whose values are in
+        the file's metadata with the feature names and the steps expected). Needs the
+        ``export`` extra (``pip install 'seqshape[export]'``) and the JAX backend; the
+        file is checked against ``predict`` before it is written (atomically). See
+        ``seqshape.export``.
+        """
+        from seqshape.export import check_format, export_onnx
+
+        check_format(format)
+        export_onnx(self._state(), path, type(self).__name__)
+
 
 _ATTRIBUTES = """Attributes (after ``fit``):
     spec_: the ``TopologySpec`` (topology, strategy, task and reasons).

@@ -40,6 +40,7 @@ TASK_NAMES = ("auto", "regression", "binary", "multiclass")
 CELL_NAMES = ("lstm", "gru", "simple_rnn")
 VALIDATION_NAMES = ("auto", "temporal", "random", "stratified", "none")
 NORMALIZATION_NAMES = ("auto", "window", "series", "global", "none")
+DISTRIBUTION_NAMES = ("auto", "data_parallel")  # or None: one device
 
 Checker = Callable[[Any, str], Any]
 
@@ -161,6 +162,25 @@ def _check_folder(value: Any, name: str) -> str:
             fix=f"Pass {name}='some/folder', or None for no checkpoints.",
         )
     return os.fspath(value)
+
+
+def _check_distribution(value: Any, name: str) -> str | None:
+    if value is None:
+        return None
+    if value not in DISTRIBUTION_NAMES:
+        raise InvalidInputError(
+            name,
+            expected=f"one of {list(DISTRIBUTION_NAMES)} or None",
+            received=repr(value),
+            fix="Pass 'auto' (data-parallel when several devices are there), "
+            "'data_parallel', or None for one device.",
+        )
+    return value
+
+
+def _parse_distribution(text: str) -> str | None:
+    """``--distribution none`` is None (one device)."""
+    return None if text.lower() == "none" else text
 
 
 def _check_verbose(value: Any, name: str) -> int:
@@ -387,6 +407,27 @@ PARAMS: tuple[Param, ...] = (
         "``fit`` completes. ``None``: no checkpoints. Never read from a model file.",
         "training",
         "str | None",
+    ),
+    Param(
+        "distribution",
+        "auto",
+        _check_distribution,
+        "``'auto'`` (data-parallel over the local devices when there are several, e.g. "
+        "GPUs), ``'data_parallel'`` (``keras.distribution.DataParallel``, JAX backend) or "
+        "``None`` (one device). ``batch_size`` is the global batch, rounded up to a "
+        "multiple of the device count; see ``seqshape.distribution`` for the rules.",
+        "training",
+        "str | None",
+        Flag(_parse_distribution, help="auto, data_parallel or none"),
+    ),
+    Param(
+        "devices",
+        None,
+        _optional(check_positive_int),
+        "how many local devices data-parallel training uses (the first N); ``None``: all.",
+        "training",
+        "int | None",
+        Flag(int, help="how many devices data-parallel training uses (default: all)"),
     ),
     Param(
         "verbose",

@@ -40,6 +40,13 @@ from seqshape.checkpoint import (
     fingerprint,
     resume,
 )
+from seqshape.distribution import (
+    global_batch,
+    plan_devices,
+    reduce_once_per_step,
+    training_scope,
+    usable_samples,
+)
 from seqshape.fitted import FittedState
 
 # Early stopping watches the validation loss once this many gradient steps have run.
@@ -49,7 +56,7 @@ MIN_STEPS = 100
 STREAM_BYTES = 256 * 2**20
 
 # Parameters that change nothing in the trained model: left out of the checkpoint's key.
-_NOT_IN_FINGERPRINT = ("verbose", "checkpoint_dir")
+_NOT_IN_FINGERPRINT = ("verbose", "checkpoint_dir", "distribution", "devices")
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -171,15 +178,24 @@ def train(
         those before a resume included.
     """
     enable_compilation_cache()  # set up once, when the first model is trained
+    plan = plan_devices(params.get("distribution"), params.get("devices"))
     X_train, targets_train = training
     batch_size = params["batch_size"]
+    if plan.active:  # every batch divides by the device count (seqshape.distribution)
+        batch_size = global_batch(batch_size, plan.count)
+        kept = usable_samples(len(X_train), plan.count)
+        X_train, targets_train = X_train[:kept], targets_train[:kept]
+        if validation is not None:
+            kept = usable_samples(len(validation[0]), plan.count)
+            validation = (validation[0][:kept], validation[1][:kept]) if kept else None
     train_data = _data(
         state, X_train, targets_train, batch_size=batch_size, seed=params["random_state"]
     )
     streaming = isinstance(train_data, ScaledBatches)
     validation_data = None
     if validation is not None:
-        validation_data = _data(state, *validation, batch_size=max(batch_size, 256), seed=False)
+        validation_batch = global_batch(max(batch_size, 256), plan.count)
+        validation_data = _data(state, *validation, batch_size=validation_batch, seed=False)
     early_stopping = ResumableEarlyStopping(
         monitor="val_loss" if validation is not None else "loss",
         patience=params["patience"],
@@ -199,15 +215,18 @@ def train(
         if found is not None:
             resumed, done, earlier = found
         callbacks.append(EpochCheckpoint(folder, digest, early_stopping, earlier))
-    with seeded(params["random_state"]):
-        if resumed is None:
+    with seeded(params["random_state"]), training_scope(plan) as distribution:
+        if resumed is None or distribution is not None:
             model = build_model(state.spec, options)
             model.compile(
                 optimizer=keras.optimizers.Adam(learning_rate=params["learning_rate"]),
                 loss=state.spec.loss,
             )
+            if resumed is not None:  # the weights onto the devices; Adam starts afresh
+                model.set_weights(resumed.get_weights())
         else:
             model = resumed
+        reduce_once_per_step(model, distribution)
         batching = {} if streaming else {"batch_size": batch_size, "shuffle": True}
         fitted = model.fit(
             *((train_data,) if streaming else train_data),

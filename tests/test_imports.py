@@ -55,6 +55,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "seqshape.seasons",
             "seqshape.defaults",
             "seqshape.guard",
+            "seqshape.distribution",  # the devices training uses
+            "seqshape.export",  # the fitted state to one ONNX file
         ),
     ),
     ("runs", ("seqshape.runs", "seqshape.runs.*", "seqshape.report")),
