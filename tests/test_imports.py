@@ -55,6 +55,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "seqshape.seasons",
             "seqshape.defaults",
             "seqshape.guard",
+            "seqshape.progress",
         ),
     ),
     ("runs", ("seqshape.runs", "seqshape.runs.*", "seqshape.report")),
