@@ -177,7 +177,8 @@ def _check_columns(frame: pd.DataFrame, needed: Sequence[str]) -> None:
         )
 
 
-def _check_numeric(frame: pd.DataFrame, columns: Sequence[str]) -> None:
+def check_numeric(frame: pd.DataFrame, columns: Sequence[str]) -> None:
+    """Raise a clear error for a column of ``columns`` that is not numbers, or has gaps."""
     for column in columns:
         values = frame[column]
         if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)):
@@ -348,7 +349,7 @@ def read_table(
         )
     needed = [*columns, *label_columns, *(c for c in (time_column, id_column) if c)]
     _check_columns(frame, needed)
-    _check_numeric(frame, columns)
+    check_numeric(frame, columns)
     gaps: list[str] = []
     if time_column:
         frame[time_column] = _time_values(frame, time_column, date_format, notes)

@@ -46,17 +46,28 @@ _EVALUATE = {"forecast": evaluate_forecast, "classification": evaluate_classific
 
 
 def predict_run(
-    run_dir: str | os.PathLike | Run, data: Any, out: str | os.PathLike | None = None
+    run_dir: str | os.PathLike | Run,
+    data: Any,
+    out: str | os.PathLike | None = None,
+    *,
+    sep: str | None = None,
 ) -> pd.DataFrame:
     """Predictions of a run folder's model on ``data`` (forecasts or classes)."""
     run = open_run(run_dir)
-    return _PREDICT[run.job.kind](run, data, out)
+    return _PREDICT[run.job.kind](run, data, out, sep=sep)
 
 
-def evaluate_run(run_dir: str | os.PathLike | Run, data: Any) -> dict[str, Any]:
-    """Scores of a run folder's model on labelled ``data``."""
+def evaluate_run(
+    run_dir: str | os.PathLike | Run,
+    data: Any,
+    *,
+    include_seen: bool = False,
+    sep: str | None = None,
+) -> dict[str, Any]:
+    """Scores of a run folder's model on labelled ``data``, next to the baselines;
+    ``scored`` says what was scored (see ``evaluate_forecast`` for ``include_seen``)."""
     run = open_run(run_dir)
-    return _EVALUATE[run.job.kind](run, data)
+    return _EVALUATE[run.job.kind](run, data, include_seen=include_seen, sep=sep)
 
 
 __all__ = [
