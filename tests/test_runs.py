@@ -83,6 +83,7 @@ def test_fit_writes_a_complete_run_folder(forecast_run):
     _, out = forecast_run
     names = sorted(path.name for path in out.iterdir())
     assert names == [
+        "baselines.npz",
         "figures",
         "job.json",
         "metrics.json",
@@ -94,6 +95,7 @@ def test_fit_writes_a_complete_run_folder(forecast_run):
         assert (out / "figures" / f"{figure}.png").read_bytes().startswith(PNG_SIGNATURE)
     page = (out / "report.html").read_text()
     assert page.count("data:image/png;base64,") == 4 and "<table>" in page
+    assert page.index("beats") < page.index("<h2>")  # the verdict before any section
     assert "![forecasts](figures/forecasts.png)" in (out / "report.md").read_text()
 
 
@@ -124,11 +126,14 @@ def test_predict_continues_the_series(forecast_run, tmp_path, capsys):
 def test_evaluate_scores_new_data(forecast_run, tmp_path, capsys):
     _, out = forecast_run
     csv = tmp_path / "new.csv"
-    _forecast_frame(300).to_csv(csv, index=False)
+    _forecast_frame(900).to_csv(csv, index=False)  # the 700 hours fitted on, and 200 new
     assert main(["evaluate", str(out), str(csv), "--json"]) == 0
     printed = capsys.readouterr().out
     result = json.loads(printed[printed.index("{") :])
+    assert "700 of 900 rows are data the fit saw" in result["scored"]
+    assert result["windows"] < 100
     assert result["scores"]["seqshape"]["MAE"] < result["scores"]["last value"]["MAE"]
+    assert {"mean", "ridge"} <= set(result["scores"]) and "MASE" in result["scores"]["mean"]
 
 
 def _classification_frame(series: int = 160) -> pd.DataFrame:
@@ -189,9 +194,11 @@ def test_classification_of_whole_series_through_the_cli(tmp_path, capsys):
     assert set(frame["motion"]) <= {"fast", "slow"}
     capsys.readouterr()
     assert main(["evaluate", str(out), str(data)]) == 0
-    header, row = capsys.readouterr().out.splitlines()
+    scored, header, row, majority = capsys.readouterr().out.splitlines()
+    assert scored == "Scored all 160 series."
     assert header.split() == ["model", "accuracy", "balanced_accuracy", "macro_F1"]
     assert row.split()[0] == "seqshape" and float(row.split()[1]) >= 0.75
+    assert majority.startswith("majority class ")
 
 
 def test_padded_steps_change_nothing():

@@ -19,7 +19,6 @@ from seqshape.runs.targets import TargetPlan, target_steps
 from seqshape.tables import SeriesTable
 from seqshape.windowing import Windows
 
-
 _EVERY = {"h": "hourly", "D": "daily", "W": "weekly", "min": "every minute", "s": "every second"}
 
 
