@@ -189,7 +189,8 @@ def check_numeric(frame: pd.DataFrame, columns: Sequence[str]) -> None:
                 received=f"{values.dtype} values such as {example.iloc[0]!r}"
                 if len(example)
                 else f"{values.dtype} values",
-                fix="Convert the column to numbers, or leave it out of --target and --covariates.",
+                fix="Convert the column to numbers, or leave it out of --covariates (a text "
+                "--target is classified).",
             )
         missing = values.isna()
         if missing.any():

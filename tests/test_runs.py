@@ -224,7 +224,12 @@ def test_padded_steps_change_nothing():
     ("frame", "arguments", "message"),
     [
         (_forecast_frame(100), ["--target", "power"], "no column(s) ['power']"),
-        (_forecast_frame(100).assign(load="high"), ["--target", "load"], "numeric column"),
+        (
+            _forecast_frame(100).assign(weekend="no"),
+            ["--target", "load", "--covariates", "weekend"],
+            "numeric column",
+        ),
+        (_forecast_frame(100).assign(load="high"), ["--target", "load"], "2 and 100 classes"),
         (
             _forecast_frame(100).iloc[::-1],
             ["--target", "load", "--time-column", "ts"],
@@ -237,7 +242,7 @@ def test_padded_steps_change_nothing():
         ),
         (_forecast_frame(30), ["--target", "load"], "at least one series of"),
     ],
-    ids=["missing_column", "text_target", "unsorted", "duplicates", "too_short"],
+    ids=["missing_column", "text_covariate", "one_label", "unsorted", "duplicates", "too_short"],
 )
 def test_bad_files_fail_clearly_and_leave_no_run_folder(
     frame, arguments, message, tmp_path, capsys
@@ -280,7 +285,9 @@ def test_the_pipeline_fits_a_clone_and_leaves_the_estimator_unfitted(tmp_path):
     metrics = fit_forecast(frame, job, estimator, tmp_path / "run")
     assert metrics["epochs"] <= 2
     assert not hasattr(estimator, "model_") and estimator.get_params()["epochs"] == 2
-    assert read_job(tmp_path / "run") == (job, {})
+    saved_job, extra = read_job(tmp_path / "run")
+    assert saved_job == job
+    assert (extra["task"], extra["classes"], extra["seen"][0]["rows"]) == ("regression", [], 300)
 
 
 @pytest.mark.parametrize(
