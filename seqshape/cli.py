@@ -64,7 +64,9 @@ def _add_params(
             continue
         text = (param.flag.help or param.help).replace("``", "").rstrip(".")
         if param.flag.parse is None:
-            parser.add_argument(param.flag_name, action="store_true", help=text)
+            parser.add_argument(
+                param.flag_name, action="store_true", help=f"{text} (default: off)"
+            )
             continue
         default = (defaults or {}).get(param.name, param.default)
         parser.add_argument(

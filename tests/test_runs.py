@@ -411,6 +411,13 @@ def _noisy_random_walk(steps: int = 500) -> pd.DataFrame:
     return pd.DataFrame({"price": walk + rng.normal(0, 3.0, steps)})
 
 
+def _first_line(report_md: Path) -> str:
+    """The report's first line, without its Markdown emphasis (``> **...**``)."""
+    first = report_md.read_text().splitlines()[0]
+    assert first.startswith("> **") and first.endswith("**")
+    return first[4:-2]
+
+
 def test_the_guard_says_when_a_baseline_wins(tmp_path):
     job = ForecastJob(targets=("price",), input_steps=20, output_steps=5, refit="never")
     with pytest.warns(seqshape.errors.BaselineWinsWarning, match="beats the model"):
@@ -424,19 +431,19 @@ def test_the_guard_says_when_a_baseline_wins(tmp_path):
     best = min((name for name in scores if name != "seqshape"), key=lambda n: scores[n]["MAE"])
     assert (guard["best_baseline"], guard["best_baseline_score"]) == (best, scores[best]["MAE"])
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["guard"] == guard
-    first = (tmp_path / "run" / "report.md").read_text().splitlines()[0]
+    first = _first_line(tmp_path / "run" / "report.md")
     assert first.startswith(f"Warning: the baseline '{best}' beats the model on the test windows")
     assert f"MAE {guard['best_baseline_score']:#.4g} against {guard['model']:#.4g}." in first
     page = (tmp_path / "run" / "report.html").read_text()
-    assert page.index("Warning: the baseline") < page.index("<h1>")
+    assert page.index("Warning: the baseline") < page.index("<h2>")
+    assert '<p class="verdict warning">' in page
 
 
 def test_the_reports_first_line_is_the_guards_verdict(forecast_run):
     _, out = forecast_run
     guard = json.loads((out / "metrics.json").read_text())["guard"]
     assert guard["best_baseline"] in {"last value", "seasonal naive", "drift", "mean", "ridge"}
-    first = (out / "report.md").read_text().splitlines()[0]
-    assert first == guard_line(guard, "test windows")
+    assert _first_line(out / "report.md") == guard_line(guard, "test windows")
 
 
 def test_a_winning_model_says_by_how_much():
