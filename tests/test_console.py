@@ -93,7 +93,7 @@ def test_progress_on_a_terminal_is_one_line_redrawn_without_escape_codes():
     lines.say(lines.stop_line(3, 2, patience=1))
     text = screen.getvalue()
     assert ANSI not in text
-    assert text.count("\n") == 1 and text.count("\r") == 3
+    assert text.count("\n") == 2 and text.count("\r") == 3  # the bar, then the end
     assert text.endswith(
         "stopped at epoch 3 (no better validation loss in 1 epochs); best epoch 2 restored\n"
     )
@@ -114,35 +114,33 @@ def test_progress_in_a_log_is_plain_lines_at_most_every_few_seconds():
     assert len(every.getvalue().splitlines()) == 3
 
 
-def test_a_resume_is_announced(tmp_path, capsys):
+def test_a_resume_is_announced(tmp_path, capsys, monkeypatch):
+    import seqshape.training as training
     from seqshape import SequenceModel
+    from seqshape.progress import Progress
+
+    class KilledError(Exception):
+        pass
+
+    class KilledAfterTwoEpochs(Progress):  # runs after the epoch's checkpoint is written
+        def on_epoch_end(self, epoch, logs=None):
+            super().on_epoch_end(epoch, logs)
+            if epoch == 1:
+                raise KilledError
 
     X = np.random.default_rng(0).normal(size=(48, 6, 1))
     y = X[:, -1] * 2
     folder = tmp_path / "checkpoints"
-    model = SequenceModel(epochs=3, units=(2,), checkpoint_dir=str(folder), verbose=1)
-    from seqshape import checkpoint
-
-    original = checkpoint.discard
-    checkpoint_discard_calls = []
-
-    def keep(path):  # leave the checkpoint as a killed fit would
-        checkpoint_discard_calls.append(path)
-
-    import seqshape.training as training
-
-    training.discard = keep
-    try:
+    model = SequenceModel(epochs=4, units=(2,), checkpoint_dir=str(folder), verbose=1)
+    monkeypatch.setattr(training, "Progress", KilledAfterTwoEpochs)
+    with pytest.raises(KilledError):
         model.fit(X, y)
-    finally:
-        training.discard = original
+    monkeypatch.setattr(training, "Progress", Progress)
     capsys.readouterr()
-    SequenceModel(epochs=4, units=(2,), checkpoint_dir=str(folder), verbose=1).set_params(
-        epochs=3
-    ).fit(X, y)
+    model.fit(X, y)
     out = capsys.readouterr().out
-    assert checkpoint_discard_calls
-    assert f"resuming at epoch 4 from a checkpoint in {folder}" in out
+    assert out.startswith(f"resuming at epoch 3 from a checkpoint in {folder}\n")
+    assert "epoch 3/4" in out and "epoch 1/4" not in out
 
 
 def _hourly(steps: int = 360, seed: int = 0) -> pd.DataFrame:

@@ -154,7 +154,7 @@ def test_a_semicolon_file_with_decimal_commas_is_read_right(tmp_path):
     tabs.write_text("t\tx\n1\t2.0\n2\t3.0\n")
     assert read_table(tabs, columns=["x"]).frame["x"].tolist() == [2.0, 3.0]
     wrong = read_table(path, columns=[], sep=",", label_columns=["date;load;sky"])
-    assert list(wrong.frame.columns)[0] == "date;load;sky"  # --sep wins over the guess
+    assert wrong.frame.columns[0] == "date;load;sky"  # --sep wins over the guess
 
 
 def test_ambiguous_day_first_dates_are_read_by_their_order():
