@@ -135,7 +135,7 @@ def pick_windows(errors: np.ndarray, count: int = 3) -> list[tuple[int, str]]:
     order = np.argsort(errors, kind="stable")
     picks = [
         (order[len(order) // 2], "typical (median error)"),
-        (order[min(int(0.9 * len(order)), len(order) - 1)], "bad (90th percentile)"),
+        (order[int(0.9 * (len(order) - 1))], "bad (90th percentile)"),
         (order[-1], "worst"),
     ]
     chosen, seen = [], set()

@@ -20,8 +20,14 @@ Example:
     >>> job = ForecastJob(targets=("load",), input_steps=20, output_steps=5, time_column="t")
     >>> out = os.path.join(tempfile.mkdtemp(), "run")
     >>> metrics = fit_forecast(frame, job, SequenceModel(epochs=2, units=(4,)), out)
-    >>> sorted(evaluate_run(out, frame)["scores"])
-    ['drift', 'last value', 'seasonal naive', 'seqshape']
+    >>> t = np.arange(500)                              # 100 steps after the fit's data
+    >>> newer = pd.DataFrame({"t": t, "load": np.sin(t / 5) + 2})
+    >>> result = evaluate_run(out, newer)
+    >>> sorted(result["scores"])
+    ['drift', 'last value', 'mean', 'ridge', 'seasonal naive', 'seqshape']
+    >>> result["scored"].split(":")[0]                 # only targets the fit did not see
+    '96 of 476 windows'
+
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The run folder: written whole or not at all, and read back once per file.
 
-A run folder holds ``model.seqshape``, ``job.json``, ``metrics.json``, ``report.md``,
+A run folder holds ``model.seqshape``, ``job.json``, ``metrics.json``,
+``baselines.npz`` (the baselines fitted on the training part), ``report.md``,
 ``report.html`` and ``figures/``. It is built under a temporary name beside ``--out``
 and swapped in when complete (``seqshape.fileio.atomic_folder``), so a failure leaves
 no half-written run folder, and an existing one as it was.

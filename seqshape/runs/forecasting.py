@@ -12,8 +12,9 @@ Example:
     >>> job = ForecastJob(targets=("load",), input_steps=20, output_steps=5, time_column="t")
     >>> out = os.path.join(tempfile.mkdtemp(), "run")
     >>> metrics = fit_forecast(frame, job, SequenceModel(epochs=2, units=(4,)), out)
-    >>> sorted(os.listdir(out))
-    ['figures', 'job.json', 'metrics.json', 'model.seqshape', 'report.html', 'report.md']
+    >>> sorted(os.listdir(out))  # doctest: +NORMALIZE_WHITESPACE
+    ['baselines.npz', 'figures', 'job.json', 'metrics.json', 'model.seqshape',
+     'report.html', 'report.md']
     >>> predict_forecast(out, frame)["step_ahead"].tolist()
     [1, 2, 3, 4, 5]
 """
