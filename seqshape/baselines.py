@@ -306,3 +306,141 @@ def classification_baselines(mask_value: float | None = None) -> dict:
         "majority class": MajorityClassBaseline(),
         "logistic regression": LogisticFeaturesBaseline(mask_value=mask_value),
     }
+
+
+class LastLabelBaseline(BaseEstimator):
+    """Repeats the last label seen in the input window, for every step ahead.
+
+    The past labels are columns of X with one column per class (1 where the label was
+    that class), the first ``len(classes)`` columns unless ``label_features`` says.
+
+    Example:
+        >>> X = np.eye(3)[[[0, 2], [1, 1]]]                  # labels 0, 2 and 1, 1
+        >>> LastLabelBaseline().fit(X, np.zeros((2, 4, 1), int)).predict(X)[:, :, 0]
+        array([[2, 2, 2, 2],
+               [1, 1, 1, 1]])
+    """
+
+    def __init__(self, label_features: tuple[int, ...] | None = None):
+        self.label_features = label_features
+
+    def fit(self, X, y) -> LastLabelBaseline:
+        X_array = as_numeric_array(X, "X")
+        self.features_ = (
+            tuple(range(X_array.shape[-1]))
+            if self.label_features is None
+            else tuple(self.label_features)
+        )
+        self.output_shape_ = np.shape(y)[1:]
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        last = as_numeric_array(X, "X")[:, -1, list(self.features_)].argmax(axis=-1)
+        return np.broadcast_to(last[:, None, None], (len(last), *self.output_shape_)).copy()
+
+
+class StepLogisticBaseline(BaseEstimator):
+    """Logistic regression of each step's label on that step's own features.
+
+    For per-step labels ``(samples, steps, 1)``: what can be read from one step alone,
+    without the sequence around it.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(20, 6, 1))
+        >>> y = (X > 0).astype(int)
+        >>> (StepLogisticBaseline().fit(X, y).predict(X) == y).mean() > 0.9
+        np.True_
+    """
+
+    def fit(self, X, y) -> StepLogisticBaseline:
+        X_array = as_numeric_array(X, "X").astype(np.float64)
+        labels = np.asarray(y).reshape(-1)
+        self.model_ = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+        self.model_.fit(X_array.reshape(-1, X_array.shape[-1]), labels)
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        X_array = as_numeric_array(X, "X").astype(np.float64)
+        flat = self.model_.predict(X_array.reshape(-1, X_array.shape[-1]))
+        return flat.reshape(*X_array.shape[:2], 1)
+
+
+class _StoredLinear:
+    """A fitted scaler + linear map read back from arrays (``baseline_from_state``)."""
+
+    def __init__(self, mean, scale, coef, intercept):
+        self.mean, self.scale, self.coef, self.intercept = mean, scale, coef, intercept
+
+    def predict(self, flat: np.ndarray) -> np.ndarray:
+        return ((flat - self.mean) / self.scale) @ self.coef.T + self.intercept
+
+
+def baseline_state(baseline: BaseEstimator) -> dict[str, np.ndarray]:
+    """What a fitted mean, ridge or majority-class baseline learned, as arrays (to save
+    without pickle).
+
+    Example:
+        >>> X, y = np.random.rand(10, 4, 1), np.random.rand(10, 2, 1)
+        >>> ridge = RidgeBaseline().fit(X, y)
+        >>> again = baseline_from_state(baseline_state(ridge))
+        >>> np.allclose(again.predict(X), ridge.predict(X))
+        True
+    """
+    if isinstance(baseline, MeanBaseline):
+        return {"kind": np.array("mean"), "mean": baseline.mean_}
+    if isinstance(baseline, MajorityClassBaseline):
+        return {
+            "kind": np.array("majority"),
+            "label": np.asarray(baseline.label_),
+            "classes": np.asarray(baseline.classes_),
+            "prior": baseline.prior_,
+            "output_shape": np.array(baseline.output_shape_, dtype=np.int64),
+        }
+    if isinstance(baseline, RidgeBaseline):
+        scaler, ridge = baseline.model_[0], baseline.model_[-1]
+        return {
+            "kind": np.array("ridge"),
+            "x_mean": scaler.mean_,
+            "x_scale": scaler.scale_,
+            "coef": ridge.coef_,
+            "intercept": np.asarray(ridge.intercept_),
+            "output_shape": np.array(baseline.output_shape_, dtype=np.int64),
+        }
+    raise InvalidInputError(
+        "baseline",
+        expected="a fitted MeanBaseline, RidgeBaseline or MajorityClassBaseline",
+        received=type(baseline).__name__,
+        fix="The other baselines need no training: make them afresh.",
+    )
+
+
+def baseline_from_state(state: dict[str, np.ndarray]) -> BaseEstimator:
+    """The fitted baseline ``baseline_state`` described."""
+    if str(state["kind"]) == "mean":
+        baseline = MeanBaseline()
+        baseline.mean_ = np.asarray(state["mean"])
+        return baseline
+    if str(state["kind"]) == "majority":
+        baseline = MajorityClassBaseline()
+        baseline.label_, baseline.classes_ = state["label"][()], np.asarray(state["classes"])
+        baseline.prior_ = np.asarray(state["prior"])
+        baseline.output_shape_ = tuple(int(size) for size in state["output_shape"])
+        return baseline
+    baseline = RidgeBaseline()
+    baseline.output_shape_ = tuple(int(size) for size in state["output_shape"])
+    baseline.model_ = _StoredLinear(
+        state["x_mean"], state["x_scale"], state["coef"], state["intercept"]
+    )
+    return baseline
+
+
+def label_baselines(per_step: bool, classes: int) -> dict:
+    """The baselines of a forecast of labels: the majority class, and the last label
+    seen (next steps) or a logistic regression on each step's features (per step)."""
+    if per_step:
+        return {"majority class": MajorityClassBaseline(), "step logistic": StepLogisticBaseline()}
+    return {
+        "majority class": MajorityClassBaseline(),
+        "last label": LastLabelBaseline(label_features=tuple(range(classes))),
+    }

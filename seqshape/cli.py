@@ -14,6 +14,7 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import warnings
@@ -64,7 +65,9 @@ def _add_params(
             continue
         text = (param.flag.help or param.help).replace("``", "").rstrip(".")
         if param.flag.parse is None:
-            parser.add_argument(param.flag_name, action="store_true", help=text)
+            parser.add_argument(
+                param.flag_name, action="store_true", help=f"{text} (default: off)"
+            )
             continue
         default = (defaults or {}).get(param.name, param.default)
         parser.add_argument(
@@ -171,6 +174,10 @@ def _test_fraction(args: argparse.Namespace, default: float) -> float:
     return default if args.test_fraction is None else args.test_fraction
 
 
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
 def _fit_run(args: argparse.Namespace) -> tuple[dict, str]:
     """Fit the job the arguments describe; (metrics, headline metric)."""
     from seqshape.estimator import SequenceModel
@@ -183,7 +190,8 @@ def _fit_run(args: argparse.Namespace) -> tuple[dict, str]:
                 "--id-column",
                 expected="the column telling series apart, for classification",
                 received="nothing",
-                fix="Pass --id-column with --label-column.",
+                fix="Pass --id-column with --label-column (or, to label every row, "
+                "--target LABEL --covariates COLUMNS --per-step).",
             )
         job = ClassificationJob(
             features=args.target,
@@ -194,8 +202,11 @@ def _fit_run(args: argparse.Namespace) -> tuple[dict, str]:
             test_fraction=_test_fraction(args, CLASSIFICATION_TEST_FRACTION),
             validation_fraction=args.validation_fraction,
             seed=args.seed,
+            date_format=args.date_format,
         )
-        metrics = fit_classification(args.data, job, estimator, args.out, overwrite=args.overwrite)
+        metrics = fit_classification(
+            args.data, job, estimator, args.out, overwrite=args.overwrite, say=_say, sep=args.sep
+        )
         return metrics, "accuracy"
     job = ForecastJob(
         targets=args.target,
@@ -211,9 +222,22 @@ def _fit_run(args: argparse.Namespace) -> tuple[dict, str]:
         season=args.season,
         backtest_folds=args.backtest_folds,
         refit=args.refit,
+        task=args.task,
+        per_step=args.per_step,
+        date_format=args.date_format,
     )
-    metrics = fit_forecast(args.data, job, estimator, args.out, overwrite=args.overwrite)
-    return metrics, "MAE"
+    metrics = fit_forecast(
+        args.data, job, estimator, args.out, overwrite=args.overwrite, say=_say, sep=args.sep
+    )
+    return metrics, "accuracy" if metrics.get("target_task") == "classification" else "MAE"
+
+
+def _ranked(scores: dict, headline: str) -> dict:
+    """The model first, then the baselines from best to worst on ``headline``."""
+    sign = -1 if headline == "accuracy" else 1
+    model, *baselines = scores
+    ordered = sorted(baselines, key=lambda name: sign * scores[name][headline])
+    return {name: scores[name] for name in (model, *ordered)}
 
 
 def _fit(args: argparse.Namespace) -> int:
@@ -225,17 +249,18 @@ def _fit(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", BaselineWinsWarning)
         metrics, headline = _fit_run(args)
-    print(f"\nTest {headline} (model and baselines):")
-    print(text_table({name: {headline: row[headline]} for name, row in metrics["test"].items()}))
-    if "season" in metrics:
-        print(f"\nSeason {metrics['season']}: {metrics['season_source']}.")
+    part = "test series" if "series" in metrics else "test windows"
+    count = (metrics.get("series") or metrics["windows"])["test"]
+    print(f"\nScores on the {count} {part}, the model beside the baselines:")
+    print(text_table(_ranked(metrics["test"], headline)))
+    for fold_line in _backtest_lines(metrics.get("backtest"), headline):
+        print(fold_line)
     if "refit" in metrics:
         refit = metrics["refit"]
         print(
             f"The model saved was refitted on all {refit['windows']} windows for "
             f"{refit['epochs']} epochs (the best epoch of the evaluated fit)."
         )
-    part = "test series" if headline == "accuracy" else "test windows"
     line = guard_line(metrics["guard"], part)
     if metrics["guard"]["baseline_wins"]:
         print(f"seqshape: {line[0].lower()}{line[1:]}", file=sys.stderr)
@@ -245,10 +270,20 @@ def _fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backtest_lines(folds: list | None, headline: str) -> list[str]:
+    if not folds:
+        return []
+    names = [key for key in folds[0] if isinstance(folds[0][key], dict)]
+    means = ", ".join(
+        f"{name} {np.mean([fold[name][headline] for fold in folds]):.4f}" for name in names
+    )
+    return [f"Backtest, {headline} averaged over {len(folds)} folds: {means}."]
+
+
 def _predict(args: argparse.Namespace) -> int:
     from seqshape.runs import predict_run
 
-    frame = predict_run(args.run_dir, args.data, args.out)
+    frame = predict_run(args.run_dir, args.data, args.out, sep=args.sep)
     if args.out:
         print(f"{len(frame)} rows written to {args.out}")
     else:
@@ -261,8 +296,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     from seqshape.report import text_table
     from seqshape.runs import evaluate_run
 
-    result = evaluate_run(args.run_dir, args.data)
-    print(text_table(result["scores"]))
+    result = evaluate_run(args.run_dir, args.data, include_seen=args.include_seen, sep=args.sep)
+    print(f"Scored {result['scored']}.")
+    headline = "accuracy" if "accuracy" in result["scores"]["seqshape"] else "MAE"
+    print(text_table(_ranked(result["scores"], headline)))
     if args.json:
         print(to_json(result))
     return 0
@@ -274,6 +311,27 @@ def _export(args: argparse.Namespace) -> int:
     open_run(args.run_dir).model.export(args.out, format=args.format)
     print(f"{args.format.upper()} file written to {args.out}")
     return 0
+
+
+DATA_HELP = "a .csv (any separator), .tsv or .parquet file"
+RUN_HELP = "a run folder written by `seqshape fit --out`"
+
+
+def _add_reading(parser: argparse.ArgumentParser, *, dates: bool = False) -> None:
+    """How to read DATA: the separator, and for ``fit`` the dates' format."""
+    parser.add_argument(
+        "--sep",
+        default=None,
+        help="column separator of a text file, e.g. ';' (default: detected from the first lines)",
+    )
+    if dates:
+        parser.add_argument(
+            "--date-format",
+            default=None,
+            help="format of the dates in --time-column, e.g. '%%d/%%m/%%Y' for 31/01/2024 "
+            "(default: ISO dates; dd/mm/yyyy and mm/dd/yyyy told apart from the data); "
+            "kept for predict and evaluate",
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -292,13 +350,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explain.add_argument("--x-shape", type=_shape, required=True, help="e.g. 1200,40,2")
     explain.add_argument("--y-shape", type=_shape, required=True, help="e.g. 1200,10,2")
-    explain.add_argument("--task", default="regression", help="regression, binary, multiclass")
-    explain.add_argument("--classes", type=int, default=None, help="number of classes")
+    explain.add_argument(
+        "--task",
+        default="regression",
+        choices=("regression", "binary", "multiclass"),
+        help="what y holds (default: regression)",
+    )
+    explain.add_argument(
+        "--classes",
+        type=int,
+        default=None,
+        help="number of classes (default: 2 for binary; needed for multiclass)",
+    )
     explain.add_argument(
         "--vocabulary-size",
         type=int,
         default=None,
-        help="X holds token ids from a vocabulary of this size",
+        help="X holds token ids from a vocabulary of this size (default: X holds numbers)",
     )
     _add_architecture(explain)
     explain.set_defaults(run=_explain)
@@ -310,7 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="example: seqshape demo --epochs 50",
     )
     demo_params = [BY_NAME[name] for name in ("epochs", "random_state", "verbose")]
-    _add_params(demo, demo_params, defaults={"verbose": 2})
+    _add_params(demo, demo_params, defaults={"verbose": 1})
     demo.set_defaults(run=_demo)
 
     fit = commands.add_parser(
@@ -326,12 +394,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--out runs/motions",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    fit.add_argument("data", help="a .csv or .parquet file")
+    fit.add_argument("data", help=DATA_HELP)
     fit.add_argument(
         "--target",
         type=_names,
         required=True,
-        help="columns to forecast (or, with --label-column, the input columns)",
+        help="columns to forecast; a text column is classified (or, with "
+        "--label-column, the input columns)",
+    )
+    fit.add_argument(
+        "--task",
+        choices=("auto", "regression", "classification"),
+        default="auto",
+        help="auto: classify a text, boolean or categorical target, regress numbers; "
+        "classification: integer codes are classes (default: auto)",
+    )
+    fit.add_argument(
+        "--per-step",
+        action="store_true",
+        help="predict the target at each step of the input window from the covariates "
+        "(label every row), instead of the --output-steps after it (default: off)",
     )
     fit.add_argument(
         "--covariates", type=_names, default=(), help="input-only columns (default: none)"
@@ -401,13 +483,16 @@ def build_parser() -> argparse.ArgumentParser:
             help="the value of every feature on a padded step; padded steps are skipped "
             "(default: none; classification pads and masks by itself)",
         )
+    _add_reading(fit, dates=True)
     fit.add_argument("--out", required=True, help="the run folder to write")
-    fit.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    fit.add_argument(
+        "--overwrite", action="store_true", help="replace an existing run folder (default: off)"
+    )
     fit.add_argument(
         "--no-checkpoint",
         action="store_true",
-        help="do not checkpoint every epoch in OUT.checkpoint (by default a killed fit "
-        "resumes there when run again with the same arguments)",
+        help="do not checkpoint every epoch in OUT.checkpoint (default: checkpoints on: "
+        "a killed fit resumes there when run again with the same arguments)",
     )
     _add_architecture(fit)
     fit.set_defaults(run=_fit)
@@ -419,21 +504,32 @@ def build_parser() -> argparse.ArgumentParser:
         "each series), with the model of RUN_DIR.",
         epilog="example: seqshape predict runs/demand demand.csv --out forecasts.csv",
     )
-    predict.add_argument("run_dir")
-    predict.add_argument("data")
+    predict.add_argument("run_dir", help=RUN_HELP)
+    predict.add_argument("data", help=DATA_HELP)
     predict.add_argument("--out", default=None, help="CSV to write (default: print)")
+    _add_reading(predict)
     predict.set_defaults(run=_predict)
 
     evaluate = commands.add_parser(
         "evaluate",
         help="score a run folder's model on labelled data",
-        description="Score the model of RUN_DIR on every window of DATA, next to the "
-        "baselines that need no training.",
+        description="Score the model of RUN_DIR on the windows of DATA, next to the "
+        "baselines (those fitted on the training part are kept in the run folder). "
+        "Windows whose targets the fit saw are left out: rows up to the end of the "
+        "data the run was fitted on do not count unless --include-seen.",
         epilog="example: seqshape evaluate runs/demand demand_2015.csv",
     )
-    evaluate.add_argument("run_dir")
-    evaluate.add_argument("data")
-    evaluate.add_argument("--json", action="store_true", help="also print the scores as JSON")
+    evaluate.add_argument("run_dir", help=RUN_HELP)
+    evaluate.add_argument("data", help=DATA_HELP)
+    evaluate.add_argument(
+        "--include-seen",
+        action="store_true",
+        help="also score windows whose targets the fit saw: optimistic (default: off)",
+    )
+    _add_reading(evaluate)
+    evaluate.add_argument(
+        "--json", action="store_true", help="also print the scores as JSON (default: off)"
+    )
     evaluate.set_defaults(run=_evaluate)
 
     export = commands.add_parser(
@@ -444,11 +540,19 @@ def build_parser() -> argparse.ArgumentParser:
         "pip install 'seqshape[export]').",
         epilog="example: seqshape export runs/demand --format onnx --out demand.onnx",
     )
-    export.add_argument("run_dir")
+    export.add_argument("run_dir", help=RUN_HELP)
     export.add_argument("--format", default="onnx", help="onnx (default: onnx)")
     export.add_argument("--out", required=True, help="the file to write, e.g. model.onnx")
     export.set_defaults(run=_export)
     return parser
+
+
+def _quiet_closed_pipe() -> int:
+    """Output piped into a program that stopped reading (``seqshape explain | head``):
+    end quietly, as ``cat`` does; what is left to write goes nowhere."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 141  # 128 + SIGPIPE, as a shell reports it
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -459,6 +563,16 @@ def main(argv: list[str] | None = None) -> int:
     except SeqShapeError as error:
         print(f"seqshape: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        return _quiet_closed_pipe()
+    except KeyboardInterrupt:
+        resume = ""
+        if args.command == "fit" and not args.no_checkpoint:
+            resume = (
+                f"; run the same command again to resume from {args.out.rstrip('/')}.checkpoint"
+            )
+        print(f"\nseqshape: interrupted{resume}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ Example:
 
 from __future__ import annotations
 
-from sklearn.exceptions import NotFittedError
+from typing import Any
 
 
 class SeqShapeError(Exception):
@@ -64,8 +64,25 @@ class ExportError(SeqShapeError, RuntimeError):
     converted file that does not reproduce the model's predictions)."""
 
 
-class NotFittedYetError(SeqShapeError, NotFittedError):
-    """A method that needs a fitted model was called before ``fit``."""
+def _not_fitted_yet_error() -> type:
+    """``NotFittedYetError``, made when first asked for: it subclasses scikit-learn's
+    ``NotFittedError``, and importing scikit-learn takes longer than the command line's
+    ``--help`` may."""
+    from sklearn.exceptions import NotFittedError
+
+    class NotFittedYetError(SeqShapeError, NotFittedError):
+        """A method that needs a fitted model was called before ``fit``."""
+
+    NotFittedYetError.__module__ = __name__
+    return NotFittedYetError
+
+
+def __getattr__(name: str) -> Any:
+    if name == "NotFittedYetError":
+        value = _not_fitted_yet_error()
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class BaselineWinsWarning(UserWarning):

@@ -396,7 +396,7 @@ PARAMS: tuple[Param, ...] = (
         "seed for weights and shuffling; ``None`` for a fresh one.",
         "training",
         "int | None",
-        Flag(int, name="--seed", help="seed for weights and shuffling"),
+        Flag(int, name="--seed", help="seed for weights, shuffling and the splits"),
     ),
     Param(
         "checkpoint_dir",
@@ -433,10 +433,16 @@ PARAMS: tuple[Param, ...] = (
         "verbose",
         0,
         _check_verbose,
-        "Keras' progress display: 0 silent, 1 progress bar, 2 a line an epoch.",
+        "progress while training: 0 nothing, 1 one progress bar on a terminal (plain "
+        "lines now and then in a file or pipe), 2 a line an epoch; at 1 and 2 early "
+        "stopping and a resume are said in words (``seqshape.progress``).",
         "training",
         "int",
-        Flag(int, help="0 silent, 1 progress bar, 2 a line an epoch"),
+        Flag(
+            int,
+            help="0 no progress, 1 one progress bar (plain lines now and then in a file "
+            "or pipe), 2 a line an epoch",
+        ),
     ),
 )
 

@@ -11,7 +11,9 @@ Example:
 
 from __future__ import annotations
 
+import csv
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -22,7 +24,11 @@ import pandas as pd
 
 from seqshape.errors import InvalidInputError, InvalidTypeError
 
-READERS = {".csv": pd.read_csv, ".parquet": pd.read_parquet, ".pq": pd.read_parquet}
+TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+SEPARATORS = ",;\t|"
+# a date written with numbers only: day and month in either order, then the year
+_NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})([/.-])(\d{1,2})\2(\d{2}|\d{4})\b")
 
 
 def series_groups(frame: pd.DataFrame, id_column: str | None) -> list[tuple[object, pd.DataFrame]]:
@@ -50,12 +56,15 @@ class SeriesTable:
         time_column: the name of the time column, or ``None`` (row order is time).
         id_column: the name of the series id column, or ``None`` (one series).
         gaps: human-readable reports of gaps found in time (not errors).
+        notes: how the file was read, where seqshape guessed (the separator, day-first
+            dates), for the console and the report.
     """
 
     frame: pd.DataFrame
     time_column: str | None
     id_column: str | None
     gaps: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @cached_property
     def series(self) -> list[tuple[object, pd.DataFrame]]:
@@ -90,17 +99,47 @@ class SeriesTable:
         return np.asarray(values)
 
 
-def _load(source) -> pd.DataFrame:
+def sniff_separator(sample: str) -> str:
+    """The column separator of a delimited text file, from its first lines.
+
+    Example:
+        >>> sniff_separator("date;load\\n01/02/2024;1,5\\n")
+        ';'
+        >>> sniff_separator("a,b\\n1,2\\n")
+        ','
+    """
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=SEPARATORS).delimiter
+    except csv.Error:
+        return ","
+
+
+def _read_text(path: Path, sep: str | None, notes: list[str]) -> pd.DataFrame:
+    with open(path, encoding="utf-8-sig", errors="replace") as handle:
+        sample = "".join(handle.readline() for _ in range(50))
+    if sep is None:
+        sep = sniff_separator(sample)
+        if sep != ",":
+            notes.append(f"columns separated by {sep!r} (detected; --sep to choose)")
+    # "1,5" in a file separated by ';' is a decimal comma (European spreadsheets)
+    decimal = "," if sep == ";" and re.search(r"(^|;)\s*-?\d+,\d+\s*(;|$)", sample, re.M) else "."
+    if decimal == ",":
+        notes.append("decimal commas (1,5 is one and a half)")
+    return pd.read_csv(path, sep=sep, decimal=decimal)
+
+
+def _load(source, sep: str | None, notes: list[str]) -> pd.DataFrame:
     if isinstance(source, pd.DataFrame):
         return source.copy()
     if hasattr(source, "to_pandas") and hasattr(source, "columns"):  # polars, pyarrow
         return source.to_pandas()
     path = Path(os.fspath(source))
-    reader = READERS.get(path.suffix.lower())
-    if reader is None:
+    suffix = path.suffix.lower()
+    if suffix not in TEXT_SUFFIXES + PARQUET_SUFFIXES:
         raise InvalidInputError(
             "data",
-            expected=f"a file ending in one of {sorted(READERS)}, or a data frame",
+            expected=f"a file ending in one of {sorted(TEXT_SUFFIXES + PARQUET_SUFFIXES)}, "
+            "or a data frame",
             received=repr(str(path)),
             fix="Save the data as CSV or Parquet.",
         )
@@ -112,7 +151,9 @@ def _load(source) -> pd.DataFrame:
             fix="Check the path.",
         )
     try:
-        return reader(path)
+        if suffix in PARQUET_SUFFIXES:
+            return pd.read_parquet(path)
+        return _read_text(path, sep, notes)
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
     except (ValueError, OSError, pd.errors.ParserError) as error:
@@ -120,7 +161,8 @@ def _load(source) -> pd.DataFrame:
             "data",
             expected=f"a readable {path.suffix} file",
             received=f"{str(path)!r}, which could not be read ({error})",
-            fix="Check that the file is complete and in the format its name says.",
+            fix="Check that the file is complete and in the format its name says"
+            + (" (--sep names the column separator)." if suffix in TEXT_SUFFIXES else "."),
         ) from None
 
 
@@ -135,7 +177,8 @@ def _check_columns(frame: pd.DataFrame, needed: Sequence[str]) -> None:
         )
 
 
-def _check_numeric(frame: pd.DataFrame, columns: Sequence[str]) -> None:
+def check_numeric(frame: pd.DataFrame, columns: Sequence[str]) -> None:
+    """Raise a clear error for a column of ``columns`` that is not numbers, or has gaps."""
     for column in columns:
         values = frame[column]
         if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)):
@@ -146,7 +189,8 @@ def _check_numeric(frame: pd.DataFrame, columns: Sequence[str]) -> None:
                 received=f"{values.dtype} values such as {example.iloc[0]!r}"
                 if len(example)
                 else f"{values.dtype} values",
-                fix="Convert the column to numbers, or leave it out of --target and --covariates.",
+                fix="Convert the column to numbers, or leave it out of --covariates (a text "
+                "--target is classified).",
             )
         missing = values.isna()
         if missing.any():
@@ -155,22 +199,79 @@ def _check_numeric(frame: pd.DataFrame, columns: Sequence[str]) -> None:
                 expected="a value on every row",
                 received=f"{int(missing.sum())} missing value(s), the first on row "
                 f"{int(np.flatnonzero(missing.to_numpy())[0])}",
-                fix="Fill or drop missing values first (e.g. pandas' interpolate).",
+                fix="Fill in or drop the rows with missing values first.",
             )
 
 
-def _time_values(frame: pd.DataFrame, time_column: str) -> pd.Series:
+def day_first(texts: pd.Series) -> tuple[bool, str] | None:
+    """Whether dates written with numbers only (``03/04/2024``) put the day first, and
+    why; ``None`` when the values are not such dates.
+
+    A first number above 12 means day first, a second number above 12 month first.
+    When neither says, day first is chosen when it gives a regular, increasing series
+    of dates and month first does not.
+
+    Example:
+        >>> day_first(pd.Series(["30/01/2024", "31/01/2024", "01/02/2024"]))
+        (True, 'day-first dates (30/01/2024 has a day above 12)')
+        >>> day_first(pd.Series(["2024-01-30"])) is None
+        True
+    """
+    found = texts.astype(str).str.extract(_NUMERIC_DATE)
+    if found[0].isna().any():
+        return None
+    first, second = found[0].astype(int), found[2].astype(int)
+    if (first > 12).any():
+        example = texts.iloc[int(np.argmax((first > 12).to_numpy()))]
+        return True, f"day-first dates ({example} has a day above 12)"
+    if (second > 12).any():
+        return False, "month-first dates (a second number above 12)"
+    regular = {}
+    for dayfirst in (True, False):
+        parsed = pd.to_datetime(texts, dayfirst=dayfirst, format="mixed", errors="coerce")
+        steps = parsed.diff().iloc[1:]
+        regular[dayfirst] = (
+            bool(len(steps))
+            and (steps > pd.Timedelta(0)).all()
+            and (steps.nunique() <= max(2, len(steps) // 10))
+        )
+    if regular[True] and not regular[False]:
+        return True, "day-first dates (read month-first they would not be in order)"
+    return False, "month-first dates (the day and month could be either; --date-format to choose)"
+
+
+def _time_values(
+    frame: pd.DataFrame, time_column: str, date_format: str | None, notes: list[str]
+) -> pd.Series:
     values = frame[time_column]
-    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
+    if date_format is None and (
+        pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values)
+    ):
         return values
+    if date_format is not None:
+        try:
+            return pd.to_datetime(values.astype(str), format=date_format)
+        except (ValueError, TypeError) as error:
+            raise InvalidInputError(
+                "--date-format",
+                expected=f"dates in the time column {time_column!r} written as {date_format!r}",
+                received=f"values such as {values.iloc[0]!r} ({error})",
+                fix="Give the format of the dates with strftime codes, e.g. --date-format "
+                "'%d/%m/%Y' for 31/01/2024 (date_format= in Python).",
+            ) from None
+    order = day_first(values)
     try:
-        return pd.to_datetime(values, format="mixed")
+        if order is None:
+            return pd.to_datetime(values, format="mixed")
+        notes.append(f"{order[1]} in {time_column!r}")
+        return pd.to_datetime(values, format="mixed", dayfirst=order[0])
     except (ValueError, TypeError):
         raise InvalidTypeError(
             time_column,
             expected="numbers or dates in the time column",
             received=f"values such as {values.iloc[0]!r} that are neither",
-            fix="Write times as ISO dates (2024-01-31 12:00) or as numbers.",
+            fix="Write times as ISO dates (2024-01-31 12:00) or as numbers, or give their "
+            "format: --date-format '%d.%m.%Y %H:%M' (date_format= in Python).",
         ) from None
 
 
@@ -186,7 +287,7 @@ def _check_time(frame: pd.DataFrame, time_column: str, id_column: str | None) ->
                 expected="one row per time step in each series",
                 received=f"a duplicate time {times.iloc[position]} in series {series_id!r} "
                 f"(rows {position - 1} and {position} of that series)",
-                fix="Drop or aggregate duplicate rows (e.g. frame.drop_duplicates).",
+                fix="Keep one row per time step: drop or aggregate the duplicate rows.",
             )
         if (steps < steps * 0).any() if len(steps) else False:
             position = int(np.flatnonzero((steps < steps * 0).to_numpy())[0]) + 1
@@ -195,9 +296,10 @@ def _check_time(frame: pd.DataFrame, time_column: str, id_column: str | None) ->
                 expected="rows sorted by time within each series",
                 received=f"time going back from {times.iloc[position - 1]} to "
                 f"{times.iloc[position]} in series {series_id!r}",
-                fix=f"Sort the rows first: frame.sort_values([{id_column!r}, {time_column!r}])"
-                if id_column
-                else f"Sort the rows first: frame.sort_values({time_column!r})",
+                fix=f"Sort the rows by {time_column!r}"
+                + (f" within each {id_column!r}" if id_column else "")
+                + ". If the dates are day-first (31/01/2024) or in another order, give "
+                "their format: --date-format '%d/%m/%Y' (date_format= in Python).",
             )
         if len(steps):
             usual = steps.mode().iloc[0]
@@ -217,6 +319,8 @@ def read_table(
     time_column: str | None = None,
     id_column: str | None = None,
     label_columns: Sequence[str] = (),
+    sep: str | None = None,
+    date_format: str | None = None,
 ) -> SeriesTable:
     """Read and check a table of one or many series.
 
@@ -230,8 +334,13 @@ def read_table(
         id_column: the column telling series apart, for a panel of many series.
         label_columns: further columns the job needs, of any type (e.g. class labels):
             checked to exist only.
+        sep: the column separator of a text file (``--sep``); detected when None.
+        date_format: the strftime format of text dates in the time column
+            (``--date-format``); when None, ISO dates are read, and dates written with
+            numbers only are read day-first or month-first as ``day_first`` decides.
     """
-    frame = _load(source)
+    notes: list[str] = []
+    frame = _load(source, sep, notes)
     if frame.empty:
         raise InvalidInputError(
             "data",
@@ -241,13 +350,15 @@ def read_table(
         )
     needed = [*columns, *label_columns, *(c for c in (time_column, id_column) if c)]
     _check_columns(frame, needed)
-    _check_numeric(frame, columns)
+    check_numeric(frame, columns)
     gaps: list[str] = []
     if time_column:
-        frame[time_column] = _time_values(frame, time_column)
+        frame[time_column] = _time_values(frame, time_column, date_format, notes)
         gaps = _check_time(frame, time_column, id_column)
     if id_column:
         order = pd.unique(frame[id_column])
         frame = frame.assign(_order=pd.Categorical(frame[id_column], categories=order))
         frame = frame.sort_values("_order", kind="stable").drop(columns="_order")
-    return SeriesTable(frame.reset_index(drop=True), time_column, id_column, tuple(gaps))
+    return SeriesTable(
+        frame.reset_index(drop=True), time_column, id_column, tuple(gaps), tuple(notes)
+    )

@@ -8,6 +8,7 @@ Example:
     >>> import numpy as np
     >>> from seqshape.builders import ArchitectureOptions, infer_spec
     >>> from seqshape.fitted import FittedState
+from seqshape.progress import Progress
     >>> from seqshape.params import check_params
     >>> from seqshape.scaling import LastAxisScaler
     >>> X, y = np.random.rand(16, 5, 1), np.random.rand(16, 1)
@@ -48,6 +49,7 @@ from seqshape.distribution import (
     usable_samples,
 )
 from seqshape.fitted import FittedState
+from seqshape.progress import Progress
 
 # Early stopping watches the validation loss once this many gradient steps have run.
 MIN_STEPS = 100
@@ -215,6 +217,16 @@ def train(
         if found is not None:
             resumed, done, earlier = found
         callbacks.append(EpochCheckpoint(folder, digest, early_stopping, earlier))
+    # after early stopping: it reads how training ended once the best weights are back
+    callbacks.append(
+        Progress(
+            params["verbose"],
+            params["epochs"],
+            early_stopping,
+            resumed_at=done + 1 if resumed is not None else None,
+            checkpoint_dir=folder,
+        )
+    )
     with seeded(params["random_state"]), training_scope(plan) as distribution:
         if resumed is None or distribution is not None:
             model = build_model(state.spec, options)
@@ -234,7 +246,7 @@ def train(
             epochs=params["epochs"],
             initial_epoch=done,
             callbacks=callbacks,
-            verbose=params["verbose"],
+            verbose=0,  # Progress shows it
             **batching,
         )
     history = {

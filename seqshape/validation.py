@@ -20,8 +20,9 @@ Example:
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
-import scipy.sparse
 
 from seqshape.errors import InvalidInputError, InvalidTypeError
 
@@ -86,7 +87,9 @@ def _to_array(value: object, name: str, padding: bool = False) -> np.ndarray:
             received="None",
             fix=f"Pass the data as `{name}`.",
         )
-    if scipy.sparse.issparse(value):
+    # a sparse matrix exists only once SciPy's sparse module is imported
+    sparse = sys.modules.get("scipy.sparse")
+    if sparse is not None and sparse.issparse(value):
         raise InvalidTypeError(
             name,
             expected="a dense array",

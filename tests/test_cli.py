@@ -97,13 +97,14 @@ def _walk(steps: int = 400) -> pd.DataFrame:
 
 def _fake_metrics(headline: str) -> dict:
     scores = {"seqshape": {headline: 1.0}, "mean": {headline: 2.0}}
-    return {"test": scores, "guard": guard(scores, headline)}
+    part = "series" if headline == "accuracy" else "windows"
+    return {"test": scores, "guard": guard(scores, headline), part: {"test": 5}}
 
 
 def test_fit_flags_reach_the_forecast_job_and_the_estimator(tmp_path, monkeypatch, capsys):
     seen = {}
 
-    def fake_fit(data, job, estimator, out, overwrite=False):
+    def fake_fit(data, job, estimator, out, overwrite=False, **_):
         seen.update(job=job, estimator=estimator)
         return _fake_metrics("MAE")
 
@@ -137,7 +138,7 @@ def test_fit_defaults_are_the_jobs_defaults(tmp_path, monkeypatch):
 
     seen = {}
 
-    def fake_fit(data, job, estimator, out, overwrite=False):
+    def fake_fit(data, job, estimator, out, overwrite=False, **_):
         seen["job"] = job
         return _fake_metrics("accuracy" if job.kind == "classification" else "MAE")
 

@@ -57,6 +57,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "seqshape.guard",
             "seqshape.distribution",  # the devices training uses
             "seqshape.export",  # the fitted state to one ONNX file
+            "seqshape.progress",
         ),
     ),
     ("runs", ("seqshape.runs", "seqshape.runs.*", "seqshape.report")),

@@ -83,6 +83,7 @@ def test_fit_writes_a_complete_run_folder(forecast_run):
     _, out = forecast_run
     names = sorted(path.name for path in out.iterdir())
     assert names == [
+        "baselines.npz",
         "figures",
         "job.json",
         "metrics.json",
@@ -94,6 +95,7 @@ def test_fit_writes_a_complete_run_folder(forecast_run):
         assert (out / "figures" / f"{figure}.png").read_bytes().startswith(PNG_SIGNATURE)
     page = (out / "report.html").read_text()
     assert page.count("data:image/png;base64,") == 4 and "<table>" in page
+    assert page.index("beats") < page.index("<h2>")  # the verdict before any section
     assert "![forecasts](figures/forecasts.png)" in (out / "report.md").read_text()
 
 
@@ -124,11 +126,14 @@ def test_predict_continues_the_series(forecast_run, tmp_path, capsys):
 def test_evaluate_scores_new_data(forecast_run, tmp_path, capsys):
     _, out = forecast_run
     csv = tmp_path / "new.csv"
-    _forecast_frame(300).to_csv(csv, index=False)
+    _forecast_frame(900).to_csv(csv, index=False)  # the 700 hours fitted on, and 200 new
     assert main(["evaluate", str(out), str(csv), "--json"]) == 0
     printed = capsys.readouterr().out
     result = json.loads(printed[printed.index("{") :])
+    assert "700 of 900 rows are data the fit saw" in result["scored"]
+    assert result["windows"] < 100
     assert result["scores"]["seqshape"]["MAE"] < result["scores"]["last value"]["MAE"]
+    assert {"mean", "ridge"} <= set(result["scores"]) and "MASE" in result["scores"]["mean"]
 
 
 def _classification_frame(series: int = 160) -> pd.DataFrame:
@@ -189,9 +194,11 @@ def test_classification_of_whole_series_through_the_cli(tmp_path, capsys):
     assert set(frame["motion"]) <= {"fast", "slow"}
     capsys.readouterr()
     assert main(["evaluate", str(out), str(data)]) == 0
-    header, row = capsys.readouterr().out.splitlines()
+    scored, header, row, majority = capsys.readouterr().out.splitlines()
+    assert scored == "Scored all 160 series."
     assert header.split() == ["model", "accuracy", "balanced_accuracy", "macro_F1"]
     assert row.split()[0] == "seqshape" and float(row.split()[1]) >= 0.75
+    assert majority.startswith("majority class ")
 
 
 def test_padded_steps_change_nothing():
@@ -217,7 +224,12 @@ def test_padded_steps_change_nothing():
     ("frame", "arguments", "message"),
     [
         (_forecast_frame(100), ["--target", "power"], "no column(s) ['power']"),
-        (_forecast_frame(100).assign(load="high"), ["--target", "load"], "numeric column"),
+        (
+            _forecast_frame(100).assign(weekend="no"),
+            ["--target", "load", "--covariates", "weekend"],
+            "numeric column",
+        ),
+        (_forecast_frame(100).assign(load="high"), ["--target", "load"], "2 and 100 classes"),
         (
             _forecast_frame(100).iloc[::-1],
             ["--target", "load", "--time-column", "ts"],
@@ -230,7 +242,7 @@ def test_padded_steps_change_nothing():
         ),
         (_forecast_frame(30), ["--target", "load"], "at least one series of"),
     ],
-    ids=["missing_column", "text_target", "unsorted", "duplicates", "too_short"],
+    ids=["missing_column", "text_covariate", "one_label", "unsorted", "duplicates", "too_short"],
 )
 def test_bad_files_fail_clearly_and_leave_no_run_folder(
     frame, arguments, message, tmp_path, capsys
@@ -273,7 +285,9 @@ def test_the_pipeline_fits_a_clone_and_leaves_the_estimator_unfitted(tmp_path):
     metrics = fit_forecast(frame, job, estimator, tmp_path / "run")
     assert metrics["epochs"] <= 2
     assert not hasattr(estimator, "model_") and estimator.get_params()["epochs"] == 2
-    assert read_job(tmp_path / "run") == (job, {})
+    saved_job, extra = read_job(tmp_path / "run")
+    assert saved_job == job
+    assert (extra["task"], extra["classes"], extra["seen"][0]["rows"]) == ("regression", [], 300)
 
 
 @pytest.mark.parametrize(
@@ -397,6 +411,13 @@ def _noisy_random_walk(steps: int = 500) -> pd.DataFrame:
     return pd.DataFrame({"price": walk + rng.normal(0, 3.0, steps)})
 
 
+def _first_line(report_md: Path) -> str:
+    """The report's first line, without its Markdown emphasis (``> **...**``)."""
+    first = report_md.read_text().splitlines()[0]
+    assert first.startswith("> **") and first.endswith("**")
+    return first[4:-2]
+
+
 def test_the_guard_says_when_a_baseline_wins(tmp_path):
     job = ForecastJob(targets=("price",), input_steps=20, output_steps=5, refit="never")
     with pytest.warns(seqshape.errors.BaselineWinsWarning, match="beats the model"):
@@ -410,19 +431,19 @@ def test_the_guard_says_when_a_baseline_wins(tmp_path):
     best = min((name for name in scores if name != "seqshape"), key=lambda n: scores[n]["MAE"])
     assert (guard["best_baseline"], guard["best_baseline_score"]) == (best, scores[best]["MAE"])
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["guard"] == guard
-    first = (tmp_path / "run" / "report.md").read_text().splitlines()[0]
+    first = _first_line(tmp_path / "run" / "report.md")
     assert first.startswith(f"Warning: the baseline '{best}' beats the model on the test windows")
     assert f"MAE {guard['best_baseline_score']:#.4g} against {guard['model']:#.4g}." in first
     page = (tmp_path / "run" / "report.html").read_text()
-    assert page.index("Warning: the baseline") < page.index("<h1>")
+    assert page.index("Warning: the baseline") < page.index("<h2>")
+    assert '<p class="verdict warning">' in page
 
 
 def test_the_reports_first_line_is_the_guards_verdict(forecast_run):
     _, out = forecast_run
     guard = json.loads((out / "metrics.json").read_text())["guard"]
     assert guard["best_baseline"] in {"last value", "seasonal naive", "drift", "mean", "ridge"}
-    first = (out / "report.md").read_text().splitlines()[0]
-    assert first == guard_line(guard, "test windows")
+    assert _first_line(out / "report.md") == guard_line(guard, "test windows")
 
 
 def test_a_winning_model_says_by_how_much():

@@ -74,7 +74,7 @@ def test_predict_and_evaluate_put_forecasts_back_in_each_series_units(series_run
     new = frame[frame["shop"] == "middle"].assign(shop="new", sales=lambda f: f["sales"] * 3)
     forecasts = predict_forecast(out, new)
     assert np.all(np.abs(forecasts["sales"].to_numpy() / 600.0 - 1) < 0.5)
-    scores = evaluate_forecast(out, frame)["scores"]
+    scores = evaluate_forecast(out, frame, include_seen=True)["scores"]
     assert scores["seqshape"]["MAE"] < scores["last value"]["MAE"]
 
 

@@ -136,3 +136,47 @@ def test_label_columns_may_hold_text_and_are_read_with_the_features():
     table = read_table(mixed, columns=["x"], id_column="id", label_columns=["label"])
     with pytest.raises(InvalidInputError, match="one label per series"):
         table.column_per_series("label")
+
+
+def test_a_semicolon_file_with_decimal_commas_is_read_right(tmp_path):
+    path = tmp_path / "eu.csv"
+    path.write_text("date;load;sky\n30/01/2024;1,5;rain\n31/01/2024;2,5;sun\n01/02/2024;3;rain\n")
+    table = read_table(path, columns=["load"], time_column="date", label_columns=["sky"])
+    assert table.frame["load"].tolist() == [1.5, 2.5, 3.0]
+    assert table.frame["date"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2024-01-30",
+        "2024-01-31",
+        "2024-02-01",
+    ]
+    assert any("separated by ';'" in note for note in table.notes)
+    assert any("day-first" in note for note in table.notes)
+    tabs = tmp_path / "tabs.tsv"
+    tabs.write_text("t\tx\n1\t2.0\n2\t3.0\n")
+    assert read_table(tabs, columns=["x"]).frame["x"].tolist() == [2.0, 3.0]
+    wrong = read_table(path, columns=[], sep=",", label_columns=["date;load;sky"])
+    assert wrong.frame.columns[0] == "date;load;sky"  # --sep wins over the guess
+
+
+def test_ambiguous_day_first_dates_are_read_by_their_order():
+    days = pd.date_range("2024-01-01", periods=12, freq="D")  # every day and month <= 12
+    frame = pd.DataFrame({"d": days.strftime("%d/%m/%Y"), "x": np.arange(12.0)})
+    table = read_table(frame, columns=["x"], time_column="d")
+    assert (table.frame["d"] == days).all()
+    assert "day-first" in table.notes[0]
+    month_first = pd.DataFrame({"d": days.strftime("%m/%d/%Y"), "x": np.arange(12.0)})
+    assert (read_table(month_first, columns=["x"], time_column="d").frame["d"] == days).all()
+
+
+def test_a_date_format_is_used_and_a_wrong_one_names_the_flag():
+    frame = pd.DataFrame({"d": ["01.02.2024", "02.02.2024"], "x": [1.0, 2.0]})
+    table = read_table(frame, columns=["x"], time_column="d", date_format="%d.%m.%Y")
+    assert table.frame["d"].dt.month.tolist() == [2, 2]
+    with pytest.raises(InvalidInputError, match="--date-format"):
+        read_table(frame, columns=["x"], time_column="d", date_format="%Y-%m-%d")
+
+
+def test_unsorted_times_suggest_the_date_format_not_python():
+    frame = pd.DataFrame({"t": [3, 2, 1], "x": [1.0, 2.0, 3.0]})
+    with pytest.raises(InvalidInputError) as raised:
+        read_table(frame, columns=["x"], time_column="t")
+    assert "--date-format" in str(raised.value) and "frame." not in str(raised.value)

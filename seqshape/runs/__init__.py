@@ -20,8 +20,14 @@ Example:
     >>> job = ForecastJob(targets=("load",), input_steps=20, output_steps=5, time_column="t")
     >>> out = os.path.join(tempfile.mkdtemp(), "run")
     >>> metrics = fit_forecast(frame, job, SequenceModel(epochs=2, units=(4,)), out)
-    >>> sorted(evaluate_run(out, frame)["scores"])
-    ['drift', 'last value', 'seasonal naive', 'seqshape']
+    >>> t = np.arange(500)                              # 100 steps after the fit's data
+    >>> newer = pd.DataFrame({"t": t, "load": np.sin(t / 5) + 2})
+    >>> result = evaluate_run(out, newer)
+    >>> sorted(result["scores"])
+    ['drift', 'last value', 'mean', 'ridge', 'seasonal naive', 'seqshape']
+    >>> result["scored"].split(":")[0]                 # only targets the fit did not see
+    '96 of 476 windows'
+
 """
 
 from __future__ import annotations
@@ -46,17 +52,28 @@ _EVALUATE = {"forecast": evaluate_forecast, "classification": evaluate_classific
 
 
 def predict_run(
-    run_dir: str | os.PathLike | Run, data: Any, out: str | os.PathLike | None = None
+    run_dir: str | os.PathLike | Run,
+    data: Any,
+    out: str | os.PathLike | None = None,
+    *,
+    sep: str | None = None,
 ) -> pd.DataFrame:
     """Predictions of a run folder's model on ``data`` (forecasts or classes)."""
     run = open_run(run_dir)
-    return _PREDICT[run.job.kind](run, data, out)
+    return _PREDICT[run.job.kind](run, data, out, sep=sep)
 
 
-def evaluate_run(run_dir: str | os.PathLike | Run, data: Any) -> dict[str, Any]:
-    """Scores of a run folder's model on labelled ``data``."""
+def evaluate_run(
+    run_dir: str | os.PathLike | Run,
+    data: Any,
+    *,
+    include_seen: bool = False,
+    sep: str | None = None,
+) -> dict[str, Any]:
+    """Scores of a run folder's model on labelled ``data``, next to the baselines;
+    ``scored`` says what was scored (see ``evaluate_forecast`` for ``include_seen``)."""
     run = open_run(run_dir)
-    return _EVALUATE[run.job.kind](run, data)
+    return _EVALUATE[run.job.kind](run, data, include_seen=include_seen, sep=sep)
 
 
 __all__ = [

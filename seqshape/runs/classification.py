@@ -28,6 +28,7 @@ Example:
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -35,35 +36,41 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import train_test_split
 
-from seqshape.baselines import classification_baselines
+from seqshape.baselines import baseline_state, classification_baselines
 from seqshape.errors import InvalidInputError
 from seqshape.fileio import write_json
 from seqshape.metrics import classification_scores
 from seqshape.runs.folder import (
+    BASELINES_FILE,
     METRICS_FILE,
     MODEL_FILE,
     Run,
     check_out,
     open_run,
     run_folder,
+    save_baselines,
     training_summary,
     write_csv,
 )
 from seqshape.runs.guard import guard, quiet_validation_check, warn_if_beaten
 from seqshape.runs.jobs import ClassificationJob, write_job
-from seqshape.runs.reporting import write_classification_report
+from seqshape.runs.reporting import training_line, write_classification_report
 from seqshape.tables import SeriesTable, read_table
 
 PADDING = -1.0e9  # value of padded steps in variable-length classification data
 
 
-def _read(data: Any, job: ClassificationJob, *, labels: bool) -> SeriesTable:
+def _read(
+    data: Any, job: ClassificationJob, *, labels: bool, sep: str | None = None
+) -> SeriesTable:
     return read_table(
         data,
         columns=job.features,
         time_column=job.time_column,
         id_column=job.id_column,
         label_columns=[job.label_column] if labels else [],
+        sep=sep,
+        date_format=job.date_format,
     )
 
 
@@ -104,14 +111,19 @@ def fit_classification(
     out: str | os.PathLike,
     *,
     overwrite: bool = False,
+    say: Callable[[str], None] | None = None,
+    sep: str | None = None,
 ) -> dict[str, Any]:
     """Train a clone of ``estimator`` to classify the series of ``data``; write a run
     folder to ``out``. A baseline with a better test accuracy is reported
     (``metrics["guard"]``, the report's first line, a ``BaselineWinsWarning``).
-    Returns the metrics written to ``metrics.json``."""
+    ``say`` receives what the run decides, a line at a time; ``sep`` is a text file's
+    column separator (detected when None). Returns the metrics written to
+    ``metrics.json``."""
+    say = say or (lambda text: None)
     job.check()
     check_out(out, overwrite)
-    table = _read(data, job, labels=True)
+    table = _read(data, job, labels=True, sep=sep)
     codes, names = _label_codes(table.column_per_series(job.label_column))
     X = _padded_series(table, job, job.max_steps)
     if len(names) < 2 or len(X) < 4:
@@ -126,6 +138,23 @@ def fit_classification(
         np.arange(len(X)), test_size=job.test_fraction, random_state=job.seed, stratify=stratify
     )
     steps = int(X.shape[1])
+    lengths = sorted(table.lengths.values())
+    counts = np.bincount(codes, minlength=len(names))
+    read = f" Read with {'; '.join(table.notes)}." if table.notes else ""
+    say(
+        f"Data: {len(X)} series (by {job.id_column!r}) of {lengths[0]}-{lengths[-1]} rows, "
+        f"padded to {steps} steps and masked; inputs {', '.join(job.features)}.{read}"
+    )
+    say(
+        f"Labels: {len(names)} classes in {job.label_column!r}: "
+        + ", ".join(f"{name} ({count})" for name, count in zip(names, counts, strict=True))
+        + "."
+    )
+    say(
+        f"Split: {len(train_index)} training and {len(test_index)} test series "
+        f"({'stratified' if stratify is not None else 'random'}, seed {job.seed})."
+    )
+    say(training_line(estimator))
     with run_folder(out, overwrite=overwrite) as folder:
         model = clone(estimator).set_params(
             validation_fraction=job.validation_fraction, mask_value=PADDING
@@ -135,7 +164,8 @@ def fit_classification(
         predictions = {
             "seqshape": (model.predict(X[test_index]), model.predict_proba(X[test_index]))
         }
-        for name, baseline in classification_baselines(PADDING).items():
+        fitted_baselines = classification_baselines(PADDING)
+        for name, baseline in fitted_baselines.items():
             baseline.fit(X[train_index], codes[train_index])
             predictions[name] = (
                 baseline.predict(X[test_index]),
@@ -157,6 +187,10 @@ def fit_classification(
             **training_summary(model),
         }
         model.save(folder / MODEL_FILE)
+        save_baselines(
+            folder / BASELINES_FILE,
+            {"majority class": baseline_state(fitted_baselines["majority class"])},
+        )
         write_job(folder, job, {"classes": names, "steps": steps})
         write_json(folder / METRICS_FILE, metrics)
         write_classification_report(folder, model, metrics, len(X))
@@ -180,27 +214,40 @@ def _predict_table(run: Run, table: SeriesTable) -> pd.DataFrame:
 
 
 def predict_classification(
-    run: str | os.PathLike | Run, data: Any, out: str | os.PathLike | None = None
+    run: str | os.PathLike | Run,
+    data: Any,
+    out: str | os.PathLike | None = None,
+    *,
+    sep: str | None = None,
 ) -> pd.DataFrame:
     """The class of each series in ``data``, with its probabilities; optionally to CSV."""
     run = open_run(run)
-    frame = _predict_table(run, _read(data, run.job, labels=False))
+    frame = _predict_table(run, _read(data, run.job, labels=False, sep=sep))
     if out is not None:
         write_csv(frame, out)
     return frame
 
 
-def evaluate_classification(run: str | os.PathLike | Run, data: Any) -> dict[str, Any]:
-    """Score a run's classifier on the labelled series of ``data``."""
+def evaluate_classification(
+    run: str | os.PathLike | Run, data: Any, *, sep: str | None = None, **_: Any
+) -> dict[str, Any]:
+    """Score a run's classifier on the labelled series of ``data``, next to the
+    majority class of its training series."""
     run = open_run(run)
-    table = _read(data, run.job, labels=True)
+    table = _read(data, run.job, labels=True, sep=sep)
     predicted = _predict_table(run, table)[run.job.label_column]
-    truth = table.column_per_series(run.job.label_column)
+    truth = [str(label) for label in table.column_per_series(run.job.label_column)]
+    names = run.extra["classes"]
+    predictions = {"seqshape": [str(label) for label in predicted]}
+    majority = run.baselines.get("majority class")
+    if majority is not None:
+        predictions["majority class"] = [
+            str(names[int(code)]) for code in majority.predict(np.zeros((len(truth), 1)))
+        ]
     return {
         "series": len(truth),
+        "scored": f"all {len(truth)} series",
         "scores": {
-            "seqshape": classification_scores(
-                [str(label) for label in truth], [str(label) for label in predicted]
-            )
+            name: classification_scores(truth, labels) for name, labels in predictions.items()
         },
     }

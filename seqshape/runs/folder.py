@@ -1,6 +1,7 @@
 """The run folder: written whole or not at all, and read back once per file.
 
-A run folder holds ``model.seqshape``, ``job.json``, ``metrics.json``, ``report.md``,
+A run folder holds ``model.seqshape``, ``job.json``, ``metrics.json``,
+``baselines.npz`` (the baselines fitted on the training part), ``report.md``,
 ``report.html`` and ``figures/``. It is built under a temporary name beside ``--out``
 and swapped in when complete (``seqshape.fileio.atomic_folder``), so a failure leaves
 no half-written run folder, and an existing one as it was.
@@ -41,6 +42,9 @@ from seqshape.runs.jobs import Job, read_job
 
 MODEL_FILE = "model.seqshape"
 METRICS_FILE = "metrics.json"
+# the fitted state of the baselines that learn from the training part (mean, ridge,
+# majority class), so that `evaluate` scores them on new data too; NumPy arrays only
+BASELINES_FILE = "baselines.npz"
 
 
 def check_out(out: str | os.PathLike, overwrite: bool = False) -> None:
@@ -80,6 +84,39 @@ def training_summary(model: Any) -> dict[str, Any]:
     }
 
 
+def save_baselines(path: Path, states: dict[str, dict[str, np.ndarray]]) -> None:
+    """Write the baselines' states (``seqshape.baselines.baseline_state``) into one
+    ``.npz`` file, atomically: ``name/key`` -> array."""
+    arrays = {
+        f"{name}/{key}": value for name, state in states.items() for key, value in state.items()
+    }
+    with atomic_file(path) as temporary, open(temporary, "wb") as handle:
+        np.savez(handle, **arrays)
+
+
+def load_baselines(path: Path) -> dict[str, Any]:
+    """The fitted baselines ``save_baselines`` wrote (none when the file is missing:
+    a run folder from an older seqshape)."""
+    from seqshape.baselines import baseline_from_state
+
+    if not path.is_file():
+        return {}
+    states: dict[str, dict[str, np.ndarray]] = {}
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            for key in saved.files:
+                name, _, field = key.partition("/")
+                states.setdefault(name, {})[field] = saved[key]
+    except (OSError, ValueError) as error:
+        raise InvalidInputError(
+            "RUN_DIR",
+            expected=f"a readable {BASELINES_FILE} written by `seqshape fit`",
+            received=f"{str(path)!r} ({error})",
+            fix="Fit the run again.",
+        ) from None
+    return {name: baseline_from_state(state) for name, state in states.items()}
+
+
 @dataclass(frozen=True)
 class Run:
     """A finished run folder, read lazily: each file at most once.
@@ -98,6 +135,11 @@ class Run:
     def model(self) -> Any:
         """The fitted model (``model.seqshape``, loaded with Keras' safe mode on)."""
         return load(self.path / MODEL_FILE)
+
+    @cached_property
+    def baselines(self) -> dict[str, Any]:
+        """The fitted baselines kept from the fit (``baselines.npz``), by name."""
+        return load_baselines(self.path / BASELINES_FILE)
 
     @cached_property
     def metrics(self) -> dict[str, Any]:

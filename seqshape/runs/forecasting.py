@@ -12,67 +12,117 @@ Example:
     >>> job = ForecastJob(targets=("load",), input_steps=20, output_steps=5, time_column="t")
     >>> out = os.path.join(tempfile.mkdtemp(), "run")
     >>> metrics = fit_forecast(frame, job, SequenceModel(epochs=2, units=(4,)), out)
-    >>> sorted(os.listdir(out))
-    ['figures', 'job.json', 'metrics.json', 'model.seqshape', 'report.html', 'report.md']
+    >>> sorted(os.listdir(out))  # doctest: +NORMALIZE_WHITESPACE
+    ['baselines.npz', 'figures', 'job.json', 'metrics.json', 'model.seqshape',
+     'report.html', 'report.md']
     >>> predict_forecast(out, frame)["step_ahead"].tolist()
     [1, 2, 3, 4, 5]
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
-from seqshape.baselines import forecasting_baselines
+from seqshape.baselines import (
+    MeanBaseline,
+    RidgeBaseline,
+    baseline_state,
+    forecasting_baselines,
+    label_baselines,
+)
 from seqshape.errors import InvalidInputError
 from seqshape.fileio import write_json
-from seqshape.metrics import error_by_step, error_by_target, panel_naive_scale, regression_scores
+from seqshape.metrics import (
+    accuracy_by_step,
+    classification_scores,
+    error_by_step,
+    error_by_target,
+    panel_naive_scale,
+    regression_scores,
+)
 from seqshape.runs.folder import (
+    BASELINES_FILE,
     METRICS_FILE,
     MODEL_FILE,
     Run,
     check_out,
     open_run,
     run_folder,
+    save_baselines,
     training_summary,
     write_csv,
 )
 from seqshape.runs.guard import guard, quiet_validation_check, warn_if_beaten
 from seqshape.runs.jobs import ForecastJob, write_job
-from seqshape.runs.reporting import write_forecast_report
+from seqshape.runs.reporting import (
+    data_lines,
+    model_line,
+    training_line,
+    write_forecast_report,
+)
 from seqshape.runs.series_scaling import SeriesScales, series_scaling_reason
+from seqshape.runs.targets import (
+    TargetPlan,
+    choose_task,
+    make_windows,
+    series_inputs,
+    target_steps,
+)
 from seqshape.seasons import choose_season
-from seqshape.tables import SeriesTable, read_table
-from seqshape.windowing import Windows, panel_windows, rolling_origin, split_by_time
+from seqshape.tables import SeriesTable, check_numeric, read_table
+from seqshape.windowing import Windows, rolling_origin, split_by_time
 
-# the baselines that need no training, scored again on new data by ``evaluate_forecast``
-TRAINING_FREE = ("last value", "seasonal naive", "drift")
+# the baselines that need no training, scored again on new data by ``evaluate_forecast``;
+# those that do (mean, ridge, majority class) are kept in the run folder (BASELINES_FILE)
+TRAINING_FREE = ("last value", "seasonal naive", "drift", "last label")
+STORED = ("mean", "ridge", "majority class")
+
+Say = Callable[[str], None]
 
 
-def _read(data: Any, job: ForecastJob) -> SeriesTable:
+def _silent(text: str) -> None:
+    """The default ``say``: a run from Python prints nothing."""
+
+
+def _read(data: Any, job: ForecastJob, sep: str | None = None) -> SeriesTable:
     return read_table(
-        data, columns=job.inputs, time_column=job.time_column, id_column=job.id_column
+        data,
+        columns=job.covariates,
+        label_columns=job.targets,
+        time_column=job.time_column,
+        id_column=job.id_column,
+        sep=sep,
+        date_format=job.date_format,
     )
 
 
-def _windows(table: SeriesTable, job: ForecastJob) -> Windows:
-    return panel_windows(
-        table.arrays(job.inputs),
-        job.input_steps,
-        job.output_steps,
-        ids=table.ids,
-        stride=job.stride,
-        gap=job.gap,
-        target_columns=range(len(job.targets)),
-    )
+def _plan(table: SeriesTable, job: ForecastJob, extra: dict | None = None) -> TargetPlan:
+    """The task: as the fit found it (``extra`` of ``job.json``), else from the data."""
+    if extra and "task" in extra:
+        plan = TargetPlan(
+            extra["task"], tuple(extra.get("classes", ())), tuple(extra["inputs"]), ""
+        )
+    else:
+        plan = choose_task(table.frame, job)
+    if not plan.is_classifier:
+        check_numeric(table.frame, job.targets)
+    return plan
 
 
 def _target_features(job: ForecastJob) -> tuple[int, ...]:
     return tuple(range(len(job.targets)))
+
+
+def headline(plan: TargetPlan) -> str:
+    """The metric the guard and the console lead with: accuracy or MAE."""
+    return "accuracy" if plan.is_classifier else "MAE"
 
 
 def training_series(table: SeriesTable, job: ForecastJob) -> list[np.ndarray]:
@@ -89,18 +139,43 @@ def training_series(table: SeriesTable, job: ForecastJob) -> list[np.ndarray]:
 
 
 def score_forecasts(
-    predictions: dict[str, np.ndarray], y_test: np.ndarray, training: list[np.ndarray], season: int
+    predictions: dict[str, np.ndarray], y_test: np.ndarray, scale: np.ndarray | None
 ) -> dict[str, dict[str, float]]:
-    """MAE, RMSE, sMAPE and MASE of each model's test forecasts.
-
-    MASE scales each target by its in-sample seasonal naive error over every training
-    series (pooled), then averages over the targets.
-    """
-    scale = panel_naive_scale(training, season)
+    """MAE, RMSE and sMAPE of each model's test forecasts, and MASE given the naive
+    ``scale`` of each target (``seqshape.metrics.panel_naive_scale`` of the training
+    series, pooled); MASE averages over the targets."""
     return {
         name: regression_scores(y_test, predicted, scale=scale)
         for name, predicted in predictions.items()
     }
+
+
+def score(
+    plan: TargetPlan,
+    predictions: dict[str, np.ndarray],
+    y_true: np.ndarray,
+    scale: np.ndarray | None = None,
+) -> dict[str, dict[str, float]]:
+    """Each model's scores: regression's errors, or accuracy, balanced accuracy and F1."""
+    if plan.is_classifier:
+        return {name: classification_scores(y_true, p) for name, p in predictions.items()}
+    return score_forecasts(predictions, y_true, scale)
+
+
+def by_step(plan: TargetPlan, y_true: np.ndarray, predicted: np.ndarray) -> list[float]:
+    """MAE (or accuracy) at each target step."""
+    if plan.is_classifier:
+        return accuracy_by_step(y_true, predicted)
+    return error_by_step(y_true, predicted)
+
+
+def run_baselines(plan: TargetPlan, job: ForecastJob, season: int | None) -> dict:
+    """The baselines of this job, by name (unfitted)."""
+    if plan.is_classifier:
+        return label_baselines(job.per_step, len(plan.classes))
+    if job.per_step:  # the target is not an input: nothing to repeat
+        return {"mean": MeanBaseline(), "ridge": RidgeBaseline()}
+    return forecasting_baselines(season, _target_features(job))
 
 
 def forecast_season(table: SeriesTable, job: ForecastJob) -> tuple[int, str]:
@@ -144,6 +219,70 @@ def refit_on_everything(estimator: BaseEstimator, windows: Windows, epochs: int)
         return model.fit(windows.X, windows.y)
 
 
+def _split(windows: Windows, table: SeriesTable, job: ForecastJob):
+    parts = split_by_time(
+        windows,
+        table.lengths,
+        validation_fraction=job.validation_fraction,
+        test_fraction=job.test_fraction,
+        output_steps=target_steps(job),
+    )
+    for name, part in zip(("training", "validation", "test"), parts, strict=True):
+        if len(part) == 0:
+            raise InvalidInputError(
+                "data",
+                expected=f"enough steps for {name} windows of {job.input_steps} + "
+                f"{0 if job.per_step else job.output_steps} steps after splitting each "
+                "series by time",
+                received=f"series of {sorted(set(table.lengths.values()))[:5]} steps",
+                fix="Use shorter windows (--input-steps, --output-steps), smaller "
+                "--validation-fraction/--test-fraction, or more data.",
+            )
+    return parts
+
+
+def seen_rows(table: SeriesTable, job: ForecastJob) -> list[dict[str, Any]]:
+    """What the fit saw of each series, to tell new data from it later (JSON-ready):
+    the last time (with a time column), else the number of rows and their digest."""
+    seen = []
+    for series_id, rows in table.series:
+        entry: dict[str, Any] = {"id": str(series_id), "rows": len(rows)}
+        if job.time_column:
+            last = rows[job.time_column].iloc[-1]
+            entry["last_time"] = last.isoformat() if hasattr(last, "isoformat") else float(last)
+        else:
+            entry["digest"] = _digest(rows, job, len(rows))
+        seen.append(entry)
+    return seen
+
+
+def _digest(rows: pd.DataFrame, job: ForecastJob, count: int) -> str:
+    values = rows[list(job.inputs)].iloc[:count].astype(str).to_numpy()
+    return hashlib.sha256(values.tobytes()).hexdigest()
+
+
+def _new_from(table: SeriesTable, job: ForecastJob, seen: list[dict]) -> dict:
+    """Per series id: the first row index that the fit did not see (0: all new)."""
+    by_id = {entry["id"]: entry for entry in seen}
+    firsts = {}
+    for series_id, rows in table.series:
+        entry = by_id.get(str(series_id))
+        first = 0
+        if entry is not None and "last_time" in entry:
+            times = rows[job.time_column]
+            last = entry["last_time"]
+            last = pd.Timestamp(last) if isinstance(last, str) else last
+            first = int((times <= last).sum())
+        elif (
+            entry is not None
+            and len(rows) >= entry["rows"]
+            and _digest(rows, job, entry["rows"]) == entry["digest"]
+        ):
+            first = entry["rows"]
+        firsts[series_id] = first
+    return firsts
+
+
 class _SeriesScaling:
     """What the model sees and gives back: each series standardised on its own
     (``scales``), or the windows as they are (``scales`` None)."""
@@ -163,19 +302,26 @@ class _SeriesScaling:
 
     @classmethod
     def choose(
-        cls, estimator: BaseEstimator, table: SeriesTable, job: ForecastJob
+        cls, estimator: BaseEstimator, table: SeriesTable, job: ForecastJob, plan: TargetPlan
     ) -> _SeriesScaling:
-        fraction = 1 - job.validation_fraction - job.test_fraction
-        panel = table.arrays(job.inputs)
         normalization = estimator.get_params().get("normalization", "auto")
         reason = series_scaling_reason(normalization)
-        scales = None
-        if reason is not None:
-            scales = SeriesScales.fit(table.ids, panel, training_fraction=fraction)
+        if reason is None:
+            return cls(estimator, None, _target_features(job), None)
+        if plan.is_classifier or job.per_step:
+            raise InvalidInputError(
+                "normalization",
+                expected="'series' for forecasts of numeric targets",
+                received=f"{plan.task} targets" + (" labelled per step" if job.per_step else ""),
+                fix="Leave --normalization on auto (or use global) for labels.",
+            )
+        fraction = 1 - job.validation_fraction - job.test_fraction
+        panel = series_inputs(table, job, plan)
+        scales = SeriesScales.fit(table.ids, panel, training_fraction=fraction)
         return cls(estimator, scales, _target_features(job), reason)
 
     @classmethod
-    def of_run(cls, run: Run, table: SeriesTable) -> _SeriesScaling:
+    def of_run(cls, run: Run, table: SeriesTable, plan: TargetPlan) -> _SeriesScaling:
         """A run's scaling, with series not seen in training scaled by all the history
         given for them."""
         state = run.extra.get("series_scales")
@@ -190,7 +336,7 @@ class _SeriesScaling:
                     received=f"{str(run.path)!r}, whose series scales are unreadable ({error})",
                     fix="Fit the run again.",
                 ) from None
-            scales = scales.extended(table.ids, table.arrays(run.job.inputs))
+            scales = scales.extended(table.ids, series_inputs(table, run.job, plan))
         return cls(run.model, scales, _target_features(run.job), None)
 
     def windows(self, windows: Windows) -> Windows:
@@ -238,6 +384,8 @@ def fit_forecast(
     out: str | os.PathLike,
     *,
     overwrite: bool = False,
+    say: Say | None = None,
+    sep: str | None = None,
 ) -> dict[str, Any]:
     """Train a clone of ``estimator`` on ``data`` and write a run folder to ``out``.
 
@@ -246,32 +394,28 @@ def fit_forecast(
     (``metrics["guard"]``, the report's first line, a ``BaselineWinsWarning``). With
     ``job.refit == "auto"`` the model saved is then trained again on every window for
     the evaluated fit's best epoch count; the scores stay those of the evaluated fit.
+    ``say`` receives what the run decides, a line at a time (the command line prints
+    them); ``sep`` is a text file's column separator (detected when None).
 
     Returns the metrics written to ``metrics.json``.
     """
+    say = say or _silent
     job.check()
     check_out(out, overwrite)
-    table = _read(data, job)
-    windows = _windows(table, job)
-    train, validation, test = split_by_time(
-        windows,
-        table.lengths,
-        validation_fraction=job.validation_fraction,
-        test_fraction=job.test_fraction,
-        output_steps=job.output_steps,
-    )
-    for name, part in (("training", train), ("validation", validation), ("test", test)):
-        if len(part) == 0:
-            raise InvalidInputError(
-                "data",
-                expected=f"enough steps for {name} windows of {job.input_steps} + "
-                f"{job.output_steps} steps after splitting each series by time",
-                received=f"series of {sorted(set(table.lengths.values()))[:5]} steps",
-                fix="Use shorter windows (--input-steps, --output-steps), smaller "
-                "--validation-fraction/--test-fraction, or more data.",
-            )
-    season, season_source = forecast_season(table, job)
-    scaling = _SeriesScaling.choose(estimator, table, job)
+    table = _read(data, job, sep)
+    plan = _plan(table, job)
+    windows = make_windows(table, job, plan)
+    train, validation, test = _split(windows, table, job)
+    if plan.is_classifier:
+        season, season_source, scale = None, "no season for labels", None
+    else:
+        season, season_source = forecast_season(table, job)
+        scale = panel_naive_scale(training_series(table, job), season)
+    for line in data_lines(table, job, plan, (train, validation, test), season, season_source):
+        say(line)
+    say(model_line(estimator, train))
+    say(training_line(estimator))
+    scaling = _SeriesScaling.choose(estimator, table, job, plan)
     with run_folder(out, overwrite=overwrite) as folder:
         model = clone(scaling.estimator)
         with quiet_validation_check():
@@ -283,40 +427,64 @@ def fit_forecast(
                     scaling.model_targets(validation),
                 ),
             )
-        training = training_series(table, job)
         predictions = {"seqshape": scaling.predict(model, test)}
-        for name, baseline in forecasting_baselines(season, _target_features(job)).items():
-            predictions[name] = baseline.fit(train.X, train.y).predict(test.X)
-        scores = score_forecasts(predictions, test.y, training, season)
-        result = guard(scores, "MAE")
+        fitted = {}
+        for name, baseline in run_baselines(plan, job, season).items():
+            fitted[name] = baseline.fit(train.X, train.y)
+            predictions[name] = fitted[name].predict(test.X)
+        scores = score(plan, predictions, test.y, scale)
+        result = guard(scores, headline(plan))
         metrics = {
             "task": "forecast",
+            "target_task": plan.task,
             "windows": {"train": len(train), "validation": len(validation), "test": len(test)},
-            "season": int(season),
+            "season": None if season is None else int(season),
             "season_source": season_source,
             "test": scores,
             "guard": result,
-            "error_by_step": {name: error_by_step(test.y, p) for name, p in predictions.items()},
-            "error_by_target": {
-                name: dict(zip(job.targets, error_by_target(test.y, p), strict=True))
-                for name, p in predictions.items()
-            },
+            "error_by_step": {name: by_step(plan, test.y, p) for name, p in predictions.items()},
             **training_summary(model),
             "normalization": scaling.describe(model),
             "gaps": list(table.gaps),
+            "read": list(table.notes),
         }
+        if scale is not None:
+            metrics["mase_scale"] = np.asarray(scale).tolist()
+        if not plan.is_classifier:
+            metrics["error_by_target"] = {
+                name: dict(zip(job.targets, error_by_target(test.y, p), strict=True))
+                for name, p in predictions.items()
+            }
         if job.backtest_folds:
-            metrics["backtest"] = backtest(windows, job, estimator, season, scaling.scales)
+            say(f"Backtest: {job.backtest_folds} rolling-origin folds, each fitted afresh.")
+            metrics["backtest"] = backtest(
+                windows, job, estimator, season, plan, table, scaling.scales
+            )
         saved = model
         if job.refit == "auto":
+            say(
+                f"Refitting on all {len(windows)} windows for {int(model.best_epoch_)} epochs "
+                "(the best epoch of the evaluated fit), to forecast from."
+            )
             saved = refit_on_everything(
                 scaling.estimator, scaling.windows(windows), int(model.best_epoch_)
             )
             metrics["refit"] = {"windows": len(windows), "epochs": int(saved.n_epochs_)}
         saved.save(folder / MODEL_FILE)
-        write_job(folder, job, scaling.extra())
+        save_baselines(
+            folder / BASELINES_FILE,
+            {name: baseline_state(b) for name, b in fitted.items() if name in STORED},
+        )
+        extra = {
+            "task": plan.task,
+            "classes": list(plan.classes),
+            "inputs": list(plan.input_names),
+            "seen": seen_rows(table, job),
+            **scaling.extra(),
+        }
+        write_job(folder, job, extra)
         write_json(folder / METRICS_FILE, metrics)
-        write_forecast_report(folder, job, model, metrics, test, predictions["seqshape"])
+        write_forecast_report(folder, job, model, metrics, table, test, predictions, plan)
     warn_if_beaten(result, "test windows")
     return metrics
 
@@ -326,13 +494,19 @@ def backtest(
     job: ForecastJob,
     estimator: BaseEstimator,
     season: int | None = None,
+    plan: TargetPlan | None = None,
+    table: SeriesTable | None = None,
     scales: SeriesScales | None = None,
 ) -> list[dict]:
     """Rolling-origin backtest: refit a clone of ``estimator`` on each fold's past
-    (without checkpoints), and score it and the last value on the fold's block.
-    ``scales``: the per-series scaling the model works in (``normalization="series"``)."""
+    (without checkpoints), and score it and the first baseline on the fold's block.
+
+    Each fold says where its test block lies (its first and last target step, as times
+    when ``table`` has a time column). ``scales``: the per-series scaling the model
+    works in (``normalization="series"``)."""
+    plan = plan or TargetPlan("regression", (), tuple(job.inputs))
     folds = []
-    splits = rolling_origin(windows, job.backtest_folds, job.output_steps)
+    splits = rolling_origin(windows, job.backtest_folds, target_steps(job))
     season = season if season is not None else job.season  # None: detected per fold
     scaling = _SeriesScaling(estimator, scales, _target_features(job), None)
     for number, (train, test) in enumerate(splits, start=1):
@@ -340,19 +514,42 @@ def backtest(
         model = clone(scaling.estimator).set_params(checkpoint_dir=None)
         with quiet_validation_check():
             model.fit(scaling.model_inputs(fold_train), scaling.model_targets(fold_train))
-        predicted = scaling.predict(model, fold_test)
-        last_value = forecasting_baselines(season, _target_features(job))["last value"]
-        last_value.fit(fold_train.X, fold_train.y)
+        name, baseline = next(iter(run_baselines(plan, job, season).items()))
+        if not plan.is_classifier and not job.per_step:
+            name, baseline = (
+                "last value",
+                forecasting_baselines(season, _target_features(job))["last value"],
+            )
+        baseline.fit(fold_train.X, fold_train.y)
+        scores = score(
+            plan,
+            {
+                "seqshape": scaling.predict(model, fold_test),
+                name: baseline.predict(fold_test.X),
+            },
+            fold_test.y,
+        )
         folds.append(
             {
                 "fold": number,
                 "train_windows": len(train),
                 "test_windows": len(test),
-                "seqshape": regression_scores(fold_test.y, predicted),
-                "last value": regression_scores(fold_test.y, last_value.predict(fold_test.X)),
+                **_block(fold_test, job, table),
+                **scores,
             }
         )
     return folds
+
+
+def _block(test: Windows, job: ForecastJob, table: SeriesTable | None) -> dict[str, str]:
+    """The first and last target step of a fold's windows, as times when there are."""
+    first = int(test.target_start.min())
+    last = int(test.target_start.max()) + target_steps(job) - 1
+    if table is None or not job.time_column:
+        return {"from": f"step {first}", "to": f"step {last}"}
+    times = dict(table.series)[test.series[0]][job.time_column]
+    last = min(last, len(times) - 1)
+    return {"from": str(times.iloc[first]), "to": str(times.iloc[last])}
 
 
 def _future_times(rows: pd.DataFrame, time_column: str | None, steps: int) -> list:
@@ -363,18 +560,62 @@ def _future_times(rows: pd.DataFrame, time_column: str | None, steps: int) -> li
     return [times.iloc[-1] + step * (ahead + 1) for ahead in range(steps)]
 
 
+def _labels(plan: TargetPlan, values: np.ndarray) -> list:
+    if plan.is_classifier:
+        return [plan.classes[int(code)] for code in np.ravel(values)]
+    return np.ravel(values).tolist()
+
+
+def _label_steps(run: Run, table: SeriesTable, plan: TargetPlan) -> pd.DataFrame:
+    """Per-step targets for every row of every series (windows side by side, the last
+    one flush with the end)."""
+    job = run.job
+    steps = job.input_steps
+    inputs = series_inputs(table, job, plan)
+    frames = []
+    for (series_id, rows), values in zip(table.series, inputs, strict=True):
+        if len(values) < steps:
+            raise InvalidInputError(
+                "data",
+                expected=f"at least {steps} steps per series (--input-steps)",
+                received=f"{len(values)} steps in series {series_id!r}",
+                fix="Pass more rows for that series.",
+            )
+        starts = sorted({*range(0, len(values) - steps + 1, steps), len(values) - steps})
+        predicted = run.model.predict(np.stack([values[s : s + steps] for s in starts]))
+        out = np.empty((len(values), predicted.shape[-1]), dtype=predicted.dtype)
+        for start, window in zip(starts, predicted, strict=True):
+            out[start : start + steps] = window
+        frame = rows[[c for c in (job.id_column, job.time_column) if c]].copy()
+        for column, target in enumerate(job.targets):
+            frame[target] = _labels(plan, out[:, column])
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
 def predict_forecast(
-    run: str | os.PathLike | Run, data: Any, out: str | os.PathLike | None = None
+    run: str | os.PathLike | Run,
+    data: Any,
+    out: str | os.PathLike | None = None,
+    *,
+    sep: str | None = None,
 ) -> pd.DataFrame:
-    """Forecast the steps after the end of each series in ``data``; optionally to CSV.
+    """Forecast the steps after the end of each series in ``data`` (or, for a per-step
+    job, the target at every row); optionally to CSV.
 
     ``run`` is a run folder (or one opened with ``seqshape.runs.open_run``).
     """
     run = open_run(run)
     job = run.job
-    table = _read(data, job)
+    table = _read(data, job, sep)
+    plan = _plan(table, job, run.extra)
+    if job.per_step:
+        frame = _label_steps(run, table, plan)
+        if out is not None:
+            write_csv(frame, out)
+        return frame
     inputs = []
-    for (series_id, _), values in zip(table.series, table.arrays(job.inputs), strict=True):
+    for (series_id, _), values in zip(table.series, series_inputs(table, job, plan), strict=True):
         if len(values) < job.input_steps:
             raise InvalidInputError(
                 "data",
@@ -383,7 +624,7 @@ def predict_forecast(
                 fix="Pass more history for that series.",
             )
         inputs.append(values[-job.input_steps :])
-    scaling = _SeriesScaling.of_run(run, table)
+    scaling = _SeriesScaling.of_run(run, table, plan)
     forecasts = scaling.restore(
         run.model.predict(scaling.scale_inputs(np.stack(inputs), table.ids)), table.ids
     )
@@ -396,7 +637,7 @@ def predict_forecast(
                 row[job.id_column] = series_id
             if job.time_column:
                 row[job.time_column] = times[job.gap + ahead]
-            row |= dict(zip(job.targets, forecast[ahead].tolist(), strict=True))
+            row |= dict(zip(job.targets, _labels(plan, forecast[ahead]), strict=True))
             rows.append(row)
     frame = pd.DataFrame(rows)
     if out is not None:
@@ -404,21 +645,63 @@ def predict_forecast(
     return frame
 
 
-def evaluate_forecast(run: str | os.PathLike | Run, data: Any) -> dict[str, Any]:
-    """Score a run's model on every window of ``data``, next to the training-free baselines."""
+def evaluate_forecast(
+    run: str | os.PathLike | Run,
+    data: Any,
+    *,
+    include_seen: bool = False,
+    sep: str | None = None,
+) -> dict[str, Any]:
+    """Score a run's model on the windows of ``data`` next to the baselines: those that
+    need no training, and the mean, ridge or majority class kept from the fit.
+
+    Windows whose targets the fit saw (the rows up to the end of the data it was
+    fitted on) are left out unless ``include_seen``: scores on data the model was
+    trained on are optimistic. ``scored`` says what was scored, in words.
+    """
     run = open_run(run)
     job = run.job
-    table = _read(data, job)
-    windows = _windows(table, job)
-    baselines = forecasting_baselines(run.metrics["season"], _target_features(job))
-    scaling = _SeriesScaling.of_run(run, table)
-    predictions = {"seqshape": scaling.predict(run.model, windows)}
-    for name in TRAINING_FREE:
-        predictions[name] = baselines[name].fit(windows.X, windows.y).predict(windows.X)
+    table = _read(data, job, sep)
+    plan = _plan(table, job, run.extra)
+    windows = make_windows(table, job, plan)
+    total = len(windows)
+    firsts = _new_from(table, job, run.extra.get("seen", []))
+    seen_rows_count = sum(firsts.values())
+    if seen_rows_count and not include_seen:
+        first = np.array([firsts[series_id] for series_id in windows.series])
+        windows = windows.subset(windows.target_start >= first)
+        if len(windows) == 0:
+            raise InvalidInputError(
+                "data",
+                expected="rows after the data the run was fitted on",
+                received=f"only rows the fit saw ({seen_rows_count} of {len(table.frame)})",
+                fix="Pass newer data, or --include-seen to score the model on data it "
+                "was trained on (optimistic scores; include_seen=True in Python).",
+            )
+        scored = (
+            f"{len(windows)} of {total} windows: {seen_rows_count} of "
+            f"{len(table.frame)} rows are data the fit saw, so only windows whose "
+            "targets are all new were scored (--include-seen scores all)"
+        )
+    elif seen_rows_count:
+        scored = (
+            f"all {total} windows, including data the fit saw ({seen_rows_count} of "
+            f"{len(table.frame)} rows): those scores are optimistic"
+        )
+    else:
+        scored = f"all {total} windows (none overlaps the data the run was fitted on)"
+    season = run.metrics.get("season")
+    predictions = {"seqshape": _SeriesScaling.of_run(run, table, plan).predict(run.model, windows)}
+    for name, baseline in run_baselines(plan, job, season).items():
+        if name in TRAINING_FREE:
+            predictions[name] = baseline.fit(windows.X, windows.y).predict(windows.X)
+    for name, baseline in run.baselines.items():
+        predictions[name] = baseline.predict(windows.X)
+    scale = run.metrics.get("mase_scale")
     return {
         "windows": len(windows),
-        "scores": {
-            name: regression_scores(windows.y, predicted)
-            for name, predicted in predictions.items()
-        },
+        "scored": scored,
+        "scores": score(
+            plan, predictions, windows.y, None if scale is None else np.asarray(scale)
+        ),
     }

@@ -30,6 +30,7 @@ from seqshape.validation import check_choice, check_fraction, check_positive_int
 
 JOB_FILE = "job.json"
 REFIT_CHOICES = ("auto", "never")
+TASK_CHOICES = ("auto", "regression", "classification")
 
 
 def _check_names(value: object, name: str) -> None:
@@ -58,6 +59,12 @@ class ForecastJob:
         refit: ``"auto"``: after evaluation, train the saved model again on every window
             of every series (no holdout) for the evaluated fit's best epoch count;
             ``"never"``: save the evaluated model.
+        task: ``"auto"`` (text, boolean or categorical target: classification; numbers:
+            regression), ``"regression"`` or ``"classification"`` (integer codes are
+            classes); see ``seqshape.runs.targets``.
+        per_step: the target at each input step, read from the covariates (labelling
+            every step), instead of the ``output_steps`` after the window.
+        date_format: strftime format of text dates in the time column (None: detected).
 
     Example:
         >>> ForecastJob(targets=("load",), covariates=("workday",)).inputs
@@ -77,6 +84,9 @@ class ForecastJob:
     season: int | None = None
     backtest_folds: int = 0
     refit: str = "auto"
+    task: str = "auto"
+    per_step: bool = False
+    date_format: str | None = None
 
     kind: ClassVar[str] = "forecast"
 
@@ -103,6 +113,7 @@ class ForecastJob:
         if self.season is not None:
             check_positive_int(self.season, "season")
         check_choice(self.refit, "refit", REFIT_CHOICES)
+        check_choice(self.task, "task", TASK_CHOICES)
         check_fraction(self.validation_fraction, "validation_fraction", low=0.01)
         check_fraction(self.test_fraction, "test_fraction", low=0.01)
         if self.validation_fraction + self.test_fraction >= 0.9:
@@ -132,6 +143,7 @@ class ClassificationJob:
         validation_fraction: share of the training series held out for early stopping;
             set on the estimator for this job.
         seed: seed of the train/test split.
+        date_format: strftime format of text dates in the time column (None: detected).
     """
 
     features: tuple[str, ...]
@@ -142,6 +154,7 @@ class ClassificationJob:
     test_fraction: float = 0.25
     validation_fraction: float = 0.15
     seed: int = 0
+    date_format: str | None = None
 
     kind: ClassVar[str] = "classification"
 

@@ -10,11 +10,118 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from seqshape import report
 from seqshape.runs.guard import guard_line
 from seqshape.runs.jobs import ForecastJob
+from seqshape.runs.targets import TargetPlan, target_steps
+from seqshape.tables import SeriesTable
 from seqshape.windowing import Windows
+
+_EVERY = {"h": "hourly", "D": "daily", "W": "weekly", "min": "every minute", "s": "every second"}
+
+
+def _when(times: pd.Series) -> tuple[str, str]:
+    """The first and last time as text, without the clock when every time is midnight."""
+    if (times.dt.normalize() == times).all():
+        return str(times.min().date()), str(times.max().date())
+    return f"{times.min():%Y-%m-%d %H:%M}", f"{times.max():%Y-%m-%d %H:%M}"
+
+
+def _span(table: SeriesTable) -> str:
+    """``hourly from 2024-01-01 00:00 to 2024-01-30 03:00``, or how time was read."""
+    if not table.time_column:
+        return "row order taken as time (no --time-column)"
+    times = table.frame[table.time_column]
+    if not pd.api.types.is_datetime64_any_dtype(times):
+        return f"{table.time_column} from {times.min()} to {times.max()}"
+    steps = times.groupby(table.frame[table.id_column]).diff() if table.id_column else None
+    usual = (steps if steps is not None else times.diff()).mode()
+    every = ""
+    if len(usual):
+        try:
+            code = pd.tseries.frequencies.to_offset(usual.iloc[0]).freqstr
+            every = _EVERY.get(code, f"every {code}")
+        except ValueError:
+            every = f"every {usual.iloc[0]}"
+    first, last = _when(times)
+    return f"{every} from {first} to {last}".strip()
+
+
+def training_line(estimator: Any) -> str:
+    """How long training may run, and whether progress is shown."""
+    params = estimator.get_params()
+    line = (
+        f"Training: at most {params['epochs']} epochs, stopping after {params['patience']} "
+        "without a better validation loss"
+    )
+    if params.get("verbose") == 0:
+        return line + " (no progress shown: verbose 0) ..."
+    return line + "."
+
+
+def data_lines(
+    table: SeriesTable,
+    job: ForecastJob,
+    plan: TargetPlan,
+    parts: tuple[Windows, Windows, Windows],
+    season: int | None,
+    season_source: str,
+) -> list[str]:
+    """What a forecast run found in its data and decided, for the console: the series,
+    the windows, the split, then the task."""
+    lengths = sorted(table.lengths.values())
+    rows = f"{lengths[0]}" if lengths[0] == lengths[-1] else f"{lengths[0]}-{lengths[-1]}"
+    count = len(lengths)
+    series = f"{count} series" + (f" (by {job.id_column!r})" if job.id_column else "")
+    gaps = f"time gaps: {table.gaps[0]}" if table.gaps else "no gaps in time"
+    if len(table.gaps) > 1:
+        gaps += f" (and {len(table.gaps) - 1} more series with gaps)"
+    train, validation, test = parts
+    total = len(train) + len(validation) + len(test)
+    if job.per_step:
+        shape = (
+            f"{job.input_steps} steps in, the target at each of them (--per-step), "
+            f"stride {job.stride}"
+        )
+    else:
+        shape = f"{job.input_steps} steps in -> {job.output_steps} out, stride {job.stride}"
+        shape += f", gap {job.gap}" if job.gap else ""
+    lines = [
+        f"Data: {series} of {rows} rows, {_span(table)}; {gaps}.",
+        f"Windows: {shape}; inputs {', '.join(plan.input_names)}.",
+        f"Split by time within each series: {len(train)} training, {len(validation)} "
+        f"validation, {len(test)} test windows (of {total}; windows straddling a cut are "
+        "dropped).",
+        f"Task: {plan.why}."
+        + (f" Season {season} ({season_source})." if season is not None else ""),
+    ]
+    if table.notes:
+        lines.insert(1, f"Read with {'; '.join(table.notes)}.")
+    return lines
+
+
+def model_line(estimator: Any, train: Windows) -> str:
+    """``Model: <topology title>: <why>``: the topology the fit will choose, and why."""
+    from seqshape.builders import get_topology, infer_spec
+    from seqshape.errors import SeqShapeError
+
+    params = estimator.get_params()
+    sample = slice(0, min(len(train), 2048))
+    try:
+        spec = infer_spec(
+            train.X[sample],
+            train.y[sample],
+            topology=params.get("topology", "auto"),
+            strategy=params.get("strategy", "auto"),
+            task=params.get("task", "auto"),
+            mask_value=params.get("mask_value"),
+        )
+    except SeqShapeError:  # the fit says what is wrong, with its own words
+        return "Model: chosen by the fit."
+    reason = get_topology(spec.topology).reason(spec)
+    return f"Model: {spec.title} ({spec.task}). {reason}"
 
 
 def _model_section(model: Any) -> tuple[str, str]:
@@ -36,19 +143,49 @@ def _training_text(metrics: dict) -> str:
     )
 
 
+def backtest_table(folds: list[dict], metric: str) -> str:
+    """The backtest's folds with their dates, each model's ``metric``, and the average."""
+    names = [key for key in folds[0] if isinstance(folds[0][key], dict)]
+    lines = [
+        "| fold | from | to | test windows | " + " | ".join(names) + " |",
+        "|---|---|---|---|" + "---|" * len(names),
+    ]
+    for fold in folds:
+        values = " | ".join(f"{fold[name][metric]:.4f}" for name in names)
+        lines.append(
+            f"| {fold['fold']} | {fold.get('from', '')} | {fold.get('to', '')} | "
+            f"{fold['test_windows']} | {values} |"
+        )
+    means = " | ".join(f"{np.mean([f[name][metric] for f in folds]):.4f}" for name in names)
+    lines.append(f"| average | | | {sum(f['test_windows'] for f in folds)} | {means} |")
+    return "\n".join(lines) + f"\n\n{metric} of each fold's test block."
+
+
 def forecast_sections(job: ForecastJob, model: Any, metrics: dict) -> list[tuple[str, str]]:
     """The Markdown sections of a forecast report: result, data, model, training, backtest."""
     windows = metrics["windows"]
+    metric = "accuracy" if metrics.get("target_task") == "classification" else "MAE"
     data = [
-        f"- targets: {', '.join(job.targets)}; covariates: {', '.join(job.covariates) or 'none'}",
-        f"- windows of {job.input_steps} input steps -> {job.output_steps} output steps "
-        f"(stride {job.stride}, gap {job.gap})",
+        f"- targets: {', '.join(job.targets)} ({metrics.get('target_task', 'regression')}); "
+        f"covariates: {', '.join(job.covariates) or 'none'}",
+        f"- windows of {job.input_steps} input steps -> "
+        + (
+            "the target at each of those steps"
+            if job.per_step
+            else f"{job.output_steps} output steps"
+        )
+        + f" (stride {job.stride}, gap {job.gap})",
         f"- windows: {windows['train']} training, {windows['validation']} validation, "
         f"{windows['test']} test (split by time within each series)",
-        f"- season used by the seasonal naive baseline and MASE: {metrics['season']} "
-        f"({metrics.get('season_source', 'source not recorded')})",
+        *(f"- read with {note}" for note in metrics.get("read", [])),
         *(f"- {gap}" for gap in metrics["gaps"][:10]),
     ]
+    if metrics.get("season") is not None:
+        data.insert(
+            3,
+            f"- season used by the seasonal naive baseline and MASE: {metrics['season']} "
+            f"({metrics.get('season_source', 'source not recorded')})",
+        )
     sections = [
         ("Result", report.text_table(metrics["test"], markdown=True)),
         ("Data", "\n".join(data)),
@@ -56,11 +193,25 @@ def forecast_sections(job: ForecastJob, model: Any, metrics: dict) -> list[tuple
         ("Training", _training_text(metrics)),
     ]
     if "backtest" in metrics:
-        folds = metrics["backtest"]
-        rows = {f"fold {fold['fold']} seqshape": fold["seqshape"] for fold in folds}
-        rows |= {f"fold {fold['fold']} last value": fold["last value"] for fold in folds}
-        sections.append(("Rolling-origin backtest", report.text_table(rows, markdown=True)))
+        sections.append(("Rolling-origin backtest", backtest_table(metrics["backtest"], metric)))
     return sections
+
+
+def _window_times(
+    table: SeriesTable, job: ForecastJob, test: Windows
+) -> tuple[list | None, list | None]:
+    """For each test window, the times of its input steps and of its target steps."""
+    if not job.time_column:
+        return None, None
+    rows = dict(table.series)
+    past, future = [], []
+    steps = target_steps(job)
+    for series_id, start in zip(test.series, test.target_start, strict=True):
+        times = rows[series_id][job.time_column].to_numpy()
+        first_input = start if job.per_step else start - job.gap - job.input_steps
+        past.append(times[first_input : first_input + job.input_steps])
+        future.append(times[start : start + steps])
+    return past, future
 
 
 def write_forecast_report(
@@ -68,22 +219,54 @@ def write_forecast_report(
     job: ForecastJob,
     model: Any,
     metrics: dict,
+    table: SeriesTable,
     test: Windows,
-    predicted: np.ndarray,
+    predictions: dict[str, np.ndarray],
+    plan: TargetPlan,
 ) -> None:
     """Write the forecast report (Markdown, HTML, figures) into ``folder``."""
-    figures = {
-        "loss": report.loss_figure(model.history_, model.best_epoch_),
-        "forecasts": report.forecast_figure(test.X, test.y, predicted, list(job.targets)),
-        "error_by_step": report.horizon_figure(metrics["error_by_step"]),
-        "comparison": report.comparison_figure(metrics["test"], "MAE"),
-    }
+    best = metrics["guard"].get("best_baseline")
+    metric = "accuracy" if plan.is_classifier else "MAE"
+    figures = {"loss": report.loss_figure(model.history_, model.best_epoch_)}
+    if plan.is_classifier:
+        figures["accuracy_by_step"] = report.horizon_figure(
+            {"all targets": metrics["error_by_step"]}, metric="accuracy", per_step=job.per_step
+        )
+    else:
+        past_times, future_times = _window_times(table, job, test)
+        shown = {"seqshape": predictions["seqshape"]}
+        for name in dict.fromkeys([best, "last value"]):
+            if name in predictions and name != "seqshape":
+                shown[name] = predictions[name]
+        figures["forecasts"] = report.forecast_figure(
+            None if job.per_step else test.X[:, :, : len(job.targets)],
+            test.y,
+            shown,
+            list(job.targets),
+            past_times=past_times,
+            future_times=future_times,
+        )
+        figures["error_by_step"] = report.horizon_figure(
+            {
+                target: {
+                    name: np.abs(test.y[:, :, index] - predicted[:, :, index])
+                    .mean(axis=0)
+                    .tolist()
+                    for name, predicted in shown.items()
+                }
+                for index, target in enumerate(job.targets)
+            },
+            metric="MAE",
+            per_step=job.per_step,
+        )
+    figures["comparison"] = report.comparison_figure(metrics["test"], metric)
     report.write_report(
         folder,
         "seqshape forecast report",
         forecast_sections(job, model, metrics),
         figures,
         first_line=guard_line(metrics["guard"], "test windows"),
+        warning=bool(metrics["guard"]["baseline_wins"]),
     )
 
 
@@ -109,4 +292,5 @@ def write_classification_report(folder: Path, model: Any, metrics: dict, series:
         sections,
         figures,
         first_line=guard_line(metrics["guard"], "test series"),
+        warning=bool(metrics["guard"]["baseline_wins"]),
     )
