@@ -8,7 +8,6 @@ Example:
     >>> import numpy as np
     >>> from seqshape.builders import ArchitectureOptions, infer_spec
     >>> from seqshape.fitted import FittedState
-from seqshape.progress import Progress
     >>> from seqshape.params import check_params
     >>> from seqshape.scaling import LastAxisScaler
     >>> X, y = np.random.rand(16, 5, 1), np.random.rand(16, 1)
