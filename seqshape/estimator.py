@@ -84,6 +84,28 @@ def _feature_names(X: Any) -> np.ndarray | None:
     return getattr(probe, "feature_names_in_", None)
 
 
+def _refuse_a_whole_series(X: Any) -> None:
+    """A pandas Series (or a time column beside one value column) as X is a whole series,
+    not samples: say how to cut it into windows."""
+    if not type(X).__module__.startswith("pandas"):
+        return
+    if getattr(X, "ndim", 0) == 2:
+        kinds = [dtype.kind for dtype in X.dtypes]
+        if not (len(kinds) <= 2 and "M" in kinds):
+            return
+    elif getattr(X, "ndim", 0) != 1:
+        return
+    raise InvalidInputError(
+        "X",
+        expected="one sample per row: (samples, features) or (samples, steps, features)",
+        received=f"a pandas {type(X).__name__} of {len(X)} rows, a whole series",
+        fix="To forecast a series from its past, cut it into windows first: X, y = "
+        "seqshape.windowing.sliding_windows(series.to_numpy()[:, None], input_steps=24, "
+        "output_steps=1), then fit(X, y); or fit the table with seqshape.forecast(frame, "
+        "target=..., time=..., input_steps=24, output_steps=1).",
+    )
+
+
 def _labels(y: Any, name: str) -> np.ndarray:
     """y as numbers, or as class labels when it holds text or other non-numeric values."""
     try:
@@ -178,6 +200,7 @@ class _SequenceEstimator(BaseEstimator):
                 instead of holding out the last samples of X.
         """
         params = check_params(self.get_params())
+        _refuse_a_whole_series(X)
         options = ArchitectureOptions(
             **{p.name: params[p.name] for p in params_of("architecture")}
         )

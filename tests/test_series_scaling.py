@@ -82,3 +82,11 @@ def test_series_needs_the_table_workflow():
     X, y = sliding_windows(np.arange(100.0)[:, None], 10, 2)
     with pytest.raises(InvalidInputError, match="table workflow"):
         seqshape.SequenceModel(normalization="series", epochs=1).fit(X, y)
+
+
+def test_a_pandas_series_as_x_says_how_to_window_it():
+    series = pd.Series(np.sin(np.arange(60) / 5.0))
+    frame = pd.DataFrame({"t": pd.date_range("2024-01-01", periods=60), "v": series})
+    for X in (series, frame):
+        with pytest.raises(InvalidInputError, match=r"sliding_windows\(series.to_numpy\(\)"):
+            seqshape.SequenceModel(epochs=1, units=(2,), verbose=0).fit(X, series)
