@@ -52,7 +52,7 @@ from seqshape.errors import (
     SeqShapeError,
 )
 from seqshape.explain import Explanation, explain_model
-from seqshape.fitted import FittedState
+from seqshape.fitted import FittedState, StateMismatchError
 from seqshape.guard import baseline_predictions
 from seqshape.params import check_params, estimator_params, params_of
 from seqshape.persistence import model_file_error, read_model_file, write_model_file
@@ -477,6 +477,10 @@ class _SequenceEstimator(BaseEstimator):
         fitted = FittedState.from_json(state)
         fitted.model = keras_model()
         estimator = cls(**values)
+        checked = check_params(estimator.get_params())
+        fitted.check_consistency(
+            ArchitectureOptions(**{p.name: checked[p.name] for p in params_of("architecture")})
+        )
         estimator._set_state(fitted)
         return estimator
 
@@ -663,7 +667,11 @@ def load(path: str | os.PathLike) -> _SequenceEstimator:
         raise
     except SeqShapeError as error:
         raise model_file_error(path, f"a parameter that is not valid ({error})") from None
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
+    except StateMismatchError as error:
+        raise model_file_error(
+            path, f"a Keras model and a seqshape state that do not match: {error}"
+        ) from None
+    except Exception as error:  # anything else in the state that does not decode
         raise model_file_error(
             path, f"a seqshape file with incomplete state ({error!r})"
         ) from None
