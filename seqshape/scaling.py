@@ -18,6 +18,9 @@ from sklearn.preprocessing import StandardScaler
 
 from seqshape.validation import padding_mask, sample_chunks
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+FLOAT32_TINY = float(np.finfo(np.float32).tiny)
+
 
 class LastAxisScaler:
     """Standardise each feature (the last axis) over samples and steps together.
@@ -93,7 +96,8 @@ class LastAxisScaler:
     @classmethod
     def from_dict(cls, state: dict) -> LastAxisScaler:
         """The inverse of ``to_dict``; ``ValueError`` or ``TypeError`` for a state that
-        does not describe a scaler (sizes differ, a scale not above 0, non-finite)."""
+        does not describe a scaler (sizes differ, a scale not above 0, values that are not
+        finite or pass float32's range)."""
         scaler = cls(state.get("mask_value"))
         scaler.mean_ = np.asarray(state["mean"], dtype=np.float64)
         scaler.scale_ = np.asarray(state["scale"], dtype=np.float64)
@@ -101,8 +105,9 @@ class LastAxisScaler:
         if (
             mean.ndim != 1
             or mean.shape != scale.shape
-            or not (np.isfinite(mean).all() and np.isfinite(scale).all())
-            or not (scale > 0).all()
+            or not len(mean)
+            or not (np.abs(mean) <= FLOAT32_MAX).all()  # False for NaN
+            or not ((scale >= FLOAT32_TINY) & (scale <= FLOAT32_MAX)).all()
         ):
             raise ValueError(f"a scaler with mean {state['mean']!r} and scale {state['scale']!r}")
         return scaler
