@@ -72,6 +72,8 @@ class EpochCheckpoint(keras.callbacks.Callback):
         self.history = {name: list(values) for name, values in history.items()}
 
     def on_epoch_end(self, epoch, logs=None):
+        if not _finite(logs):  # never commit weights that training diverged to
+            return
         for name, value in (logs or {}).items():
             self.history.setdefault(name, []).append(float(value))
         name = f"epoch-{epoch + 1}"
@@ -108,6 +110,18 @@ class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
         if self.restored:
             for name, value in self.restored.items():
                 setattr(self, name, value)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if _finite(logs):  # a NaN loss is never the best, nor are its weights kept
+            super().on_epoch_end(epoch, logs)
+
+
+def _finite(logs: dict | None) -> bool:
+    return all(
+        np.isfinite(value)
+        for name, value in (logs or {}).items()
+        if name in ("loss", "val_loss") and value is not None
+    )
 
 
 def resume(folder, expected_fingerprint: str, early_stopping: ResumableEarlyStopping):

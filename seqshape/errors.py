@@ -59,8 +59,18 @@ class ModelFileError(SeqShapeError, ValueError):
     """A saved model file is missing, corrupt, not seqshape's, or unsafe."""
 
 
+class TrainingError(SeqShapeError, RuntimeError):
+    """Training diverged (the loss turned NaN or infinite) before any epoch gave finite
+    weights to keep: no model is returned rather than one that predicts NaN."""
+
+
 class NotFittedYetError(SeqShapeError, NotFittedError):
     """A method that needs a fitted model was called before ``fit``."""
+
+
+class DivergedTrainingWarning(UserWarning):
+    """The loss turned NaN or infinite part-way: training stopped and the weights of the
+    last epoch with a finite loss (the best one, with a validation part) were kept."""
 
 
 class BaselineWinsWarning(UserWarning):

@@ -142,6 +142,27 @@ def _rows(array: np.ndarray, index: np.ndarray | range) -> np.ndarray:
     return array[index]
 
 
+def _warn_unusable_fraction(params: dict[str, Any], split: Any, samples: int) -> None:
+    """Say so when ``validation_fraction`` holds out nothing usable: validation is off."""
+    fraction = params["validation_fraction"]
+    if split.method != "none" or params["validation"] == "none" or fraction == 0:
+        return
+    low, high = (1 / samples, (samples - 1) / samples) if samples > 1 else (None, None)
+    works = (
+        f"a validation_fraction from {low:.3g} to {high:.3g} holds out 1 to {samples - 1}"
+        if low is not None
+        else "one sample cannot be split"
+    )
+    warnings.warn(
+        f"validation_fraction={fraction} of {samples} samples holds out no usable part, so "
+        f"validation is off: every sample trains and early stopping watches the training "
+        f"loss. For {samples} samples, {works}; validation_fraction=0 or validation='none' "
+        "turns validation off without this warning.",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
 class _SequenceEstimator(BaseEstimator):
     """The implementation the three estimators share (see ``SequenceModel``).
 
@@ -198,6 +219,7 @@ class _SequenceEstimator(BaseEstimator):
                 output_steps=state.spec.output_steps,
                 seed=params["random_state"],
             )
+            _warn_unusable_fraction(params, split, len(X_array))
             X_train, y_train = _rows(X_array, split.train), _rows(y_array, split.train)
             X_val, y_val = _rows(X_array, split.validation), _rows(y_array, split.validation)
             method, reason = split.method, split.reason
@@ -244,7 +266,7 @@ class _SequenceEstimator(BaseEstimator):
             if normalization == "window":  # targets in the units of the features they continue
                 state.y_scaler = state.x_scaler.subset(targets)
             else:
-                state.y_scaler = LastAxisScaler().fit(targets_train)
+                state.y_scaler = LastAxisScaler().fit(targets_train, "y")
         validation = (X_val, state.encode_targets(y_val)) if len(X_val) else None
         if method == "cross-validated epochs":
             epochs, words, state.baseline_check = self._cross_validated_epochs(

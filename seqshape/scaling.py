@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.preprocessing import StandardScaler
 
+from seqshape.errors import InvalidInputError
 from seqshape.validation import padding_mask, sample_chunks
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -38,9 +39,10 @@ class LastAxisScaler:
         """Steps whose every feature equals ``mask_value`` (padding), or None."""
         return padding_mask(values, self.mask_value)
 
-    def fit(self, values: np.ndarray) -> LastAxisScaler:
+    def fit(self, values: np.ndarray, name: str = "X") -> LastAxisScaler:
         """Fit on ``values`` chunk by chunk (``partial_fit``), so a view of many windows
-        is never copied whole."""
+        is never copied whole. ``InvalidInputError`` naming ``name`` when the statistics
+        are not finite or pass float32's range (values too large to scale)."""
         fitted = StandardScaler()
         seen = False
         for _, chunk in sample_chunks(values):
@@ -55,6 +57,17 @@ class LastAxisScaler:
             fitted.fit(np.zeros((1, values.shape[-1])))
         self.mean_ = fitted.mean_
         self.scale_ = fitted.scale_
+        if not (
+            (np.abs(self.mean_) <= FLOAT32_MAX).all()
+            and ((self.scale_ >= FLOAT32_TINY) & (self.scale_ <= FLOAT32_MAX)).all()
+        ):
+            raise InvalidInputError(
+                name,
+                expected="values whose mean and spread per feature float32 can hold",
+                received=f"means {self.mean_.tolist()} and scales {self.scale_.tolist()}",
+                fix=f"Rescale `{name}` (for example divide it by a power of ten) before "
+                "fitting.",
+            )
         return self
 
     def transform(self, values: np.ndarray) -> np.ndarray:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import random
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -40,6 +41,7 @@ from seqshape.checkpoint import (
     fingerprint,
     resume,
 )
+from seqshape.errors import DivergedTrainingWarning, TrainingError
 from seqshape.fitted import FittedState
 
 # Early stopping watches the validation loss once this many gradient steps have run.
@@ -53,11 +55,7 @@ _NOT_IN_FINGERPRINT = ("verbose", "checkpoint_dir")
 
 
 class EpochTimer(keras.callbacks.Callback):
-    """Records the seconds of every epoch into the history; stops on a NaN loss.
-
-    The NaN check runs once an epoch: Keras' ``TerminateOnNaN`` reads the loss back
-    from the device after every batch, which costs a fifth of an epoch on small models.
-    """
+    """Records the seconds of every epoch into the history."""
 
     def on_epoch_begin(self, epoch, logs=None):
         self._started = time.perf_counter()
@@ -65,8 +63,33 @@ class EpochTimer(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["epoch_seconds"] = time.perf_counter() - self._started
-            if not np.isfinite(logs.get("loss", 0.0)):
-                self.model.stop_training = True
+
+
+def finite_epoch(logs: dict | None) -> bool:
+    """True when an epoch's losses (training and validation) are all finite numbers."""
+    return all(
+        np.isfinite(logs[name]) for name in ("loss", "val_loss") if (logs or {}).get(name) is not None
+    )
+
+
+class FiniteLoss(keras.callbacks.Callback):
+    """Stops training at the first epoch whose loss is NaN or infinite, and keeps the
+    weights of the last epoch whose loss was finite (``weights``, ``epoch``, 1-based).
+
+    The check runs once an epoch: Keras' ``TerminateOnNaN`` reads the loss back from
+    the device after every batch, which costs a fifth of an epoch on small models.
+    """
+
+    def __init__(self, weights: list | None = None, epoch: int = 0):
+        super().__init__()
+        self.weights, self.epoch, self.diverged_at = weights, epoch, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if finite_epoch(logs):
+            self.weights, self.epoch = self.model.get_weights(), epoch + 1
+        else:
+            self.diverged_at = epoch + 1
+            self.model.stop_training = True
 
 
 class ScaledBatches(keras.utils.PyDataset):
@@ -112,13 +135,27 @@ def watched_from(samples: int, batch_size: int, epochs: int) -> int:
 
 def kept_epoch(history: dict[str, list[float]], samples: int, batch_size: int) -> int:
     """The 1-based epoch whose weights ``train`` kept: the best validation loss from
-    ``watched_from`` on, or the last epoch when nothing was held out."""
-    if "val_loss" not in history:
-        return len(history["loss"])
-    start = min(
-        watched_from(samples, batch_size, len(history["val_loss"])), len(history["val_loss"]) - 1
-    )
-    return start + int(np.argmin(history["val_loss"][start:])) + 1
+    ``watched_from`` on, or the last epoch when nothing was held out; epochs from the
+    first one whose loss is not finite on do not count (training stopped there).
+
+    Example:
+        >>> kept_epoch({"loss": [3.0, 2.0, 1.0]}, 10, 10)
+        3
+        >>> kept_epoch({"loss": [3.0, 2.0, float("nan")]}, 10, 10)
+        2
+    """
+    validation = history.get("val_loss")
+    finite = [
+        finite_epoch({"loss": loss, "val_loss": None if validation is None else validation[i]})
+        for i, loss in enumerate(history["loss"])
+    ]
+    usable = finite.index(False) if False in finite else len(finite)
+    if validation is None:
+        return usable
+    start = min(watched_from(samples, batch_size, len(validation)), len(validation) - 1)
+    if start >= usable:
+        return usable
+    return start + int(np.argmin(validation[start:usable])) + 1
 
 
 def is_large(X: np.ndarray) -> bool:
@@ -128,17 +165,44 @@ def is_large(X: np.ndarray) -> bool:
 
 @contextmanager
 def seeded(random_state: int | None) -> Iterator[None]:
-    """Seed Python, NumPy and Keras for one fit, then give the user's RNG state back."""
+    """Seed Python, NumPy and Keras for one fit, then give the user's Python and NumPy
+    RNG states back, on every path (an error while seeding included)."""
     if random_state is None:
         yield
         return
     python_state, numpy_state = random.getstate(), np.random.get_state()
-    keras.utils.set_random_seed(random_state)
     try:
+        keras.utils.set_random_seed(random_state)
         yield
     finally:
         random.setstate(python_state)
         np.random.set_state(numpy_state)
+
+
+def _diverged(
+    model: keras.Model, guard: FiniteLoss, early_stopping, params: dict[str, Any]
+) -> None:
+    """After a loss turned NaN or infinite: restore the best (or last) finite weights
+    with a warning, or raise ``TrainingError`` when no epoch had a finite loss."""
+    best = early_stopping.best_weights if early_stopping.restore_best_weights else None
+    if best is None and guard.weights is None:
+        raise TrainingError(
+            "learning_rate",
+            expected="training whose loss stays finite",
+            received=f"a loss that turned NaN or infinite in epoch {guard.diverged_at}, "
+            f"before any epoch ended with a finite loss (learning_rate="
+            f"{params['learning_rate']})",
+            fix="Lower learning_rate (e.g. to 1e-4), and check X and y for extreme values.",
+        )
+    kept = early_stopping.best_epoch + 1 if best is not None else guard.epoch
+    model.set_weights(best if best is not None else guard.weights)
+    warnings.warn(
+        f"The loss turned NaN or infinite in epoch {guard.diverged_at}: training stopped "
+        f"there and the weights of epoch {kept} were kept. Lower learning_rate (it is "
+        f"{params['learning_rate']}) for a model trained to the end.",
+        DivergedTrainingWarning,
+        stacklevel=4,
+    )
 
 
 def _data(state: FittedState, X: np.ndarray, targets: np.ndarray, *, batch_size: int, seed):
@@ -189,7 +253,8 @@ def train(
         # loss says little, so stopping watches once MIN_STEPS gradient steps have run
         start_from_epoch=watched_from(len(X_train), batch_size, params["epochs"]),
     )
-    callbacks = [EpochTimer(), early_stopping]
+    guard = FiniteLoss()
+    callbacks = [EpochTimer(), guard, early_stopping]
     folder = params["checkpoint_dir"]
     resumed, done, earlier = None, 0, {}
     if folder is not None:
@@ -208,6 +273,7 @@ def train(
             )
         else:
             model = resumed
+            guard.weights, guard.epoch = model.get_weights(), done
         batching = {} if streaming else {"batch_size": batch_size, "shuffle": True}
         fitted = model.fit(
             *((train_data,) if streaming else train_data),
@@ -218,6 +284,8 @@ def train(
             verbose=params["verbose"],
             **batching,
         )
+    if guard.diverged_at is not None:
+        _diverged(model, guard, early_stopping, params)
     history = {
         name: [*earlier.get(name, []), *(float(value) for value in values)]
         for name, values in fitted.history.items()

@@ -170,7 +170,37 @@ def as_numeric_array(value: object, name: str, *, padding: bool = False) -> np.n
             check_nan_padding(array, name)
         else:
             _check_finite(array, name)
+        if array.dtype.itemsize > 4:
+            check_float32_range(array, name)
     return array
+
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def check_float32_range(array: np.ndarray, name: str) -> None:
+    """Raise unless every value of the float ``array`` fits float32, the type the model
+    computes in (NaN padding is let through; ``as_numeric_array`` judged it).
+
+    Example:
+        >>> check_float32_range(np.array([1.0, 1e200]), "X")
+        Traceback (most recent call last):
+        ...
+        seqshape.errors.InvalidInputError: Invalid `X`: expected values float32 can hold ...
+    """
+    for start, chunk in sample_chunks(array) if array.ndim else [(0, array)]:
+        beyond = np.abs(chunk) > FLOAT32_MAX  # False for NaN
+        if beyond.any():
+            index = tuple(int(i) for i in np.argwhere(beyond)[0])
+            value = float(chunk[index])
+            where = (index[0] + start, *index[1:]) if array.ndim else index
+            raise InvalidInputError(
+                name,
+                expected=f"values float32 can hold (magnitudes up to {FLOAT32_MAX:.3g}): the "
+                "model computes in float32",
+                received=f"{value:.3g} at index {where}",
+                fix=f"Rescale `{name}` (for example divide it by a power of ten) before fitting.",
+            )
 
 
 def sample_chunks(array: np.ndarray, values_per_chunk: int = 1 << 20):
@@ -311,14 +341,31 @@ def check_same_samples(X: np.ndarray, y: np.ndarray) -> None:
         )
 
 
-def check_positive_int(value: object, name: str, *, minimum: int = 1) -> int:
-    """Return ``value`` as an int, or raise if it is not an integer >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+def check_positive_int(
+    value: object, name: str, *, minimum: int = 1, maximum: int | None = None
+) -> int:
+    """Return ``value`` as an int, or raise if it is not an integer in
+    [``minimum``, ``maximum``] (no upper bound when ``maximum`` is None).
+
+    Example:
+        >>> check_positive_int(2**40, "random_state", minimum=0, maximum=2**32 - 1)
+        Traceback (most recent call last):
+        ...
+        seqshape.errors.InvalidInputError: Invalid `random_state`: expected an int in the range [0, 4294967295]; received 1099511627776. ...
+    """
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, np.integer))
+        or value < minimum
+        or (maximum is not None and value > maximum)
+    ):
+        bounds = f"[{minimum}, inf)" if maximum is None else f"[{minimum}, {maximum}]"
+        words = f"at least {minimum}" if maximum is None else f"from {minimum} to {maximum}"
         raise InvalidInputError(
             name,
-            expected=f"an int in the range [{minimum}, inf)",
+            expected=f"an int in the range {bounds}",
             received=repr(value),
-            fix=f"Pass a whole number of at least {minimum}.",
+            fix=f"Pass a whole number {words}.",
         )
     return int(value)
 
