@@ -72,7 +72,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
         self.history = {name: list(values) for name, values in history.items()}
 
     def on_epoch_end(self, epoch, logs=None):
-        if not _finite(logs):  # never commit weights that training diverged to
+        if not finite_epoch(logs):  # never commit weights that training diverged to
             return
         for name, value in (logs or {}).items():
             self.history.setdefault(name, []).append(float(value))
@@ -112,11 +112,17 @@ class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
                 setattr(self, name, value)
 
     def on_epoch_end(self, epoch, logs=None):
-        if _finite(logs):  # a NaN loss is never the best, nor are its weights kept
+        if finite_epoch(logs):  # a NaN loss is never the best, nor are its weights kept
             super().on_epoch_end(epoch, logs)
 
 
-def _finite(logs: dict | None) -> bool:
+def finite_epoch(logs: dict | None) -> bool:
+    """True when an epoch's losses (training and validation) are all finite numbers.
+
+    Example:
+        >>> finite_epoch({"loss": 0.5, "val_loss": float("nan")}), finite_epoch({"loss": 1.0})
+        (False, True)
+    """
     return all(
         np.isfinite(value)
         for name, value in (logs or {}).items()

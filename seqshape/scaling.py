@@ -65,8 +65,7 @@ class LastAxisScaler:
                 name,
                 expected="values whose mean and spread per feature float32 can hold",
                 received=f"means {self.mean_.tolist()} and scales {self.scale_.tolist()}",
-                fix=f"Rescale `{name}` (for example divide it by a power of ten) before "
-                "fitting.",
+                fix=f"Rescale `{name}` (for example divide it by a power of ten) before fitting.",
             )
         return self
 

@@ -39,6 +39,7 @@ from seqshape.checkpoint import (
     ResumableEarlyStopping,
     discard,
     fingerprint,
+    finite_epoch,
     resume,
 )
 from seqshape.errors import DivergedTrainingWarning, TrainingError
@@ -63,13 +64,6 @@ class EpochTimer(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["epoch_seconds"] = time.perf_counter() - self._started
-
-
-def finite_epoch(logs: dict | None) -> bool:
-    """True when an epoch's losses (training and validation) are all finite numbers."""
-    return all(
-        np.isfinite(logs[name]) for name in ("loss", "val_loss") if (logs or {}).get(name) is not None
-    )
 
 
 class FiniteLoss(keras.callbacks.Callback):

@@ -351,7 +351,8 @@ def check_positive_int(
         >>> check_positive_int(2**40, "random_state", minimum=0, maximum=2**32 - 1)
         Traceback (most recent call last):
         ...
-        seqshape.errors.InvalidInputError: Invalid `random_state`: expected an int in the range [0, 4294967295]; received 1099511627776. ...
+        seqshape.errors.InvalidInputError: Invalid `random_state`: expected an int in the range
+        [0, 4294967295]; received 1099511627776. ...
     """
     if (
         isinstance(value, bool)
