@@ -25,7 +25,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import filelock
 import numpy as np
+
+from seqshape.errors import InvalidInputError
 
 
 @contextmanager
@@ -107,3 +110,39 @@ def write_text(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` to ``path`` atomically."""
     with atomic_file(path) as temporary:
         temporary.write_text(text)
+
+
+@contextmanager
+def exclusive(
+    lock_path: str | os.PathLike, argument: str, target: str | os.PathLike
+) -> Iterator[None]:
+    """Hold the lock file ``lock_path`` while the block runs, so that two processes
+    never write the folder ``target`` at once; the second fails at once, with
+    ``InvalidInputError`` naming ``argument``. The lock file is removed when released.
+
+    Example:
+        >>> folder = tempfile.mkdtemp()
+        >>> lock = os.path.join(folder, ".run.lock")
+        >>> with exclusive(lock, "--out", "run"), exclusive(lock, "--out", "run"):
+        ...     pass  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        seqshape.errors.InvalidInputError: Invalid `--out`: expected ... no other ...
+    """
+    Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
+    lock = filelock.FileLock(lock_path, timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise InvalidInputError(
+            argument,
+            expected="a folder that no other running seqshape fit is writing",
+            received=f"{os.fspath(target)!r}, in use: another process holds its lock "
+            f"{os.fspath(lock_path)!r}",
+            fix="Wait for the other fit to finish, or write elsewhere.",
+        ) from None
+    try:
+        yield
+    finally:
+        Path(lock_path).unlink(missing_ok=True)  # while held: no one else has it open
+        lock.release()

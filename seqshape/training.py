@@ -40,6 +40,7 @@ from seqshape.checkpoint import (
     discard,
     fingerprint,
     finite_epoch,
+    locked,
     resume,
 )
 from seqshape.errors import DivergedTrainingWarning, TrainingError
@@ -207,6 +208,42 @@ def _data(state: FittedState, X: np.ndarray, targets: np.ndarray, *, batch_size:
     return state.model_inputs(X), state.scaled_targets(targets)
 
 
+def _fit(state, options, params, data, callbacks, resumed) -> tuple[keras.Model, dict]:
+    """Build and compile the model (or take the ``resumed`` checkpoint's: model, epochs
+    done, history) and train it with ``callbacks`` (a ``FiniteLoss`` among them)."""
+    train_data, validation_data = data
+    guard = next(c for c in callbacks if isinstance(c, FiniteLoss))
+    early_stopping = next(c for c in callbacks if isinstance(c, ResumableEarlyStopping))
+    model, done, earlier = resumed or (None, 0, {})
+    with seeded(params["random_state"]):
+        if model is None:
+            model = build_model(state.spec, options)
+            model.compile(
+                optimizer=keras.optimizers.Adam(learning_rate=params["learning_rate"]),
+                loss=state.spec.loss,
+            )
+        else:
+            guard.weights, guard.epoch = model.get_weights(), done
+        streaming = isinstance(train_data, ScaledBatches)
+        batching = {} if streaming else {"batch_size": params["batch_size"], "shuffle": True}
+        fitted = model.fit(
+            *((train_data,) if streaming else train_data),
+            validation_data=validation_data,
+            epochs=params["epochs"],
+            initial_epoch=done,
+            callbacks=callbacks,
+            verbose=params["verbose"],
+            **batching,
+        )
+    if guard.diverged_at is not None:
+        _diverged(model, guard, early_stopping, params)
+    history = {
+        name: [*earlier.get(name, []), *(float(value) for value in values)]
+        for name, values in fitted.history.items()
+    }
+    return model, history
+
+
 def train(
     state: FittedState,
     options: ArchitectureOptions,
@@ -234,7 +271,6 @@ def train(
     train_data = _data(
         state, X_train, targets_train, batch_size=batch_size, seed=params["random_state"]
     )
-    streaming = isinstance(train_data, ScaledBatches)
     validation_data = None
     if validation is not None:
         validation_data = _data(state, *validation, batch_size=max(batch_size, 256), seed=False)
@@ -247,43 +283,19 @@ def train(
         # loss says little, so stopping watches once MIN_STEPS gradient steps have run
         start_from_epoch=watched_from(len(X_train), batch_size, params["epochs"]),
     )
-    guard = FiniteLoss()
-    callbacks = [EpochTimer(), guard, early_stopping]
+    callbacks = [EpochTimer(), FiniteLoss(), early_stopping]
     folder = params["checkpoint_dir"]
-    resumed, done, earlier = None, 0, {}
-    if folder is not None:
-        settings = {k: v for k, v in params.items() if k not in _NOT_IN_FINGERPRINT}
-        digest = fingerprint(settings, state.spec.to_dict(), X_train, targets_train)
+    if folder is None:
+        return _fit(state, options, params, (train_data, validation_data), callbacks, None)
+    settings = {k: v for k, v in params.items() if k not in _NOT_IN_FINGERPRINT}
+    digest = fingerprint(settings, state.spec.to_dict(), training, validation)
+    with locked(folder):
         found = resume(folder, digest, early_stopping)
-        if found is not None:
-            resumed, done, earlier = found
+        earlier = found[2] if found else {}
         callbacks.append(EpochCheckpoint(folder, digest, early_stopping, earlier))
-    with seeded(params["random_state"]):
-        if resumed is None:
-            model = build_model(state.spec, options)
-            model.compile(
-                optimizer=keras.optimizers.Adam(learning_rate=params["learning_rate"]),
-                loss=state.spec.loss,
-            )
-        else:
-            model = resumed
-            guard.weights, guard.epoch = model.get_weights(), done
-        batching = {} if streaming else {"batch_size": batch_size, "shuffle": True}
-        fitted = model.fit(
-            *((train_data,) if streaming else train_data),
-            validation_data=validation_data,
-            epochs=params["epochs"],
-            initial_epoch=done,
-            callbacks=callbacks,
-            verbose=params["verbose"],
-            **batching,
+        model, history = _fit(
+            state, options, params, (train_data, validation_data), callbacks, found
         )
-    if guard.diverged_at is not None:
-        _diverged(model, guard, early_stopping, params)
-    history = {
-        name: [*earlier.get(name, []), *(float(value) for value in values)]
-        for name, values in fitted.history.items()
-    }
-    if folder is not None:
-        discard(folder)
+        discard(folder, keep_folder=True)
+    discard(folder)  # the folder itself, now unlocked and empty
     return model, history
