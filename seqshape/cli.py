@@ -13,10 +13,14 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -217,11 +221,16 @@ def _fit_run(args: argparse.Namespace) -> tuple[dict, str]:
 
 def _fit(args: argparse.Namespace) -> int:
     from seqshape.errors import BaselineWinsWarning
+    from seqshape.fileio import exclusive
     from seqshape.report import text_table
     from seqshape.runs.guard import guard_line
 
     # the run's own verdict on its test part is printed below, as one line
-    with warnings.catch_warnings():
+    out = Path(args.out.rstrip("/"))
+    with (
+        exclusive(out.parent / f".{out.name}.lock", "--out", out),
+        warnings.catch_warnings(),
+    ):
         warnings.simplefilter("ignore", BaselineWinsWarning)
         metrics, headline = _fit_run(args)
     print(f"\nTest {headline} (model and baselines):")
@@ -429,14 +438,67 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised where the program is, so that every ``with`` block cleans up."""
+
+
+def _terminate(signum, frame):
+    raise _Terminated
+
+
+# a parameter's name in an error becomes its flag (``random_state`` -> ``--seed``)
+_FLAGS = {param.name: param.flag_name for param in PARAMS if param.flag} | {
+    "checkpoint_dir": "--out",
+    "id_column": "--id-column",
+    "time_column": "--time-column",
+}
+
+
+def _for_the_command_line(error: SeqShapeError) -> SeqShapeError:
+    flag = _FLAGS.get(error.argument)
+    if flag is None:
+        return error
+    return type(error)(flag, expected=error.expected, received=error.received, fix=error.fix)
+
+
+def _interrupted(args: argparse.Namespace) -> str:
+    """One line for an interrupted command: where its checkpoint is, if it has one."""
+    checkpoint = _model_params(args).get("checkpoint_dir") if args.command == "fit" else None
+    if checkpoint and (Path(checkpoint) / "latest").is_file():
+        return (
+            f"seqshape: interrupted; checkpoint kept at {checkpoint}; run the same command "
+            "to resume"
+        )
+    return "seqshape: interrupted; nothing was written"
+
+
+def _os_error(error: OSError) -> str:
+    """One line for a file the operating system refused to read or write."""
+    path = error.filename2 if error.filename2 is not None else error.filename
+    where = f" {os.fspath(path)!r}" if path is not None else ""
+    return f"seqshape: error: cannot use{where}: {error.strerror or error}"
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status (2 for bad input)."""
+    """Run the command line; returns the exit status: 2 for bad input (one line, no
+    traceback), 130 after Ctrl-C and 143 after SIGTERM (cleaned up, one line)."""
     args = build_parser().parse_args(argv)
+    handles_signals = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if handles_signals else None
     try:
         return args.run(args)
     except SeqShapeError as error:
-        print(f"seqshape: error: {error}", file=sys.stderr)
+        print(f"seqshape: error: {_for_the_command_line(error)}", file=sys.stderr)
         return 2
+    except OSError as error:
+        print(_os_error(error), file=sys.stderr)
+        return 2
+    except (KeyboardInterrupt, _Terminated) as stop:
+        print(_interrupted(args), file=sys.stderr)
+        return 143 if isinstance(stop, _Terminated) else 130
+    finally:
+        if handles_signals:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -58,7 +58,12 @@ from seqshape.params import check_params, estimator_params, params_of
 from seqshape.persistence import model_file_error, read_model_file, write_model_file
 from seqshape.scaling import LastAxisScaler
 from seqshape.training import ScaledBatches, is_large, kept_epoch, train
-from seqshape.validation import as_numeric_array, check_same_samples, describe
+from seqshape.validation import (
+    as_numeric_array,
+    check_float32_range,
+    check_same_samples,
+    describe,
+)
 
 # A classifier's held-out part smaller than this is too few to stop on (a few samples
 # make early stopping end near the majority class): the epoch count is chosen by
@@ -68,6 +73,10 @@ CROSS_FOLDS = 3
 
 # The guard scores at most this many held-out samples (evenly spaced).
 GUARD_SAMPLES = 20_000
+
+# Inputs normalised per window inside the model stay below this magnitude: the window's
+# squared deviations, summed in float32, must not overflow.
+WINDOW_MAGNITUDE = 1e15
 
 # Parameters a model file never sets: a path from a file could point anywhere.
 _NOT_FROM_FILES = ("checkpoint_dir",)
@@ -255,6 +264,14 @@ class _SequenceEstimator(BaseEstimator):
             target_features=targets,
             reasons=(*state.spec.reasons, why, reason),
         )
+        if normalization == "window" and X_train.dtype.kind == "f":
+            check_float32_range(
+                X_train,
+                "X",
+                WINDOW_MAGNITUDE,
+                "with normalization='window' each window's spread is computed in float32 "
+                "(pass normalization='global' for larger values)",
+            )
         if state.spec.input_kind != "tokens":
             # each window normalises itself: a global scaling on top would shrink series
             # at low levels in a panel below the window normalisation's epsilon

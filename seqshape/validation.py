@@ -178,9 +178,15 @@ def as_numeric_array(value: object, name: str, *, padding: bool = False) -> np.n
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def check_float32_range(array: np.ndarray, name: str) -> None:
-    """Raise unless every value of the float ``array`` fits float32, the type the model
-    computes in (NaN padding is let through; ``as_numeric_array`` judged it).
+def check_float32_range(
+    array: np.ndarray,
+    name: str,
+    limit: float = FLOAT32_MAX,
+    why: str = "the model computes in float32",
+) -> None:
+    """Raise unless every value of the float ``array`` is at most ``limit`` in magnitude:
+    by default, fits float32, the type the model computes in (NaN padding is let
+    through; ``as_numeric_array`` judged it).
 
     Example:
         >>> check_float32_range(np.array([1.0, 1e200]), "X")
@@ -189,15 +195,14 @@ def check_float32_range(array: np.ndarray, name: str) -> None:
         seqshape.errors.InvalidInputError: Invalid `X`: expected values float32 can hold ...
     """
     for start, chunk in sample_chunks(array) if array.ndim else [(0, array)]:
-        beyond = np.abs(chunk) > FLOAT32_MAX  # False for NaN
+        beyond = np.abs(chunk) > limit  # False for NaN
         if beyond.any():
             index = tuple(int(i) for i in np.argwhere(beyond)[0])
             value = float(chunk[index])
             where = (index[0] + start, *index[1:]) if array.ndim else index
             raise InvalidInputError(
                 name,
-                expected=f"values float32 can hold (magnitudes up to {FLOAT32_MAX:.3g}): the "
-                "model computes in float32",
+                expected=f"values float32 can hold (magnitudes up to {limit:.3g}): {why}",
                 received=f"{value:.3g} at index {where}",
                 fix=f"Rescale `{name}` (for example divide it by a power of ten) before fitting.",
             )

@@ -1,0 +1,281 @@
+"""Training never returns a broken model, and resumes only what is identical."""
+
+from __future__ import annotations
+
+import random
+import warnings
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from seqshape import InvalidInputError, ModelFileError, SequenceModel
+from seqshape.checkpoint import EpochCheckpoint, read_latest
+from seqshape.cli import main
+from seqshape.errors import DivergedTrainingWarning, TrainingError
+from seqshape.fileio import exclusive
+from seqshape.training import FiniteLoss
+
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(40, 6, 2))
+Y = X[:, -1, 0] + 0.1 * RNG.normal(size=40)
+FAST = {"units": (3,), "epochs": 4, "patience": 10}
+
+
+# -- values the model cannot hold ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("X_scale", "y_scale", "argument"), [(1e200, 1.0, "X"), (1.0, 1e200, "y")]
+)
+def test_values_beyond_float32_are_an_input_error(X_scale, y_scale, argument):
+    X_big, y_big = X * X_scale, Y * y_scale
+    before = X_big.copy(), y_big.copy()
+    with pytest.raises(InvalidInputError, match=f"Invalid `{argument}`: expected values float32"):
+        SequenceModel(**FAST).fit(X_big, y_big)
+    np.testing.assert_array_equal(before[0], X_big)
+    np.testing.assert_array_equal(before[1], y_big)
+
+
+def test_predicting_values_beyond_float32_is_an_input_error():
+    model = SequenceModel(**FAST).fit(X, Y)
+    with pytest.raises(InvalidInputError, match="float32"):
+        model.predict(X * 1e300)
+
+
+def test_large_values_within_float32_train_to_finite_predictions():
+    model = SequenceModel(**FAST, normalization="global").fit(X * 1e30, Y * 1e30)
+    assert np.isfinite(model.predict(X * 1e30)).all()
+
+
+def test_values_too_large_for_window_normalisation_say_what_works():
+    with pytest.raises(InvalidInputError, match="normalization='global'"):
+        SequenceModel(**FAST).fit(X * 1e30, Y * 1e30)
+
+
+@pytest.mark.parametrize("rate", [float("inf"), float("nan"), 0.0, True])
+def test_a_learning_rate_that_is_not_a_finite_positive_number_is_refused(rate):
+    with pytest.raises(InvalidInputError, match="learning_rate"):
+        SequenceModel(**FAST, learning_rate=rate).fit(X, Y)
+
+
+# -- a loss that turns non-finite ---------------------------------------------------------
+
+
+@pytest.fixture
+def diverge_at(monkeypatch):
+    """Make training diverge at a given 1-based epoch: NaN weights and a NaN loss."""
+
+    def set_epoch(bad_epoch: int):
+        original = FiniteLoss.on_epoch_end
+
+        def poisoned(self, epoch, logs=None):
+            if epoch + 1 >= bad_epoch:
+                weights = self.model.get_weights()
+                self.model.set_weights([np.full_like(w, np.nan) for w in weights])
+                logs["loss"] = float("nan")
+            original(self, epoch, logs)
+
+        monkeypatch.setattr(FiniteLoss, "on_epoch_end", poisoned)
+
+    return set_epoch
+
+
+@pytest.mark.parametrize("validation", ["auto", "none"])
+def test_a_loss_that_turns_nan_keeps_the_last_finite_weights_with_a_warning(
+    diverge_at, validation
+):
+    diverge_at(3)
+    with pytest.warns(DivergedTrainingWarning, match="epoch 3: .* weights of epoch [12] "):
+        model = SequenceModel(**FAST, validation=validation).fit(X, Y)
+    assert np.isfinite(model.predict(X)).all()
+    assert model.n_epochs_ == 3 and model.best_epoch_ <= 2
+    assert all(np.isfinite(w).all() for w in model.model_.get_weights())
+
+
+def test_a_loss_nan_from_the_first_epoch_raises_and_leaves_the_estimator_as_it_was(diverge_at):
+    model = SequenceModel(**FAST)
+    diverge_at(1)
+    with pytest.raises(TrainingError, match="Lower learning_rate"):
+        model.fit(X, Y)
+    assert not hasattr(model, "model_")
+
+
+def test_a_diverged_epoch_is_never_checkpointed(diverge_at, tmp_path, monkeypatch):
+    folder = tmp_path / "checkpoint"
+    diverge_at(3)
+    original = EpochCheckpoint.on_epoch_end
+
+    def stop_after(self, epoch, logs=None):
+        original(self, epoch, logs)
+        if epoch + 1 == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(EpochCheckpoint, "on_epoch_end", stop_after)
+    with pytest.raises(KeyboardInterrupt):
+        SequenceModel(**FAST, checkpoint_dir=folder).fit(X, Y)
+    assert read_latest(folder)["epoch"] == 2
+
+
+# -- seeds ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [2**40, 2**32, -1, 1.5, "7"])
+def test_a_seed_out_of_range_is_refused_and_the_rng_state_kept(seed):
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    with pytest.raises(InvalidInputError, match="random_state"):
+        SequenceModel(**FAST, random_state=seed).fit(X, Y)
+    assert random.getstate() == python_state
+    assert np.array_equal(np.random.get_state()[1], numpy_state[1])
+
+
+def test_the_rng_state_is_given_back_when_seeding_itself_fails(monkeypatch):
+    python_state = random.getstate()
+
+    def fail(seed):
+        random.seed(12345)  # changes the state, then fails
+        raise RuntimeError("seeding failed")
+
+    monkeypatch.setattr(keras.utils, "set_random_seed", fail)
+    with pytest.raises(RuntimeError, match="seeding failed"):
+        SequenceModel(**FAST, random_state=2**32 - 1).fit(X, Y)
+    assert random.getstate() == python_state
+
+
+def test_the_largest_seed_works():
+    assert SequenceModel(**FAST, random_state=2**32 - 1).fit(X, Y).n_epochs_ == 4
+
+
+def test_the_cli_seed_has_the_same_check(tmp_path, capsys):
+    import pandas as pd
+
+    data = tmp_path / "data.csv"
+    pd.DataFrame({"a": np.sin(np.arange(80) / 4)}).to_csv(data, index=False)
+    code = main(
+        ["fit", str(data), "--target", "a", "--input-steps", "8", "--output-steps", "2"]
+        + ["--epochs", "1", "--verbose", "0", "--seed", "4294967296", "--out", str(tmp_path / "r")]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("seqshape: error: Invalid `--seed`: expected an int")
+    assert "Traceback" not in err and not (tmp_path / "r").exists()
+
+
+# -- validation_fraction --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fraction", [0.999, 0.01])
+def test_a_validation_fraction_that_holds_out_nothing_says_so(fraction):
+    with pytest.warns(UserWarning, match=r"validation is off.*from 0\.025 to 0\.975"):
+        model = SequenceModel(**FAST, validation_fraction=fraction).fit(X, Y)
+    assert model.validation_["validation"] == 0
+
+
+def test_turning_validation_off_on_purpose_is_quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        SequenceModel(**FAST, validation_fraction=0.0).fit(X, Y)
+
+
+# -- resume only what is identical ----------------------------------------------------------
+
+
+def _interrupted(folder: Path, X_fit, y_fit, monkeypatch, **params) -> None:
+    """Fit until the checkpoint of epoch 2 is committed, then stop as if killed."""
+    original = EpochCheckpoint.on_epoch_end
+
+    def stop_after(self, epoch, logs=None):
+        original(self, epoch, logs)
+        if epoch + 1 == 2:
+            raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(EpochCheckpoint, "on_epoch_end", stop_after)
+        with pytest.raises(KeyboardInterrupt):
+            SequenceModel(**{**FAST, **params}, checkpoint_dir=folder).fit(X_fit, y_fit)
+    assert read_latest(folder)["epoch"] == 2
+
+
+def test_the_same_fit_resumes(tmp_path, monkeypatch):
+    folder = tmp_path / "checkpoint"
+    _interrupted(folder, X, Y, monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        model = SequenceModel(**FAST, checkpoint_dir=folder).fit(X, Y)
+    assert model.n_epochs_ == 4 and not folder.exists()
+
+
+def test_one_changed_value_anywhere_in_the_data_starts_over(tmp_path, monkeypatch):
+    folder = tmp_path / "checkpoint"
+    _interrupted(folder, X, Y, monkeypatch, validation="none")
+    edited = X.copy()
+    edited[17, 3, 1] += 1e-9  # not on a sampled row: every byte counts
+    with pytest.warns(UserWarning, match="training data differ"):
+        SequenceModel(**FAST, validation="none", checkpoint_dir=folder).fit(edited, Y)
+
+
+def test_other_validation_data_starts_over(tmp_path, monkeypatch):
+    folder = tmp_path / "checkpoint"
+    X_val, y_val = X[:8], Y[:8]
+    original = EpochCheckpoint.on_epoch_end
+
+    def stop_after(self, epoch, logs=None):
+        original(self, epoch, logs)
+        if epoch + 1 == 2:
+            raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(EpochCheckpoint, "on_epoch_end", stop_after)
+        with pytest.raises(KeyboardInterrupt):
+            SequenceModel(**FAST, checkpoint_dir=folder).fit(X, Y, validation_data=(X_val, y_val))
+    with pytest.warns(UserWarning, match="validation data differ"):
+        SequenceModel(**FAST, checkpoint_dir=folder).fit(X, Y, validation_data=(X_val, y_val + 1))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda folder: (folder / "latest").write_text("../../etc"),
+        lambda folder: (folder / "latest").write_bytes(b"\xff\xfe\x00"),
+        lambda folder: (folder / "epoch-2" / "state.json").write_text("{not json"),
+        lambda folder: (folder / "epoch-2" / "state.json").write_text('{"epoch": "2"}'),
+        lambda folder: (folder / "epoch-2" / "model.keras").write_bytes(b"PK\x03\x04 junk"),
+        lambda folder: (folder / "epoch-2" / "best_weights.npz").write_bytes(b"junk"),
+    ],
+)
+def test_a_damaged_checkpoint_starts_over_saying_why(tmp_path, monkeypatch, damage):
+    folder = tmp_path / "checkpoint"
+    _interrupted(folder, X, Y, monkeypatch, validation="random", validation_fraction=0.3)
+    if not (folder / "epoch-2" / "best_weights.npz").exists():
+        (folder / "epoch-2" / "best_weights.npz").write_bytes(b"")
+    damage(folder)
+    with pytest.warns(UserWarning, match="not resumed: .*cannot be read|cannot be loaded"):
+        model = SequenceModel(
+            **FAST, validation="random", validation_fraction=0.3, checkpoint_dir=folder
+        ).fit(X, Y)
+    assert model.n_epochs_ == 4 and np.isfinite(model.predict(X)).all()
+
+
+def test_a_lambda_planted_in_a_checkpoint_is_refused(tmp_path, monkeypatch):
+    folder = tmp_path / "checkpoint"
+    _interrupted(folder, X, Y, monkeypatch)
+    inputs = keras.Input((6, 2))
+    outputs = keras.layers.Lambda(lambda x: x[:, -1, :1])(inputs)
+    keras.Model(inputs, outputs).save(folder / "epoch-2" / "model.keras")
+    with pytest.raises(ModelFileError, match="carries Python code"):
+        SequenceModel(**FAST, checkpoint_dir=folder).fit(X, Y)
+
+
+def test_a_finished_fit_removes_only_its_own_files(tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "thesis.txt").write_text("years of work")
+    SequenceModel(**FAST, checkpoint_dir=folder).fit(X, Y)
+    assert [p.name for p in folder.iterdir()] == ["thesis.txt"]
+
+
+def test_a_second_fit_into_a_folder_in_use_fails_at_once(tmp_path):
+    folder = tmp_path / "checkpoint"
+    with exclusive(folder / "lock", "checkpoint_dir", folder):
+        with pytest.raises(InvalidInputError, match="in use: another process holds its lock"):
+            SequenceModel(**FAST, checkpoint_dir=folder).fit(X, Y)
