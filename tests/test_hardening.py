@@ -152,10 +152,9 @@ def test_the_cli_seed_has_the_same_check(tmp_path, capsys):
 
     data = tmp_path / "data.csv"
     pd.DataFrame({"a": np.sin(np.arange(80) / 4)}).to_csv(data, index=False)
-    code = main(
-        ["fit", str(data), "--target", "a", "--input-steps", "8", "--output-steps", "2"]
-        + ["--epochs", "1", "--verbose", "0", "--seed", "4294967296", "--out", str(tmp_path / "r")]
-    )
+    flags = ["--input-steps", "8", "--output-steps", "2", "--epochs", "1", "--verbose", "0"]
+    out = str(tmp_path / "r")
+    code = main(["fit", str(data), "--target", "a", *flags, "--seed", "4294967296", "--out", out])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("seqshape: error: Invalid `--seed`: expected an int")
     assert "Traceback" not in err and not (tmp_path / "r").exists()
@@ -276,6 +275,8 @@ def test_a_finished_fit_removes_only_its_own_files(tmp_path):
 
 def test_a_second_fit_into_a_folder_in_use_fails_at_once(tmp_path):
     folder = tmp_path / "checkpoint"
-    with exclusive(folder / "lock", "checkpoint_dir", folder):
-        with pytest.raises(InvalidInputError, match="in use: another process holds its lock"):
-            SequenceModel(**FAST, checkpoint_dir=folder).fit(X, Y)
+    with (
+        exclusive(folder / "lock", "checkpoint_dir", folder),
+        pytest.raises(InvalidInputError, match="in use: another process holds its lock"),
+    ):
+        SequenceModel(**FAST, checkpoint_dir=folder).fit(X, Y)
