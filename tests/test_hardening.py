@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import random
+import signal
+import subprocess
+import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -280,3 +284,69 @@ def test_a_second_fit_into_a_folder_in_use_fails_at_once(tmp_path):
         pytest.raises(InvalidInputError, match="in use: another process holds its lock"),
     ):
         SequenceModel(**FAST, checkpoint_dir=folder).fit(X, Y)
+
+
+# -- signals and two runs at once (subprocesses, with time limits) -------------------------
+
+
+def _start_fit(data: Path, out: Path, epochs: int = 100_000):
+    command = [sys.executable, "-m", "seqshape.cli", "fit", str(data), "--target", "a"]
+    command += ["--input-steps", "8", "--output-steps", "2", "--epochs", str(epochs)]
+    command += ["--patience", str(epochs), "--verbose", "0", "--out", str(out)]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for(path: Path, process, seconds: float = 240) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def series_csv(tmp_path):
+    import pandas as pd
+
+    data = tmp_path / "data.csv"
+    pd.DataFrame({"a": np.sin(np.arange(200) / 4)}).to_csv(data, index=False)
+    return data
+
+
+@pytest.mark.parametrize(("sent", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_ends_a_fit_in_one_line_keeping_the_checkpoint(tmp_path, series_csv, sent, code):
+    out = tmp_path / "run"
+    process = _start_fit(series_csv, out)
+    try:
+        _wait_for(tmp_path / "run.checkpoint" / "latest", process)
+        process.send_signal(sent)
+        _, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == code
+    lines = [line for line in err.splitlines() if line.startswith("seqshape:")]
+    assert lines == [
+        f"seqshape: interrupted; checkpoint kept at {out}.checkpoint; run the same command "
+        "to resume"
+    ]
+    assert "Traceback" not in err
+    assert not out.exists() and not list(tmp_path.glob(".*"))  # no partial folder, no lock
+    assert (tmp_path / "run.checkpoint" / "latest").is_file()
+
+
+def test_a_second_fit_to_the_same_out_fails_fast_and_touches_nothing(tmp_path, series_csv, capsys):
+    out = tmp_path / "run"
+    first = _start_fit(series_csv, out)
+    try:
+        _wait_for(tmp_path / "run.checkpoint" / "latest", first)
+        pointer = (tmp_path / "run.checkpoint" / "latest").read_text()
+        flags = ["--input-steps", "8", "--output-steps", "2", "--epochs", "2", "--verbose", "0"]
+        code = main(["fit", str(series_csv), "--target", "a", *flags, "--out", str(out)])
+        err = capsys.readouterr().err
+        assert code == 2 and err.startswith("seqshape: error: Invalid `--out`: expected a folder")
+        assert "in use" in err and first.poll() is None
+        latest = (tmp_path / "run.checkpoint" / "latest").read_text()
+        assert int(latest.split("-")[1]) >= int(pointer.split("-")[1])  # never moved back
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=120)
