@@ -458,6 +458,7 @@ class _SequenceEstimator(BaseEstimator):
         state.check_input(X_val, "validation_data[0]", type(self).__name__)
         y_val = self._read_y(validation_data[1], "validation_data[1]")
         check_same_samples(X_val, y_val)
+        state.check_targets(y_val, X_val, "validation_data[1]")
         return X_val, y_val
 
     # -- the fitted state --------------------------------------------------------------
@@ -562,7 +563,15 @@ class _SequenceEstimator(BaseEstimator):
         """Accuracy for classification (over every label, per-step labels included),
         R^2 for regression (averaged over every output)."""
         predicted = self.predict(X)
-        truth = _labels(y, "y").reshape(predicted.shape)
+        truth = _labels(y, "y")
+        if truth.size != predicted.size:
+            raise InvalidInputError(
+                "y",
+                expected=f"targets of shape {predicted.shape}, as the predictions for X",
+                received=describe(truth),
+                fix="Pass the true targets of the samples of X, in y's shape in fit.",
+            )
+        truth = truth.reshape(predicted.shape)
         samples = len(truth)
         if self.spec_.is_classifier:
             if sample_weight is not None:

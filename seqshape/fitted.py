@@ -374,6 +374,23 @@ class FittedState:
             raise InvalidInputError(name, **self._other_shape(expected, received))
         return X
 
+    def check_targets(self, y: np.ndarray, X: np.ndarray, name: str = "y") -> None:
+        """``y`` (for the samples ``X``) must have the per-sample shape seen in fit; the
+        steps may follow X's for a model that takes sequences of any length."""
+        expected = self.spec.output_shape
+        received = y.shape[1:]
+        if received == expected:
+            return
+        any_length = self.takes_any_length() and self.spec.per_step
+        if any_length and len(received) == len(expected) and received[1:] == expected[1:]:
+            return
+        raise InvalidInputError(
+            name,
+            expected=f"targets of per-sample shape {expected}, as y in fit",
+            received=f"{describe(y)}, samples of shape {received}",
+            fix="Pass the targets in the same layout as y in fit.",
+        )
+
     def takes_any_length(self) -> bool:
         """True when the model reads padded sequences of any number of steps (its input's
         time axis is None); before the model is built, as its spec says."""

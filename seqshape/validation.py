@@ -20,6 +20,8 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import scipy.sparse
 
@@ -93,6 +95,15 @@ def _to_array(value: object, name: str, padding: bool = False) -> np.ndarray:
             received=f"a sparse {type(value).__name__}: sparse input is not supported",
             fix=f"Convert it with `{name}.toarray()`; recurrent layers read dense steps.",
         )
+    if isinstance(value, Iterator) or type(value).__name__ == "LazyFrame":
+        lazy = type(value).__name__ == "LazyFrame"
+        raise InvalidTypeError(
+            name,
+            expected="an array-like of numbers (NumPy array, list, pandas or polars frame)",
+            received=f"a {type(value).__name__}, "
+            + ("a query not run yet" if lazy else "an iterator that can be read only once"),
+            fix=f"Pass `{name}.collect()`." if lazy else f"Pass `list({name})` instead.",
+        )
     try:
         return np.asarray(value)
     except ValueError as error:  # ragged nested lists
@@ -124,6 +135,22 @@ def as_numeric_array(value: object, name: str, *, padding: bool = False) -> np.n
     that way; NaN anywhere else is refused, saying where.
     """
     array = _to_array(value, name, padding)
+    if array.ndim == 0:
+        raise InvalidInputError(
+            name,
+            expected="an array with one entry per sample (at least 1D)",
+            received=f"a single value ({array.dtype}): {str(array.item())[:40]!r}",
+            fix=f"Pass one entry per sample, e.g. np.atleast_1d({name}) for one sample.",
+        )
+    if array.dtype.kind == "V" and array.dtype.names is None and "float" in array.dtype.name:
+        array = array.astype(np.float32)  # bfloat16 and other small floats (ml_dtypes)
+    if array.dtype.kind == "V":
+        raise InvalidTypeError(
+            name,
+            expected="numbers",
+            received=f"records or raw bytes in {describe(array)}",
+            fix=f"Pass `{name}` as plain numbers (one column per feature).",
+        )
     if array.dtype.kind == "c":
         raise InvalidInputError(
             name,
@@ -142,7 +169,7 @@ def as_numeric_array(value: object, name: str, *, padding: bool = False) -> np.n
                 received=f"non-numeric values in {describe(array)} ({error})",
                 fix=_ENCODE_FIX.format(name=name),
             ) from None
-    if array.dtype.kind in "USV":
+    if array.dtype.kind in "US":
         raise InvalidTypeError(
             name,
             expected="numbers",
