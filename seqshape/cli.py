@@ -203,7 +203,7 @@ def _fit_run(args: argparse.Namespace) -> tuple[dict, str]:
     job = ForecastJob(
         targets=args.target,
         covariates=args.covariates,
-        input_steps=args.input_steps or 40,
+        input_steps=40 if args.input_steps is None else args.input_steps,
         output_steps=args.output_steps,
         stride=args.stride,
         gap=args.gap,
