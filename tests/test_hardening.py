@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import subprocess
@@ -350,3 +351,45 @@ def test_a_second_fit_to_the_same_out_fails_fast_and_touches_nothing(tmp_path, s
     finally:
         first.send_signal(signal.SIGTERM)
         first.communicate(timeout=120)
+
+
+# -- leftovers of killed processes -----------------------------------------------------------
+
+
+def _dead_pid() -> int:
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(finished.stdout)
+
+
+def test_the_next_write_removes_what_killed_writers_left(tmp_path):
+    from seqshape.fileio import atomic_folder, write_text
+
+    dead, alive = _dead_pid(), os.getpid()
+    (tmp_path / f".notes.txt.{dead}.abc.partial").write_text("half")
+    (tmp_path / f".run.{dead}.xyz.partial").mkdir()
+    (tmp_path / f".run.{dead}.xyz.partial" / "model.seqshape").write_text("half")
+    (tmp_path / f".notes.txt.{alive}.def.partial").write_text("being written")
+    write_text(tmp_path / "notes.txt", "done")
+    with atomic_folder(tmp_path / "run") as scratch:
+        (scratch / "metrics.json").write_text("{}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f".notes.txt.{alive}.def.partial",  # a live writer's file is left alone
+        "notes.txt",
+        "run",
+    ]
+
+
+def test_a_folder_swap_cut_between_its_renames_is_put_back(tmp_path):
+    from seqshape.fileio import atomic_folder
+
+    old = tmp_path / ".run.old"
+    old.mkdir()
+    (old / "model.seqshape").write_text("the previous run")
+    with pytest.raises(RuntimeError), atomic_folder(tmp_path / "run"):
+        raise RuntimeError("the new run fails")
+    assert (tmp_path / "run" / "model.seqshape").read_text() == "the previous run"
