@@ -692,8 +692,11 @@ def load(path: str | os.PathLike) -> _SequenceEstimator:
     """Load a model saved with ``save`` (Keras safe mode on): a ``SequenceModel``,
     ``SequenceClassifier`` or ``SequenceRegressor``, as saved.
 
-    The file's parameters are checked against the parameter table; a folder is never
-    taken from a file (``checkpoint_dir`` is None).
+    The file is data: its parameters are checked against the parameter table, a folder
+    is never taken from it (``checkpoint_dir`` is None), its reads are bounded
+    (``seqshape.persistence.LIMITS``), and its JSON state must agree with the Keras
+    model inside (shapes, task, classes, scalers, layers, finite weights); anything
+    else is a ``ModelFileError``.
 
     Example:
         >>> import numpy as np, seqshape, tempfile, os
