@@ -184,7 +184,7 @@ def test_turning_validation_off_on_purpose_is_quiet():
 # -- resume only what is identical ----------------------------------------------------------
 
 
-def _interrupted(folder: Path, X_fit, y_fit, monkeypatch, **params) -> None:
+def _interrupted(folder: Path, X_fit, y_fit, monkeypatch, validation_data=None, **params):
     """Fit until the checkpoint of epoch 2 is committed, then stop as if killed."""
     original = EpochCheckpoint.on_epoch_end
 
@@ -196,7 +196,8 @@ def _interrupted(folder: Path, X_fit, y_fit, monkeypatch, **params) -> None:
     with monkeypatch.context() as patch:
         patch.setattr(EpochCheckpoint, "on_epoch_end", stop_after)
         with pytest.raises(KeyboardInterrupt):
-            SequenceModel(**{**FAST, **params}, checkpoint_dir=folder).fit(X_fit, y_fit)
+            model = SequenceModel(**{**FAST, **params}, checkpoint_dir=folder)
+            model.fit(X_fit, y_fit, validation_data=validation_data)
     assert read_latest(folder)["epoch"] == 2
 
 
@@ -221,17 +222,7 @@ def test_one_changed_value_anywhere_in_the_data_starts_over(tmp_path, monkeypatc
 def test_other_validation_data_starts_over(tmp_path, monkeypatch):
     folder = tmp_path / "checkpoint"
     X_val, y_val = X[:8], Y[:8]
-    original = EpochCheckpoint.on_epoch_end
-
-    def stop_after(self, epoch, logs=None):
-        original(self, epoch, logs)
-        if epoch + 1 == 2:
-            raise KeyboardInterrupt
-
-    with monkeypatch.context() as patch:
-        patch.setattr(EpochCheckpoint, "on_epoch_end", stop_after)
-        with pytest.raises(KeyboardInterrupt):
-            SequenceModel(**FAST, checkpoint_dir=folder).fit(X, Y, validation_data=(X_val, y_val))
+    _interrupted(folder, X, Y, monkeypatch, validation_data=(X_val, y_val))
     with pytest.warns(UserWarning, match="validation data differ"):
         SequenceModel(**FAST, checkpoint_dir=folder).fit(X, Y, validation_data=(X_val, y_val + 1))
 
