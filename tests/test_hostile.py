@@ -758,6 +758,16 @@ def _(context):
     assert result in (0, 2) and "Traceback" not in err
 
 
+@case("traceback", "out_under_a_read_only_folder")
+def _(context):
+    def refuse(*args, dir=None, **kwargs):  # what a read-only folder does (root may write)
+        raise PermissionError(errno.EACCES, "Permission denied", str(dir))
+
+    context.monkeypatch.setattr("tempfile.mkdtemp", refuse)
+    err = cli(context, "fit", csv(context, SERIES), *FIT, "--out", context.tmp / "ro" / "run")
+    assert "Permission denied" in err and not (context.tmp / "ro" / "run").exists()
+
+
 @case("traceback", "predict_out_is_a_folder")
 def _(context):
     run = run_folder(context)
