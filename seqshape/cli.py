@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -211,7 +214,7 @@ def _fit_run(args: argparse.Namespace) -> tuple[dict, str]:
     job = ForecastJob(
         targets=args.target,
         covariates=args.covariates,
-        input_steps=args.input_steps or 40,
+        input_steps=40 if args.input_steps is None else args.input_steps,
         output_steps=args.output_steps,
         stride=args.stride,
         gap=args.gap,
@@ -242,11 +245,16 @@ def _ranked(scores: dict, headline: str) -> dict:
 
 def _fit(args: argparse.Namespace) -> int:
     from seqshape.errors import BaselineWinsWarning
+    from seqshape.fileio import exclusive
     from seqshape.report import text_table
     from seqshape.runs.guard import guard_line
 
     # the run's own verdict on its test part is printed below, as one line
-    with warnings.catch_warnings():
+    out = Path(args.out.rstrip("/"))
+    with (
+        exclusive(out.parent / f".{out.name}.lock", "--out", out),
+        warnings.catch_warnings(),
+    ):
         warnings.simplefilter("ignore", BaselineWinsWarning)
         metrics, headline = _fit_run(args)
     part = "test series" if "series" in metrics else "test windows"
@@ -555,24 +563,69 @@ def _quiet_closed_pipe() -> int:
     return 141  # 128 + SIGPIPE, as a shell reports it
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised where the program is, so that every ``with`` block cleans up."""
+
+
+def _terminate(signum, frame):
+    raise _Terminated
+
+
+# a parameter's name in an error becomes its flag (``random_state`` -> ``--seed``)
+_FLAGS = {param.name: param.flag_name for param in PARAMS if param.flag} | {
+    "checkpoint_dir": "--out",
+    "id_column": "--id-column",
+    "time_column": "--time-column",
+}
+
+
+def _for_the_command_line(error: SeqShapeError) -> SeqShapeError:
+    flag = _FLAGS.get(error.argument)
+    if flag is None:
+        return error
+    return type(error)(flag, expected=error.expected, received=error.received, fix=error.fix)
+
+
+def _interrupted(args: argparse.Namespace) -> str:
+    """One line for an interrupted command: where its checkpoint is, if it has one."""
+    checkpoint = _model_params(args).get("checkpoint_dir") if args.command == "fit" else None
+    if checkpoint and (Path(checkpoint) / "latest").is_file():
+        return (
+            f"seqshape: interrupted; checkpoint kept at {checkpoint}; run the same command "
+            "to resume"
+        )
+    return "seqshape: interrupted; nothing was written"
+
+
+def _os_error(error: OSError) -> str:
+    """One line for a file the operating system refused to read or write."""
+    path = error.filename2 if error.filename2 is not None else error.filename
+    where = f" {os.fspath(path)!r}" if path is not None else ""
+    return f"seqshape: error: cannot use{where}: {error.strerror or error}"
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status (2 for bad input)."""
+    """Run the command line; returns the exit status: 2 for bad input (one line, no
+    traceback), 130 after Ctrl-C and 143 after SIGTERM (cleaned up, one line)."""
     args = build_parser().parse_args(argv)
+    handles_signals = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if handles_signals else None
     try:
         return args.run(args)
     except SeqShapeError as error:
-        print(f"seqshape: error: {error}", file=sys.stderr)
+        print(f"seqshape: error: {_for_the_command_line(error)}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         return _quiet_closed_pipe()
-    except KeyboardInterrupt:
-        resume = ""
-        if args.command == "fit" and not args.no_checkpoint:
-            resume = (
-                f"; run the same command again to resume from {args.out.rstrip('/')}.checkpoint"
-            )
-        print(f"\nseqshape: interrupted{resume}", file=sys.stderr)
-        return 130
+    except OSError as error:
+        print(_os_error(error), file=sys.stderr)
+        return 2
+    except (KeyboardInterrupt, _Terminated) as stop:
+        print(_interrupted(args), file=sys.stderr)
+        return 143 if isinstance(stop, _Terminated) else 130
+    finally:
+        if handles_signals:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

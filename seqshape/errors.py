@@ -85,6 +85,16 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+class TrainingError(SeqShapeError, RuntimeError):
+    """Training diverged (the loss turned NaN or infinite) before any epoch gave finite
+    weights to keep: no model is returned rather than one that predicts NaN."""
+
+
+class DivergedTrainingWarning(UserWarning):
+    """The loss turned NaN or infinite part-way: training stopped and the weights of the
+    last epoch with a finite loss (the best one, with a validation part) were kept."""
+
+
 class BaselineWinsWarning(UserWarning):
     """A baseline that needs no training scored better than the model.
 

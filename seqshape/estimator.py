@@ -52,13 +52,18 @@ from seqshape.errors import (
     SeqShapeError,
 )
 from seqshape.explain import Explanation, explain_model
-from seqshape.fitted import FittedState
+from seqshape.fitted import FittedState, StateMismatchError
 from seqshape.guard import baseline_predictions
 from seqshape.params import check_params, estimator_params, params_of
 from seqshape.persistence import model_file_error, read_model_file, write_model_file
 from seqshape.scaling import LastAxisScaler
 from seqshape.training import ScaledBatches, is_large, kept_epoch, train
-from seqshape.validation import as_numeric_array, check_same_samples, describe
+from seqshape.validation import (
+    as_numeric_array,
+    check_float32_range,
+    check_same_samples,
+    describe,
+)
 
 # A classifier's held-out part smaller than this is too few to stop on (a few samples
 # make early stopping end near the majority class): the epoch count is chosen by
@@ -68,6 +73,10 @@ CROSS_FOLDS = 3
 
 # The guard scores at most this many held-out samples (evenly spaced).
 GUARD_SAMPLES = 20_000
+
+# Inputs normalised per window inside the model stay below this magnitude: the window's
+# squared deviations, summed in float32, must not overflow.
+WINDOW_MAGNITUDE = 1e15
 
 # Parameters a model file never sets: a path from a file could point anywhere.
 _NOT_FROM_FILES = ("checkpoint_dir",)
@@ -164,6 +173,27 @@ def _rows(array: np.ndarray, index: np.ndarray | range) -> np.ndarray:
     return array[index]
 
 
+def _warn_unusable_fraction(params: dict[str, Any], split: Any, samples: int) -> None:
+    """Say so when ``validation_fraction`` holds out nothing usable: validation is off."""
+    fraction = params["validation_fraction"]
+    if split.method != "none" or params["validation"] == "none" or fraction == 0:
+        return
+    low, high = (1 / samples, (samples - 1) / samples) if samples > 1 else (None, None)
+    works = (
+        f"a validation_fraction from {low:.3g} to {high:.3g} holds out 1 to {samples - 1}"
+        if low is not None
+        else "one sample cannot be split"
+    )
+    warnings.warn(
+        f"validation_fraction={fraction} of {samples} samples holds out no usable part, so "
+        f"validation is off: every sample trains and early stopping watches the training "
+        f"loss. For {samples} samples, {works}; validation_fraction=0 or validation='none' "
+        "turns validation off without this warning.",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
 class _SequenceEstimator(BaseEstimator):
     """The implementation the three estimators share (see ``SequenceModel``).
 
@@ -221,6 +251,7 @@ class _SequenceEstimator(BaseEstimator):
                 output_steps=state.spec.output_steps,
                 seed=params["random_state"],
             )
+            _warn_unusable_fraction(params, split, len(X_array))
             X_train, y_train = _rows(X_array, split.train), _rows(y_array, split.train)
             X_val, y_val = _rows(X_array, split.validation), _rows(y_array, split.validation)
             method, reason = split.method, split.reason
@@ -256,6 +287,14 @@ class _SequenceEstimator(BaseEstimator):
             target_features=targets,
             reasons=(*state.spec.reasons, why, reason),
         )
+        if normalization == "window" and X_train.dtype.kind == "f":
+            check_float32_range(
+                X_train,
+                "X",
+                WINDOW_MAGNITUDE,
+                "with normalization='window' each window's spread is computed in float32 "
+                "(pass normalization='global' for larger values)",
+            )
         if state.spec.input_kind != "tokens":
             # each window normalises itself: a global scaling on top would shrink series
             # at low levels in a panel below the window normalisation's epsilon
@@ -267,7 +306,7 @@ class _SequenceEstimator(BaseEstimator):
             if normalization == "window":  # targets in the units of the features they continue
                 state.y_scaler = state.x_scaler.subset(targets)
             else:
-                state.y_scaler = LastAxisScaler().fit(targets_train)
+                state.y_scaler = LastAxisScaler().fit(targets_train, "y")
         validation = (X_val, state.encode_targets(y_val)) if len(X_val) else None
         if method == "cross-validated epochs":
             epochs, words, state.baseline_check = self._cross_validated_epochs(
@@ -442,6 +481,7 @@ class _SequenceEstimator(BaseEstimator):
         state.check_input(X_val, "validation_data[0]", type(self).__name__)
         y_val = self._read_y(validation_data[1], "validation_data[1]")
         check_same_samples(X_val, y_val)
+        state.check_targets(y_val, X_val, "validation_data[1]")
         return X_val, y_val
 
     # -- the fitted state --------------------------------------------------------------
@@ -500,6 +540,10 @@ class _SequenceEstimator(BaseEstimator):
         fitted = FittedState.from_json(state)
         fitted.model = keras_model()
         estimator = cls(**values)
+        checked = check_params(estimator.get_params())
+        fitted.check_consistency(
+            ArchitectureOptions(**{p.name: checked[p.name] for p in params_of("architecture")})
+        )
         estimator._set_state(fitted)
         return estimator
 
@@ -542,7 +586,15 @@ class _SequenceEstimator(BaseEstimator):
         """Accuracy for classification (over every label, per-step labels included),
         R^2 for regression (averaged over every output)."""
         predicted = self.predict(X)
-        truth = _labels(y, "y").reshape(predicted.shape)
+        truth = _labels(y, "y")
+        if truth.size != predicted.size:
+            raise InvalidInputError(
+                "y",
+                expected=f"targets of shape {predicted.shape}, as the predictions for X",
+                received=describe(truth),
+                fix="Pass the true targets of the samples of X, in y's shape in fit.",
+            )
+        truth = truth.reshape(predicted.shape)
         samples = len(truth)
         if self.spec_.is_classifier:
             if sample_weight is not None:
@@ -679,8 +731,11 @@ def load(path: str | os.PathLike) -> _SequenceEstimator:
     """Load a model saved with ``save`` (Keras safe mode on): a ``SequenceModel``,
     ``SequenceClassifier`` or ``SequenceRegressor``, as saved.
 
-    The file's parameters are checked against the parameter table; a folder is never
-    taken from a file (``checkpoint_dir`` is None).
+    The file is data: its parameters are checked against the parameter table, a folder
+    is never taken from it (``checkpoint_dir`` is None), its reads are bounded
+    (``seqshape.persistence.LIMITS``), and its JSON state must agree with the Keras
+    model inside (shapes, task, classes, scalers, layers, finite weights); anything
+    else is a ``ModelFileError``.
 
     Example:
         >>> import numpy as np, seqshape, tempfile, os
@@ -702,7 +757,11 @@ def load(path: str | os.PathLike) -> _SequenceEstimator:
         raise
     except SeqShapeError as error:
         raise model_file_error(path, f"a parameter that is not valid ({error})") from None
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
+    except StateMismatchError as error:
+        raise model_file_error(
+            path, f"a Keras model and a seqshape state that do not match: {error}"
+        ) from None
+    except Exception as error:  # anything else in the state that does not decode
         raise model_file_error(
             path, f"a seqshape file with incomplete state ({error!r})"
         ) from None

@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
@@ -25,16 +26,51 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import filelock
 import numpy as np
+
+from seqshape.errors import InvalidInputError
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
+
+
+def remove_stale(target: Path) -> None:
+    """Remove the temporaries of ``target`` that processes no longer alive left (killed
+    part-way: ``.NAME.PID.*.partial``), and put back ``target`` from ``.NAME.old`` when a
+    folder swap was cut between its two renames."""
+    for entry in target.parent.glob(f".{glob.escape(target.name)}.*.partial"):
+        pid = entry.name[len(target.name) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+    old = target.with_name(f".{target.name}.old")
+    if old.is_dir() and not target.exists():
+        os.replace(old, target)
+
+
+def _prefix(target: Path) -> str:
+    return f".{target.name}.{os.getpid()}."
 
 
 @contextmanager
 def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success."""
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
+    Temporaries that killed processes left beside ``path`` are removed first."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale(target)
     handle, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".partial", dir=target.parent
+        prefix=_prefix(target), suffix=".partial", dir=target.parent
     )
     os.close(handle)
     umask = os.umask(0)
@@ -57,9 +93,8 @@ def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(
-        tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
-    )
+    remove_stale(target)
+    scratch = Path(tempfile.mkdtemp(prefix=_prefix(target), suffix=".partial", dir=target.parent))
     try:
         yield scratch
     except BaseException:
@@ -107,3 +142,39 @@ def write_text(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` to ``path`` atomically."""
     with atomic_file(path) as temporary:
         temporary.write_text(text)
+
+
+@contextmanager
+def exclusive(
+    lock_path: str | os.PathLike, argument: str, target: str | os.PathLike
+) -> Iterator[None]:
+    """Hold the lock file ``lock_path`` while the block runs, so that two processes
+    never write the folder ``target`` at once; the second fails at once, with
+    ``InvalidInputError`` naming ``argument``. The lock file is removed when released.
+
+    Example:
+        >>> folder = tempfile.mkdtemp()
+        >>> lock = os.path.join(folder, ".run.lock")
+        >>> with exclusive(lock, "--out", "run"), exclusive(lock, "--out", "run"):
+        ...     pass  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        seqshape.errors.InvalidInputError: Invalid `--out`: expected ... no other ...
+    """
+    Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
+    lock = filelock.FileLock(lock_path, timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise InvalidInputError(
+            argument,
+            expected="a folder that no other running seqshape fit is writing",
+            received=f"{os.fspath(target)!r}, in use: another process holds its lock "
+            f"{os.fspath(lock_path)!r}",
+            fix="Wait for the other fit to finish, or write elsewhere.",
+        ) from None
+    try:
+        yield
+    finally:
+        Path(lock_path).unlink(missing_ok=True)  # while held: no one else has it open
+        lock.release()

@@ -27,7 +27,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from seqshape.builders.build import takes_any_length
+from seqshape.builders.build import build_model, takes_any_length
+from seqshape.builders.choice import spec_from_shapes
 from seqshape.errors import InvalidInputError, InvalidTypeError
 from seqshape.scaling import LastAxisScaler
 from seqshape.spec import TopologySpec
@@ -94,6 +95,126 @@ def _json_object_from_json(value: Any) -> dict:
     if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
         raise ValueError(f"{value!r} is not a JSON object")
     return value
+
+
+class StateMismatchError(ValueError):
+    """The parts of a loaded fitted state (or the state and its model) disagree."""
+
+
+def _shown(value: Any) -> str:
+    return "none" if value is None else repr(np.asarray(value).tolist())[:80]
+
+
+def _check_spec(spec: TopologySpec) -> None:
+    """The spec must be the one seqshape derives from its own shapes and settings."""
+    try:
+        derived = spec_from_shapes(
+            spec.input_shape,
+            spec.output_shape,
+            topology=spec.topology,
+            strategy=spec.strategy,
+            task=spec.task,
+            n_classes=spec.n_classes,
+            vocabulary_size=spec.vocabulary_size,
+            mask_value=spec.mask_value,
+        )
+    except Exception as error:  # any refusal of the shapes: the spec is not seqshape's
+        raise StateMismatchError(f"a spec seqshape would not make ({error})") from None
+    derived = dataclasses.replace(
+        derived, normalization=spec.normalization, target_features=spec.target_features
+    )
+    if not _same_fields(derived, spec):
+        raise StateMismatchError(f"a spec that its own shapes contradict ({spec.title})")
+    if spec.normalization not in ("global", "window", "none"):
+        raise StateMismatchError(f"normalization {spec.normalization!r}")
+    targets = spec.target_features
+    if (spec.normalization == "window") != (targets is not None) or (
+        targets is not None
+        and (
+            len(targets) != spec.target_shape[-1]
+            or not all(
+                isinstance(k, int) and not isinstance(k, bool) and 0 <= k < spec.input_shape[-1]
+                for k in targets
+            )
+        )
+    ):
+        raise StateMismatchError(
+            f"target features {targets!r} for {spec.normalization!r} normalization"
+        )
+
+
+def _same_fields(first: TopologySpec, second: TopologySpec) -> bool:
+    """``==`` on the compared fields, NaN equal to NaN and types strict (1 is not True)."""
+    for item in dataclasses.fields(first):
+        if not item.compare:
+            continue
+        a, b = getattr(first, item.name), getattr(second, item.name)
+        if type(a) is not type(b) and not (
+            isinstance(a, (int, float)) and isinstance(b, (int, float))
+        ):
+            return False
+        if isinstance(a, float) and isinstance(b, float) and np.isnan(a) and np.isnan(b):
+            continue
+        if isinstance(a, bool) != isinstance(b, bool) or a != b:
+            return False
+    return True
+
+
+def _check_scaler(name: str, scaler: LastAxisScaler | None, size: int | None) -> None:
+    if (scaler is None) != (size is None):
+        raise StateMismatchError(
+            f"{name} {'missing' if scaler is None else 'present'} where the spec "
+            f"{'needs' if size is not None else 'has no use for'} one"
+        )
+    if scaler is not None and len(scaler.mean_) != size:
+        raise StateMismatchError(f"{name} of {len(scaler.mean_)} features where {size} are fed")
+
+
+def _activations(config: Any) -> list:
+    """Every ``activation`` in a layer's (nested) config."""
+    if isinstance(config, dict):
+        found = [config["activation"]] if isinstance(config.get("activation"), str) else []
+        for value in config.values():
+            found += _activations(value)
+        return found
+    if isinstance(config, list):
+        return [item for value in config for item in _activations(value)]
+    return []
+
+
+def _signature(model: keras.Model) -> list[tuple]:
+    """Per layer: its class, output shape, weight shapes and activations."""
+    return [
+        (
+            type(layer).__name__,
+            tuple(tuple(weight.shape) for weight in layer.weights),
+            tuple(_activations(layer.get_config())),
+        )
+        for layer in model.layers
+    ]
+
+
+def _check_model(model: keras.Model, spec: TopologySpec, options: Any) -> None:
+    """The model must be the one ``spec`` and ``options`` build, with finite weights."""
+    if not isinstance(model, keras.Model):
+        raise StateMismatchError(f"a {type(model).__name__}, not a Keras model")
+    expected = build_model(spec, options)
+    for what in ("input_shape", "output_shape"):
+        if getattr(model, what) != getattr(expected, what):
+            raise StateMismatchError(
+                f"a model of {what.replace('_', ' ')} {getattr(model, what)} where the "
+                f"state's {spec.title} model has {getattr(expected, what)}"
+            )
+    if _signature(model) != _signature(expected):
+        raise StateMismatchError(
+            f"a model whose layers differ from the {spec.title} model the state describes"
+        )
+    loss = getattr(model, "loss", None)
+    if loss is not None and loss != spec.loss:
+        raise StateMismatchError(f"a model trained with loss {loss!r} for a {spec.task} spec")
+    for weight in model.weights:
+        if not np.isfinite(keras.ops.convert_to_numpy(weight.value)).all():
+            raise StateMismatchError(f"NaN or infinite values in the weights {weight.path!r}")
 
 
 def _codec(save: Callable[[Any], Any] | None, load: Callable[[Any], Any] | None) -> dict:
@@ -190,6 +311,42 @@ class FittedState:
         }
         return cls(**values, model=model)
 
+    # -- a loaded state against its model -----------------------------------------------
+
+    def check_consistency(self, options: Any) -> None:
+        """Raise ``StateMismatchError`` unless every part of the state agrees with the
+        others and with the Keras model: the spec is the one seqshape derives from its
+        own shapes, the task, classes, scalers and feature counts fit the spec, and the
+        model has the layers, shapes, loss and finite weights the spec and ``options``
+        (``ArchitectureOptions``) build. For a state read from a file (``load``).
+        """
+        spec = self.spec
+        _check_spec(spec)
+        regression = spec.task == "regression"
+        if regression != (self.classes is None):
+            raise StateMismatchError(
+                f"a {spec.task} spec with classes {_shown(self.classes)}: regression has "
+                "no classes, classification needs them"
+            )
+        if not regression and len(self.classes) != spec.n_classes:
+            raise StateMismatchError(
+                f"{len(self.classes)} classes for a spec of {spec.n_classes} classes"
+            )
+        features = spec.input_shape[-1]
+        if self.n_features_in != features:
+            raise StateMismatchError(
+                f"n_features_in {self.n_features_in} for samples of shape {spec.input_shape}"
+            )
+        if self.feature_names_in is not None and len(self.feature_names_in) != features:
+            raise StateMismatchError(
+                f"{len(self.feature_names_in)} feature names for {features} features"
+            )
+        tokens = spec.input_kind == "tokens"
+        _check_scaler("x_scaler", self.x_scaler, None if tokens else spec.input_shape[-1])
+        _check_scaler("y_scaler", self.y_scaler, spec.target_shape[-1] if regression else None)
+        if self.model is not None:
+            _check_model(self.model, spec, options)
+
     # -- data in -------------------------------------------------------------------------
 
     def check_input(self, X: np.ndarray, name: str = "X", owner: str = "SequenceModel"):
@@ -216,6 +373,23 @@ class FittedState:
         if received != expected and not (self.takes_any_length() and received[1:] == expected[1:]):
             raise InvalidInputError(name, **self._other_shape(expected, received))
         return X
+
+    def check_targets(self, y: np.ndarray, X: np.ndarray, name: str = "y") -> None:
+        """``y`` (for the samples ``X``) must have the per-sample shape seen in fit; the
+        steps may follow X's for a model that takes sequences of any length."""
+        expected = self.spec.output_shape
+        received = y.shape[1:]
+        if received == expected:
+            return
+        any_length = self.takes_any_length() and self.spec.per_step
+        if any_length and len(received) == len(expected) and received[1:] == expected[1:]:
+            return
+        raise InvalidInputError(
+            name,
+            expected=f"targets of per-sample shape {expected}, as y in fit",
+            received=f"{describe(y)}, samples of shape {received}",
+            fix="Pass the targets in the same layout as y in fit.",
+        )
 
     def takes_any_length(self) -> bool:
         """True when the model reads padded sequences of any number of steps (its input's

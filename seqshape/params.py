@@ -42,6 +42,8 @@ VALIDATION_NAMES = ("auto", "temporal", "random", "stratified", "none")
 NORMALIZATION_NAMES = ("auto", "window", "series", "global", "none")
 DISTRIBUTION_NAMES = ("auto", "data_parallel")  # or None: one device
 
+MAX_SEED = 2**32 - 1  # NumPy's and scikit-learn's seeds are 32-bit
+
 Checker = Callable[[Any, str], Any]
 
 
@@ -143,10 +145,14 @@ def _check_mask_value(value: Any, name: str) -> float:
 
 
 def _check_learning_rate(value: Any, name: str) -> float:
-    if not isinstance(value, (int, float, np.integer, np.floating)) or not value > 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.integer, np.floating))
+        or not 0 < value < np.inf
+    ):
         raise InvalidInputError(
             name,
-            expected="a number greater than 0",
+            expected="a finite number greater than 0",
             received=repr(value),
             fix="Pass a small positive number such as 1e-3.",
         )
@@ -392,8 +398,8 @@ PARAMS: tuple[Param, ...] = (
     Param(
         "random_state",
         0,
-        _optional(partial(check_positive_int, minimum=0)),
-        "seed for weights and shuffling; ``None`` for a fresh one.",
+        _optional(partial(check_positive_int, minimum=0, maximum=MAX_SEED)),
+        "seed for weights and shuffling, in [0, 2**32 - 1]; ``None`` for a fresh one.",
         "training",
         "int | None",
         Flag(int, name="--seed", help="seed for weights, shuffling and the splits"),

@@ -16,7 +16,11 @@ from __future__ import annotations
 import numpy as np
 from sklearn.preprocessing import StandardScaler
 
+from seqshape.errors import InvalidInputError
 from seqshape.validation import padding_mask, sample_chunks
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+FLOAT32_TINY = float(np.finfo(np.float32).tiny)
 
 
 class LastAxisScaler:
@@ -35,9 +39,10 @@ class LastAxisScaler:
         """Steps whose every feature equals ``mask_value`` (padding), or None."""
         return padding_mask(values, self.mask_value)
 
-    def fit(self, values: np.ndarray) -> LastAxisScaler:
+    def fit(self, values: np.ndarray, name: str = "X") -> LastAxisScaler:
         """Fit on ``values`` chunk by chunk (``partial_fit``), so a view of many windows
-        is never copied whole."""
+        is never copied whole. ``InvalidInputError`` naming ``name`` when the statistics
+        are not finite or pass float32's range (values too large to scale)."""
         fitted = StandardScaler()
         seen = False
         for _, chunk in sample_chunks(values):
@@ -52,6 +57,16 @@ class LastAxisScaler:
             fitted.fit(np.zeros((1, values.shape[-1])))
         self.mean_ = fitted.mean_
         self.scale_ = fitted.scale_
+        if not (
+            (np.abs(self.mean_) <= FLOAT32_MAX).all()
+            and ((self.scale_ >= FLOAT32_TINY) & (self.scale_ <= FLOAT32_MAX)).all()
+        ):
+            raise InvalidInputError(
+                name,
+                expected="values whose mean and spread per feature float32 can hold",
+                received=f"means {self.mean_.tolist()} and scales {self.scale_.tolist()}",
+                fix=f"Rescale `{name}` (for example divide it by a power of ten) before fitting.",
+            )
         return self
 
     def transform(self, values: np.ndarray) -> np.ndarray:
@@ -93,7 +108,8 @@ class LastAxisScaler:
     @classmethod
     def from_dict(cls, state: dict) -> LastAxisScaler:
         """The inverse of ``to_dict``; ``ValueError`` or ``TypeError`` for a state that
-        does not describe a scaler (sizes differ, a scale not above 0, non-finite)."""
+        does not describe a scaler (sizes differ, a scale not above 0, values that are not
+        finite or pass float32's range)."""
         scaler = cls(state.get("mask_value"))
         scaler.mean_ = np.asarray(state["mean"], dtype=np.float64)
         scaler.scale_ = np.asarray(state["scale"], dtype=np.float64)
@@ -101,8 +117,9 @@ class LastAxisScaler:
         if (
             mean.ndim != 1
             or mean.shape != scale.shape
-            or not (np.isfinite(mean).all() and np.isfinite(scale).all())
-            or not (scale > 0).all()
+            or not len(mean)
+            or not (np.abs(mean) <= FLOAT32_MAX).all()  # False for NaN
+            or not ((scale >= FLOAT32_TINY) & (scale <= FLOAT32_MAX)).all()
         ):
             raise ValueError(f"a scaler with mean {state['mean']!r} and scale {state['scale']!r}")
         return scaler

@@ -356,6 +356,15 @@ def read_table(
         frame[time_column] = _time_values(frame, time_column, date_format, notes)
         gaps = _check_time(frame, time_column, id_column)
     if id_column:
+        missing = frame[id_column].isna().to_numpy()
+        if missing.any():
+            raise InvalidInputError(
+                "id_column",
+                expected="a series id on every row of the id column",
+                received=f"{int(missing.sum())} row(s) without one in column {id_column!r}, "
+                f"the first at row {int(np.flatnonzero(missing)[0])}",
+                fix="Fill the missing ids, or drop those rows.",
+            )
         order = pd.unique(frame[id_column])
         frame = frame.assign(_order=pd.Categorical(frame[id_column], categories=order))
         frame = frame.sort_values("_order", kind="stable").drop(columns="_order")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import random
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -38,6 +39,8 @@ from seqshape.checkpoint import (
     ResumableEarlyStopping,
     discard,
     fingerprint,
+    finite_epoch,
+    locked,
     resume,
 )
 from seqshape.distribution import (
@@ -47,6 +50,7 @@ from seqshape.distribution import (
     training_scope,
     usable_samples,
 )
+from seqshape.errors import DivergedTrainingWarning, TrainingError
 from seqshape.fitted import FittedState
 from seqshape.progress import Progress
 
@@ -61,11 +65,7 @@ _NOT_IN_FINGERPRINT = ("verbose", "checkpoint_dir", "distribution", "devices")
 
 
 class EpochTimer(keras.callbacks.Callback):
-    """Records the seconds of every epoch into the history; stops on a NaN loss.
-
-    The NaN check runs once an epoch: Keras' ``TerminateOnNaN`` reads the loss back
-    from the device after every batch, which costs a fifth of an epoch on small models.
-    """
+    """Records the seconds of every epoch into the history."""
 
     def on_epoch_begin(self, epoch, logs=None):
         self._started = time.perf_counter()
@@ -73,8 +73,26 @@ class EpochTimer(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["epoch_seconds"] = time.perf_counter() - self._started
-            if not np.isfinite(logs.get("loss", 0.0)):
-                self.model.stop_training = True
+
+
+class FiniteLoss(keras.callbacks.Callback):
+    """Stops training at the first epoch whose loss is NaN or infinite, and keeps the
+    weights of the last epoch whose loss was finite (``weights``, ``epoch``, 1-based).
+
+    The check runs once an epoch: Keras' ``TerminateOnNaN`` reads the loss back from
+    the device after every batch, which costs a fifth of an epoch on small models.
+    """
+
+    def __init__(self, weights: list | None = None, epoch: int = 0):
+        super().__init__()
+        self.weights, self.epoch, self.diverged_at = weights, epoch, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if finite_epoch(logs):
+            self.weights, self.epoch = self.model.get_weights(), epoch + 1
+        else:
+            self.diverged_at = epoch + 1
+            self.model.stop_training = True
 
 
 class ScaledBatches(keras.utils.PyDataset):
@@ -120,13 +138,27 @@ def watched_from(samples: int, batch_size: int, epochs: int) -> int:
 
 def kept_epoch(history: dict[str, list[float]], samples: int, batch_size: int) -> int:
     """The 1-based epoch whose weights ``train`` kept: the best validation loss from
-    ``watched_from`` on, or the last epoch when nothing was held out."""
-    if "val_loss" not in history:
-        return len(history["loss"])
-    start = min(
-        watched_from(samples, batch_size, len(history["val_loss"])), len(history["val_loss"]) - 1
-    )
-    return start + int(np.argmin(history["val_loss"][start:])) + 1
+    ``watched_from`` on, or the last epoch when nothing was held out; epochs from the
+    first one whose loss is not finite on do not count (training stopped there).
+
+    Example:
+        >>> kept_epoch({"loss": [3.0, 2.0, 1.0]}, 10, 10)
+        3
+        >>> kept_epoch({"loss": [3.0, 2.0, float("nan")]}, 10, 10)
+        2
+    """
+    validation = history.get("val_loss")
+    finite = [
+        finite_epoch({"loss": loss, "val_loss": None if validation is None else validation[i]})
+        for i, loss in enumerate(history["loss"])
+    ]
+    usable = finite.index(False) if False in finite else len(finite)
+    if validation is None:
+        return usable
+    start = min(watched_from(samples, batch_size, len(validation)), len(validation) - 1)
+    if start >= usable:
+        return usable
+    return start + int(np.argmin(validation[start:usable])) + 1
 
 
 def is_large(X: np.ndarray) -> bool:
@@ -136,17 +168,44 @@ def is_large(X: np.ndarray) -> bool:
 
 @contextmanager
 def seeded(random_state: int | None) -> Iterator[None]:
-    """Seed Python, NumPy and Keras for one fit, then give the user's RNG state back."""
+    """Seed Python, NumPy and Keras for one fit, then give the user's Python and NumPy
+    RNG states back, on every path (an error while seeding included)."""
     if random_state is None:
         yield
         return
     python_state, numpy_state = random.getstate(), np.random.get_state()
-    keras.utils.set_random_seed(random_state)
     try:
+        keras.utils.set_random_seed(random_state)
         yield
     finally:
         random.setstate(python_state)
         np.random.set_state(numpy_state)
+
+
+def _diverged(
+    model: keras.Model, guard: FiniteLoss, early_stopping, params: dict[str, Any]
+) -> None:
+    """After a loss turned NaN or infinite: restore the best (or last) finite weights
+    with a warning, or raise ``TrainingError`` when no epoch had a finite loss."""
+    best = early_stopping.best_weights if early_stopping.restore_best_weights else None
+    if best is None and guard.weights is None:
+        raise TrainingError(
+            "learning_rate",
+            expected="training whose loss stays finite",
+            received=f"a loss that turned NaN or infinite in epoch {guard.diverged_at}, "
+            f"before any epoch ended with a finite loss (learning_rate="
+            f"{params['learning_rate']})",
+            fix="Lower learning_rate (e.g. to 1e-4), and check X and y for extreme values.",
+        )
+    kept = early_stopping.best_epoch + 1 if best is not None else guard.epoch
+    model.set_weights(best if best is not None else guard.weights)
+    warnings.warn(
+        f"The loss turned NaN or infinite in epoch {guard.diverged_at}: training stopped "
+        f"there and the weights of epoch {kept} were kept. Lower learning_rate (it is "
+        f"{params['learning_rate']}) for a model trained to the end.",
+        DivergedTrainingWarning,
+        stacklevel=4,
+    )
 
 
 def _data(state: FittedState, X: np.ndarray, targets: np.ndarray, *, batch_size: int, seed):
@@ -155,6 +214,61 @@ def _data(state: FittedState, X: np.ndarray, targets: np.ndarray, *, batch_size:
     if is_large(X):
         return ScaledBatches(state, X, targets, batch_size=batch_size, seed=seed)
     return state.model_inputs(X), state.scaled_targets(targets)
+
+
+def _fit(
+    state, options, params, data, callbacks, resumed, plan, batch_size
+) -> tuple[keras.Model, dict]:
+    """Build and compile the model (or take the ``resumed`` checkpoint's: model, epochs
+    done, history) and train it with ``callbacks`` (a ``FiniteLoss`` among them), on the
+    devices of ``plan`` with global batches of ``batch_size``."""
+    train_data, validation_data = data
+    guard = next(c for c in callbacks if isinstance(c, FiniteLoss))
+    early_stopping = next(c for c in callbacks if isinstance(c, ResumableEarlyStopping))
+    resumed_model, done, earlier = resumed or (None, 0, {})
+    # after early stopping: it reads how training ended once the best weights are back
+    callbacks = [
+        *callbacks,
+        Progress(
+            params["verbose"],
+            params["epochs"],
+            early_stopping,
+            resumed_at=done + 1 if resumed is not None else None,
+            checkpoint_dir=params["checkpoint_dir"],
+        ),
+    ]
+    with seeded(params["random_state"]), training_scope(plan) as distribution:
+        if resumed_model is None or distribution is not None:
+            model = build_model(state.spec, options)
+            model.compile(
+                optimizer=keras.optimizers.Adam(learning_rate=params["learning_rate"]),
+                loss=state.spec.loss,
+            )
+            if resumed_model is not None:  # the weights onto the devices; Adam afresh
+                model.set_weights(resumed_model.get_weights())
+        else:
+            model = resumed_model
+        if resumed_model is not None:
+            guard.weights, guard.epoch = model.get_weights(), done
+        reduce_once_per_step(model, distribution)
+        streaming = isinstance(train_data, ScaledBatches)
+        batching = {} if streaming else {"batch_size": batch_size, "shuffle": True}
+        fitted = model.fit(
+            *((train_data,) if streaming else train_data),
+            validation_data=validation_data,
+            epochs=params["epochs"],
+            initial_epoch=done,
+            callbacks=callbacks,
+            verbose=0,  # Progress shows it
+            **batching,
+        )
+    if guard.diverged_at is not None:
+        _diverged(model, guard, early_stopping, params)
+    history = {
+        name: [*earlier.get(name, []), *(float(value) for value in values)]
+        for name, values in fitted.history.items()
+    }
+    return model, history
 
 
 def train(
@@ -186,13 +300,13 @@ def train(
         batch_size = global_batch(batch_size, plan.count)
         kept = usable_samples(len(X_train), plan.count)
         X_train, targets_train = X_train[:kept], targets_train[:kept]
+        training = (X_train, targets_train)
         if validation is not None:
             kept = usable_samples(len(validation[0]), plan.count)
             validation = (validation[0][:kept], validation[1][:kept]) if kept else None
     train_data = _data(
         state, X_train, targets_train, batch_size=batch_size, seed=params["random_state"]
     )
-    streaming = isinstance(train_data, ScaledBatches)
     validation_data = None
     if validation is not None:
         validation_batch = global_batch(max(batch_size, 256), plan.count)
@@ -206,52 +320,35 @@ def train(
         # loss says little, so stopping watches once MIN_STEPS gradient steps have run
         start_from_epoch=watched_from(len(X_train), batch_size, params["epochs"]),
     )
-    callbacks = [EpochTimer(), early_stopping]
+    callbacks = [EpochTimer(), FiniteLoss(), early_stopping]
     folder = params["checkpoint_dir"]
-    resumed, done, earlier = None, 0, {}
-    if folder is not None:
-        settings = {k: v for k, v in params.items() if k not in _NOT_IN_FINGERPRINT}
-        digest = fingerprint(settings, state.spec.to_dict(), X_train, targets_train)
+    if folder is None:
+        return _fit(
+            state,
+            options,
+            params,
+            (train_data, validation_data),
+            callbacks,
+            None,
+            plan,
+            batch_size,
+        )
+    settings = {k: v for k, v in params.items() if k not in _NOT_IN_FINGERPRINT}
+    digest = fingerprint(settings, state.spec.to_dict(), training, validation)
+    with locked(folder):
         found = resume(folder, digest, early_stopping)
-        if found is not None:
-            resumed, done, earlier = found
+        earlier = found[2] if found else {}
         callbacks.append(EpochCheckpoint(folder, digest, early_stopping, earlier))
-    # after early stopping: it reads how training ended once the best weights are back
-    callbacks.append(
-        Progress(
-            params["verbose"],
-            params["epochs"],
-            early_stopping,
-            resumed_at=done + 1 if resumed is not None else None,
-            checkpoint_dir=folder,
+        model, history = _fit(
+            state,
+            options,
+            params,
+            (train_data, validation_data),
+            callbacks,
+            found,
+            plan,
+            batch_size,
         )
-    )
-    with seeded(params["random_state"]), training_scope(plan) as distribution:
-        if resumed is None or distribution is not None:
-            model = build_model(state.spec, options)
-            model.compile(
-                optimizer=keras.optimizers.Adam(learning_rate=params["learning_rate"]),
-                loss=state.spec.loss,
-            )
-            if resumed is not None:  # the weights onto the devices; Adam starts afresh
-                model.set_weights(resumed.get_weights())
-        else:
-            model = resumed
-        reduce_once_per_step(model, distribution)
-        batching = {} if streaming else {"batch_size": batch_size, "shuffle": True}
-        fitted = model.fit(
-            *((train_data,) if streaming else train_data),
-            validation_data=validation_data,
-            epochs=params["epochs"],
-            initial_epoch=done,
-            callbacks=callbacks,
-            verbose=0,  # Progress shows it
-            **batching,
-        )
-    history = {
-        name: [*earlier.get(name, []), *(float(value) for value in values)]
-        for name, values in fitted.history.items()
-    }
-    if folder is not None:
-        discard(folder)
+        discard(folder, keep_folder=True)
+    discard(folder)  # the folder itself, now unlocked and empty
     return model, history

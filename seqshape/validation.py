@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -96,6 +97,15 @@ def _to_array(value: object, name: str, padding: bool = False) -> np.ndarray:
             received=f"a sparse {type(value).__name__}: sparse input is not supported",
             fix=f"Convert it with `{name}.toarray()`; recurrent layers read dense steps.",
         )
+    if isinstance(value, Iterator) or type(value).__name__ == "LazyFrame":
+        lazy = type(value).__name__ == "LazyFrame"
+        raise InvalidTypeError(
+            name,
+            expected="an array-like of numbers (NumPy array, list, pandas or polars frame)",
+            received=f"a {type(value).__name__}, "
+            + ("a query not run yet" if lazy else "an iterator that can be read only once"),
+            fix=f"Pass `{name}.collect()`." if lazy else f"Pass `list({name})` instead.",
+        )
     try:
         return np.asarray(value)
     except ValueError as error:  # ragged nested lists
@@ -127,6 +137,22 @@ def as_numeric_array(value: object, name: str, *, padding: bool = False) -> np.n
     that way; NaN anywhere else is refused, saying where.
     """
     array = _to_array(value, name, padding)
+    if array.ndim == 0:
+        raise InvalidInputError(
+            name,
+            expected="an array with one entry per sample (at least 1D)",
+            received=f"a single value ({array.dtype}): {str(array.item())[:40]!r}",
+            fix=f"Pass one entry per sample, e.g. np.atleast_1d({name}) for one sample.",
+        )
+    if array.dtype.kind == "V" and array.dtype.names is None and "float" in array.dtype.name:
+        array = array.astype(np.float32)  # bfloat16 and other small floats (ml_dtypes)
+    if array.dtype.kind == "V":
+        raise InvalidTypeError(
+            name,
+            expected="numbers",
+            received=f"records or raw bytes in {describe(array)}",
+            fix=f"Pass `{name}` as plain numbers (one column per feature).",
+        )
     if array.dtype.kind == "c":
         raise InvalidInputError(
             name,
@@ -145,7 +171,7 @@ def as_numeric_array(value: object, name: str, *, padding: bool = False) -> np.n
                 received=f"non-numeric values in {describe(array)} ({error})",
                 fix=_ENCODE_FIX.format(name=name),
             ) from None
-    if array.dtype.kind in "USV":
+    if array.dtype.kind in "US":
         raise InvalidTypeError(
             name,
             expected="numbers",
@@ -173,7 +199,42 @@ def as_numeric_array(value: object, name: str, *, padding: bool = False) -> np.n
             check_nan_padding(array, name)
         else:
             _check_finite(array, name)
+        if array.dtype.itemsize > 4:
+            check_float32_range(array, name)
     return array
+
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def check_float32_range(
+    array: np.ndarray,
+    name: str,
+    limit: float = FLOAT32_MAX,
+    why: str = "the model computes in float32",
+) -> None:
+    """Raise unless every value of the float ``array`` is at most ``limit`` in magnitude:
+    by default, fits float32, the type the model computes in (NaN padding is let
+    through; ``as_numeric_array`` judged it).
+
+    Example:
+        >>> check_float32_range(np.array([1.0, 1e200]), "X")
+        Traceback (most recent call last):
+        ...
+        seqshape.errors.InvalidInputError: Invalid `X`: expected values float32 can hold ...
+    """
+    for start, chunk in sample_chunks(array) if array.ndim else [(0, array)]:
+        beyond = np.abs(chunk) > limit  # False for NaN
+        if beyond.any():
+            index = tuple(int(i) for i in np.argwhere(beyond)[0])
+            value = float(chunk[index])
+            where = (index[0] + start, *index[1:]) if array.ndim else index
+            raise InvalidInputError(
+                name,
+                expected=f"values float32 can hold (magnitudes up to {limit:.3g}): {why}",
+                received=f"{value:.3g} at index {where}",
+                fix=f"Rescale `{name}` (for example divide it by a power of ten) before fitting.",
+            )
 
 
 def sample_chunks(array: np.ndarray, values_per_chunk: int = 1 << 20):
@@ -314,14 +375,32 @@ def check_same_samples(X: np.ndarray, y: np.ndarray) -> None:
         )
 
 
-def check_positive_int(value: object, name: str, *, minimum: int = 1) -> int:
-    """Return ``value`` as an int, or raise if it is not an integer >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+def check_positive_int(
+    value: object, name: str, *, minimum: int = 1, maximum: int | None = None
+) -> int:
+    """Return ``value`` as an int, or raise if it is not an integer in
+    [``minimum``, ``maximum``] (no upper bound when ``maximum`` is None).
+
+    Example:
+        >>> check_positive_int(2**40, "random_state", minimum=0, maximum=2**32 - 1)
+        Traceback (most recent call last):
+        ...
+        seqshape.errors.InvalidInputError: Invalid `random_state`: expected an int in the range
+        [0, 4294967295]; received 1099511627776. ...
+    """
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, np.integer))
+        or value < minimum
+        or (maximum is not None and value > maximum)
+    ):
+        bounds = f"[{minimum}, inf)" if maximum is None else f"[{minimum}, {maximum}]"
+        words = f"at least {minimum}" if maximum is None else f"from {minimum} to {maximum}"
         raise InvalidInputError(
             name,
-            expected=f"an int in the range [{minimum}, inf)",
+            expected=f"an int in the range {bounds}",
             received=repr(value),
-            fix=f"Pass a whole number of at least {minimum}.",
+            fix=f"Pass a whole number {words}.",
         )
     return int(value)
 

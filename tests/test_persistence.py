@@ -102,7 +102,7 @@ def test_failed_save_leaves_nothing_and_keeps_the_old_file(saved, tmp_path, monk
         raise OSError("disk full")
 
     monkeypatch.setattr(zipfile.ZipFile, "writestr", fail)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(ModelFileError, match="disk full"):
         model.save(target)
     assert target.read_bytes() == before
     assert [entry.name for entry in tmp_path.iterdir()] == ["model.seqshape"]

@@ -234,7 +234,7 @@ def test_predict_before_fit_and_bad_model_files(tmp_path, fitted):
         _assert_clear(caught.value)
 
 
-def test_checkpoint_of_another_fit_is_refused(tmp_path):
+def test_checkpoint_of_another_fit_starts_over_saying_why(tmp_path):
     folder = tmp_path / "checkpoint"
     interrupted = SequenceModel(units=(3,), epochs=2, checkpoint_dir=str(folder))
     from seqshape.checkpoint import EpochCheckpoint
@@ -252,9 +252,9 @@ def test_checkpoint_of_another_fit_is_refused(tmp_path):
     finally:
         EpochCheckpoint.on_epoch_end = original
     assert read_latest(folder)["epoch"] == 1
-    with pytest.raises(SeqShapeError, match="different fit") as caught:
-        SequenceModel(units=(4,), epochs=2, checkpoint_dir=str(folder)).fit(X3, Y1)
-    _assert_clear(caught.value)
+    with pytest.warns(UserWarning, match="not resumed: the settings differ"):
+        model = SequenceModel(units=(4,), epochs=2, checkpoint_dir=str(folder)).fit(X3, Y1)
+    assert model.n_epochs_ == 2 and not folder.exists()
 
 
 CLI_CASES = {
