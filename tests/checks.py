@@ -33,3 +33,12 @@ def assert_same_predictions(first, second, *, convolutional: bool = False) -> No
         )
     else:
         np.testing.assert_allclose(first, second, rtol=1e-3, atol=1e-5)
+
+
+def ctrl_c_reaches(*_: object) -> None:
+    """``preexec_fn`` for a child that must see Ctrl-C: a shell starting the tests in
+    the background ignores SIGINT, the child inherits that, and Python then never
+    raises ``KeyboardInterrupt``; give the child the default disposition back."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

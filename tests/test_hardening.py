@@ -14,6 +14,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+from checks import ctrl_c_reaches
 
 from seqshape import InvalidInputError, ModelFileError, SequenceModel
 from seqshape.checkpoint import EpochCheckpoint, read_latest
@@ -285,7 +286,13 @@ def _start_fit(data: Path, out: Path, epochs: int = 100_000):
     command = [sys.executable, "-m", "seqshape.cli", "fit", str(data), "--target", "a"]
     command += ["--input-steps", "8", "--output-steps", "2", "--epochs", str(epochs)]
     command += ["--patience", str(epochs), "--verbose", "0", "--out", str(out)]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=ctrl_c_reaches,
+    )
 
 
 def _wait_for(path: Path, process, seconds: float = 240) -> None:

@@ -38,6 +38,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from checks import ctrl_c_reaches
 from sklearn.base import clone
 
 import seqshape
@@ -944,7 +945,13 @@ def _start_fit(context: Context, out: Path, epochs: int = 100_000) -> subprocess
     command = [sys.executable, "-m", "seqshape.cli", "fit", str(data), "--target", "a"]
     command += ["--input-steps", "8", "--output-steps", "2", "--epochs", str(epochs)]
     command += ["--patience", str(epochs), "--verbose", "0", "--out", str(out)]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=ctrl_c_reaches,
+    )
 
 
 def _wait_for(path: Path, process: subprocess.Popen, seconds: float = 240) -> None:

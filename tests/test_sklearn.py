@@ -172,4 +172,4 @@ def test_command_line_options_come_from_the_table():
     assert params["checkpoint_dir"] is None
     SequenceModel(**params)  # every option is a parameter
     demo = _model_params(build_parser().parse_args(["demo", "--epochs", "3"]))
-    assert demo == {"epochs": 3, "random_state": 0, "verbose": 2}
+    assert demo == {"epochs": 3, "random_state": 0, "verbose": 1}
