@@ -27,8 +27,9 @@ from typing import Any
 import keras
 import numpy as np
 
-from seqshape.builders.build import build_model, takes_any_length
+from seqshape.builders.build import build_model, model_input_shape, takes_any_length
 from seqshape.builders.choice import spec_from_shapes
+from seqshape.builders.registry import strategies, topologies
 from seqshape.errors import InvalidInputError, InvalidTypeError
 from seqshape.scaling import LastAxisScaler
 from seqshape.spec import TopologySpec
@@ -195,17 +196,26 @@ def _signature(model: keras.Model) -> list[tuple]:
 
 
 def _check_model(model: keras.Model, spec: TopologySpec, options: Any) -> None:
-    """The model must be the one ``spec`` and ``options`` build, with finite weights."""
+    """The model must be the one ``spec`` and ``options`` build (with ``options`` None,
+    for a topology no longer registered: its input and output shapes), with the loss of
+    its task and finite weights."""
     if not isinstance(model, keras.Model):
         raise StateMismatchError(f"a {type(model).__name__}, not a Keras model")
-    expected = build_model(spec, options)
-    for what in ("input_shape", "output_shape"):
-        if getattr(model, what) != getattr(expected, what):
+    steps = (None,) if takes_any_length(spec) and spec.per_step else spec.target_shape[:-1]
+    shapes = {
+        "input_shape": (None, *model_input_shape(spec)),
+        "output_shape": (None, *steps, spec.head_units),
+    }
+    expected = build_model(spec, options) if options is not None else None
+    if expected is not None:
+        shapes = {what: getattr(expected, what) for what in shapes}
+    for what, shape in shapes.items():
+        if getattr(model, what) != shape:
             raise StateMismatchError(
                 f"a model of {what.replace('_', ' ')} {getattr(model, what)} where the "
-                f"state's {spec.title} model has {getattr(expected, what)}"
+                f"state's {spec.title} model has {shape}"
             )
-    if _signature(model) != _signature(expected):
+    if expected is not None and _signature(model) != _signature(expected):
         raise StateMismatchError(
             f"a model whose layers differ from the {spec.title} model the state describes"
         )
@@ -321,7 +331,11 @@ class FittedState:
         (``ArchitectureOptions``) build. For a state read from a file (``load``).
         """
         spec = self.spec
-        _check_spec(spec)
+        # a topology registered by code that is gone still loads (its file explains
+        # itself); its spec and layers cannot be rebuilt, only its shapes checked
+        registered = spec.topology in topologies() and spec.strategy in strategies(spec.topology)
+        if registered:
+            _check_spec(spec)
         regression = spec.task == "regression"
         if regression != (self.classes is None):
             raise StateMismatchError(
@@ -345,7 +359,7 @@ class FittedState:
         _check_scaler("x_scaler", self.x_scaler, None if tokens else spec.input_shape[-1])
         _check_scaler("y_scaler", self.y_scaler, spec.target_shape[-1] if regression else None)
         if self.model is not None:
-            _check_model(self.model, spec, options)
+            _check_model(self.model, spec, options if registered else None)
 
     # -- data in -------------------------------------------------------------------------
 

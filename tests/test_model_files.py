@@ -184,7 +184,30 @@ def _set(*keys, value):
         ),
         (_set("fitted", "spec", "input_steps", value=7), "contradict"),
         (_set("fitted", "spec", "task", value="binary"), "classes"),
-        (_set("fitted", "spec", "topology", value="many_to_many"), "spec seqshape would not"),
+        (
+            lambda state: state["fitted"]["spec"].update(
+                topology="many_to_many", strategy="dense_head"
+            ),
+            "spec seqshape would not",
+        ),
+        # a pair no longer registered (an extension's code gone) still loads: its shapes,
+        # loss and weights are checked
+        (_set("fitted", "spec", "output_shape", value=[3]), "spec that its own shapes"),
+        (
+            lambda state: state["fitted"]["spec"].update(
+                topology="gone", output_shape=[2], output_features=2
+            ),
+            "y_scaler of 1 features",
+        ),
+        (
+            lambda state: (
+                state["fitted"]["spec"].update(
+                    topology="gone", output_shape=[2], output_features=2
+                ),
+                state["fitted"]["y_scaler"].update(mean=[0.0, 0.0], scale=[1.0, 1.0]),
+            ),
+            "output shape",
+        ),
         (_set("fitted", "spec", "input_shape", value=["5", 2]), "contradict|would not"),
         (_set("fitted", "n_features_in", value=3), "n_features_in"),
         (_set("fitted", "feature_names_in", value=["a"]), "feature names"),
