@@ -110,6 +110,14 @@ def _explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _code(args: argparse.Namespace) -> int:
+    from seqshape.code import keras_code
+
+    params = {**_model_params(args), "task": args.task, "vocabulary_size": args.vocabulary_size}
+    print(keras_code(args.x_shape, args.y_shape, n_classes=args.classes, **params), end="")
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from seqshape.baselines import LastValueBaseline, MeanBaseline
     from seqshape.datasets import coupled_series
@@ -293,6 +301,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_architecture(explain)
     explain.set_defaults(run=_explain)
+
+    code = commands.add_parser(
+        "code",
+        help="print the model for two shapes as a standalone Keras script",
+        description="Print a script that imports only keras and numpy and builds, compiles "
+        "and fits the model seqshape builds for X and y of the given shapes (placeholder "
+        "data marked), with each layer's output shape.",
+        epilog="example: seqshape code --x-shape 1200,40,2 --y-shape 1200,10,2 > model.py",
+    )
+    code.add_argument("--x-shape", type=_shape, required=True, help="e.g. 1200,40,2")
+    code.add_argument("--y-shape", type=_shape, required=True, help="e.g. 1200,10,2")
+    code.add_argument(
+        "--task", default="auto", help="regression, binary, multiclass (default: auto)"
+    )
+    code.add_argument("--classes", type=int, default=None, help="number of classes")
+    code.add_argument(
+        "--vocabulary-size", type=int, default=None, help="X holds token ids from a vocabulary"
+    )
+    if BY_NAME["mask_value"].flag is None:  # unless the parameter table gives it a flag
+        code.add_argument(
+            "--mask-value", type=float, default=None, help="the value of padded steps"
+        )
+    _add_architecture(code)
+    _add_params(code, params_of("training"))
+    code.set_defaults(run=_code)
 
     demo = commands.add_parser(
         "demo",
