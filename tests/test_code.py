@@ -73,6 +73,11 @@ CASES: list[tuple[tuple, tuple, dict]] = [
     (
         (*SEQUENCE[0],),
         SEQUENCE[1],
+        {"topology": "channel_independent", "strategy": "encoder_decoder", "units": (3,)},
+    ),
+    (
+        (*SEQUENCE[0],),
+        SEQUENCE[1],
         {"topology": "channel_independent", "strategy": "last_steps", "normalization": "window"},
     ),
     (
@@ -294,10 +299,13 @@ def test_seed_channel_independent_is_corrected_to_permute():
     script = keras_code(
         (1200, 40, 2), (1200, 10, 2), topology="channel_independent", units=(12, 12, 6)
     )
-    layers = _layer_lines(script)
+    outer = script[script.index("model = keras.Sequential(") :]
+    layers = _layer_lines(outer)
     assert layers[0].startswith('keras.layers.Permute((2, 1), name="channels_first")')
+    assert layers[1].startswith('keras.layers.Reshape((2, 40, 1), name="split_channels")')
     assert layers[-1].startswith('keras.layers.Permute((2, 1), name="steps_first")')
-    assert "keras.layers.TimeDistributed(univariate" in script
+    assert "keras.layers.TimeDistributed(univariate" in outer
+    assert "univariate = keras.Sequential(" in script
     spec = spec_from_shapes((40, 2), (10, 2), topology="channel_independent")
     assert build_model(spec, ArchitectureOptions(units=(12, 12, 6))).count_params() == 2398
 
@@ -321,7 +329,7 @@ def test_seed_lambda_is_replaced_by_cropping():
     """seeds/001 kept the last N steps with Lambda(lambda x: x[:, -N:, :]), which does not
     load in safe mode: the script keeps them with Cropping1D."""
     script = keras_code((100, 6, 1), (100, 3, 1), strategy="last_steps", units=(1,))
-    assert 'keras.layers.Cropping1D((3, 0), name="last_steps")' in script
+    assert 'keras.layers.Cropping1D(cropping=(3, 0), name="last_steps")' in script
     assert "Lambda" not in script
 
 
@@ -393,7 +401,7 @@ def test_user_builder_with_its_own_layer_needs_code():
 
     with temporary_registrations():
         register_builder("many_to_one", "doubled")(body)
-        with pytest.raises(InvalidInputError, match=r"register_builder.*code="):
+        with pytest.raises(InvalidInputError, match=r"code=.*register_builder"):
             keras_code((50, 9, 2), (50,), strategy="doubled")
 
 

@@ -23,7 +23,8 @@ def step_weights(inputs, mask_value):
     """1.0 for real steps, 0.0 for padded ones: (batch, T, F) -> (batch, T, 1)."""
     if mask_value is None:
         return keras.ops.ones_like(inputs[..., :1])
-    real = keras.ops.any(keras.ops.not_equal(inputs, mask_value), axis=-1, keepdims=True)
+    real = keras.ops.not_equal(inputs, mask_value)
+    real = keras.ops.any(real, axis=-1, keepdims=True)
     return keras.ops.cast(real, inputs.dtype)
 '''
 
