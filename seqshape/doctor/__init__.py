@@ -254,7 +254,18 @@ def _problem(source: str | None, finding: Finding) -> Problem:
     )
 
 
-def _no_model(facts: dict) -> Problem | None:
+def _no_model(facts: dict, source: str, data: Data) -> list[Finding] | None:
+    """The findings for a snippet whose model was never made (a layer failed on the
+    way: the functional API builds as it goes); an error when nothing explains it."""
+    if facts.get("model") is None and not facts.get("crash"):
+        findings = run_checks(facts, source, data)
+        if findings:
+            return findings
+    _require_model(facts)
+    return None
+
+
+def _require_model(facts: dict) -> None:
     if facts.get("crash"):
         raise InvalidInputError(
             "source",
@@ -291,9 +302,10 @@ def diagnose_all(
         results = _probe([(current[i], datas[i]) for i in pending], timeout)
         still = []
         for index, facts in zip(pending, results, strict=True):
-            _no_model(facts)
-            findings = run_checks(facts, current[index], datas[index])
-            shapes[index] = (facts["model"] or {}).get("output_shape")
+            findings = _no_model(facts, current[index], datas[index])
+            if findings is None:
+                findings = run_checks(facts, current[index], datas[index])
+            shapes[index] = (facts.get("model") or {}).get("output_shape")
             seen = {(p.kind, p.evidence) for p in found[index]}
             found[index] += [
                 _problem(current[index], f) for f in findings if (f.kind, f.evidence) not in seen

@@ -559,9 +559,13 @@ def _units_edit(context: Context, index: int, value: int) -> list:
 def output_shape(context: Context) -> list[Finding]:
     """The model's output against y: sequence or not, the steps, the width."""
     data, out = context.data, context.model.get("output_shape")
-    if data.y_shape is None or out is None or any(s is None for s in out[1:]):
+    if data.y_shape is None or out is None:
         return []
     y = tuple(data.y_shape)
+    if None in out:  # steps of any number (masked sequences) follow the input's
+        if len(out) != len(y):
+            return []
+        out = [y[axis] if size is None else size for axis, size in enumerate(out)]
     task = context.task()
     target_rank = len(y) if task == "regression" or data.y_one_hot else (2 if len(y) == 2 else 1)
     if task != "regression" and len(y) == 2 and y[-1] == 1:
@@ -609,6 +613,19 @@ def output_shape(context: Context) -> list[Finding]:
             if context.data.x_shape and len(context.data.x_shape) == 2
             else None
         )
+        if last_recurrent is not None and steps == steps_in:
+            return [
+                Finding(
+                    "vector_output_for_sequence_y",
+                    "error",
+                    evidence,
+                    "y holds one output per input step, but the last recurrent layer returns only "
+                    "its last state.",
+                    "return_sequences=True on the last recurrent layer.",
+                    _set_return_sequences(context, last_recurrent, True),
+                    layer=last_recurrent,
+                )
+            ]
         dense = _width_layer(context)
         if (
             dense is not None
@@ -642,19 +659,6 @@ def output_shape(context: Context) -> list[Finding]:
                         edits,
                         layer=dense,
                     ),
-                )
-            ]
-        if last_recurrent is not None and steps == steps_in:
-            return [
-                Finding(
-                    "vector_output_for_sequence_y",
-                    "error",
-                    evidence,
-                    "y holds one output per input step, but the last recurrent layer returns only "
-                    "its last state.",
-                    "return_sequences=True on the last recurrent layer.",
-                    _set_return_sequences(context, last_recurrent, True),
-                    layer=last_recurrent,
                 )
             ]
         return [
