@@ -19,6 +19,8 @@ from seqshape.builders import (  # noqa: E402
     strategies,
     topologies,
 )
+from seqshape.code import keras_code  # noqa: E402
+from seqshape.doctor import Diagnosis, Problem, diagnose  # noqa: E402
 from seqshape.errors import (  # noqa: E402
     InvalidInputError,
     InvalidTypeError,
@@ -39,19 +41,23 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ArchitectureOptions",
+    "Diagnosis",
     "Explanation",
     "InvalidInputError",
     "InvalidTypeError",
     "ModelFileError",
     "NotFittedYetError",
+    "Problem",
     "SeqShapeError",
     "SequenceClassifier",
     "SequenceModel",
     "SequenceRegressor",
     "TopologySpec",
     "build_model",
+    "diagnose",
     "explain_model",
     "infer_spec",
+    "keras_code",
     "load",
     "register_builder",
     "spec_from_shapes",

@@ -11,6 +11,7 @@ per case: the model's output shape per sample and the loss, or the error.
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import sys
 import traceback
@@ -25,10 +26,8 @@ def run(case: dict) -> dict:
     keras.Model.fit = keras.Model.summary = lambda self, *args, **kwargs: None
     try:
         for statement in ast.parse(case["source"]).body:
-            try:
+            with contextlib.suppress(NameError):  # data the snippet never defines
                 exec(compile(ast.Module([statement], []), "<fixed>", "exec"), namespace)
-            except NameError:
-                pass
     finally:
         keras.Model.fit, keras.Model.summary = fit, summary
     model = namespace["model"]

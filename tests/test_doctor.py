@@ -54,8 +54,7 @@ def _tokens(samples: int, steps: int, high: int, pad: bool = False) -> np.ndarra
 CATALOGUE: list[tuple[str, str, dict, str]] = [
     (
         "seed 000: Dense((10, 2))",
-        KERAS
-        + "model = Sequential()\n"
+        KERAS + "model = Sequential()\n"
         "model.add(LSTM(12, input_shape=(40, 2), return_sequences=True))\n"
         "model.add(LSTM(12, return_sequences=True))\n"
         "model.add(LSTM(6, return_sequences=False))\n"
@@ -65,8 +64,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "seed 000 on tensorflow.python.keras: Dense((10, 2))",
-        TF_PRIVATE.format("LSTM, Dense")
-        + "model = Sequential()\n"
+        TF_PRIVATE.format("LSTM, Dense") + "model = Sequential()\n"
         "model.add(LSTM(12, input_shape=(40, 2), return_sequences=True))\n"
         "model.add(LSTM(6))\n"
         "model.add(Dense((10, 2)))\n",
@@ -75,8 +73,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "return_sequences missing between stacked LSTMs",
-        TF.format("LSTM, Dense")
-        + "model = Sequential()\n"
+        TF.format("LSTM, Dense") + "model = Sequential()\n"
         "model.add(LSTM(12, input_shape=(40, 1)))\n"
         "model.add(LSTM(12))\n"
         "model.add(LSTM(6))\n"
@@ -98,8 +95,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "return_sequences missing inside Bidirectional",
-        KERAS
-        + "model = Sequential()\n"
+        KERAS + "model = Sequential()\n"
         "model.add(Bidirectional(LSTM(8), input_shape=(20, 3)))\n"
         "model.add(LSTM(4))\n"
         "model.add(Dense(1))\n",
@@ -108,8 +104,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "sequence output, y one value a sample",
-        KERAS
-        + "model = Sequential()\n"
+        KERAS + "model = Sequential()\n"
         "model.add(LSTM(16, return_sequences=True, input_shape=(30, 4)))\n"
         "model.add(Dense(1))\n"
         "model.compile(loss='mse', optimizer='adam')\n",
@@ -118,8 +113,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "sequence output through TimeDistributed, y one vector a sample",
-        KERAS
-        + "model = Sequential()\n"
+        KERAS + "model = Sequential()\n"
         "model.add(LSTM(8, return_sequences=True, input_shape=(12, 2)))\n"
         "model.add(TimeDistributed(Dense(3)))\n",
         {"x_shape": (64, 12, 2), "y_shape": (64, 3)},
@@ -127,8 +121,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "one vector out, y a sequence of the input's length",
-        KERAS
-        + "model = Sequential()\n"
+        KERAS + "model = Sequential()\n"
         "model.add(LSTM(8, input_shape=(20, 2)))\n"
         "model.add(Dense(1))\n",
         {"x_shape": (64, 20, 2), "y_shape": (64, 20, 1)},
@@ -136,8 +129,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "one vector out, y a sequence of another length",
-        KERAS
-        + "model = Sequential()\n"
+        KERAS + "model = Sequential()\n"
         "model.add(LSTM(12, input_shape=(40, 2)))\n"
         "model.add(Dense(10))\n",
         {"x_shape": (64, 40, 2), "y_shape": (64, 10, 2)},
@@ -145,8 +137,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "time and feature axes swapped in input_shape",
-        KERAS
-        + "model = Sequential()\n"
+        KERAS + "model = Sequential()\n"
         "model.add(LSTM(12, input_shape=(2, 40)))\n"
         "model.add(Dense(1))\n",
         {"x_shape": (64, 40, 2), "y_shape": (64,)},
@@ -165,8 +156,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "input_shape with the wrong number of features",
-        KERAS
-        + "model = Sequential()\n"
+        KERAS + "model = Sequential()\n"
         "model.add(LSTM(8, input_shape=(40, 1)))\n"
         "model.add(Dense(1))\n",
         {"x_shape": (64, 40, 2), "y_shape": (64,)},
@@ -174,8 +164,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "X of rank 2 into a recurrent layer, input_shape=(40,)",
-        KERAS
-        + "model = Sequential()\n"
+        KERAS + "model = Sequential()\n"
         "model.add(LSTM(8, input_shape=(40,)))\n"
         "model.add(Dense(1))\n",
         {"x_shape": (64, 40), "y_shape": (64,)},
@@ -189,8 +178,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "output width against y's outputs",
-        KERAS
-        + "model = Sequential()\n"
+        KERAS + "model = Sequential()\n"
         "model.add(LSTM(8, input_shape=(10, 3)))\n"
         "model.add(Dense(1))\n",
         {"x_shape": (64, 10, 3), "y_shape": (64, 3)},
@@ -198,8 +186,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "one unit for five classes",
-        KERAS
-        + "model = Sequential()\n"
+        KERAS + "model = Sequential()\n"
         "model.add(LSTM(8, input_shape=(10, 3)))\n"
         "model.add(Dense(1, activation='softmax'))\n"
         "model.compile(loss='sparse_categorical_crossentropy', optimizer='adam')\n",
@@ -208,8 +195,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "per-step outputs of the wrong width",
-        KERAS
-        + "model = Sequential()\n"
+        KERAS + "model = Sequential()\n"
         "model.add(LSTM(8, input_shape=(12, 2), return_sequences=True))\n"
         "model.add(TimeDistributed(Dense(1)))\n",
         {"x_shape": (64, 12, 2), "y_shape": (64, 12, 2)},
@@ -217,8 +203,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "RepeatVector(n) against y's steps, one-to-many",
-        KERAS
-        + "model = Sequential()\n"
+        KERAS + "model = Sequential()\n"
         "model.add(RepeatVector(4, input_shape=(10,)))\n"
         "model.add(LSTM(8, return_sequences=True))\n"
         "model.add(TimeDistributed(Dense(1)))\n",
@@ -227,8 +212,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "RepeatVector(n) against y's steps, encoder-decoder",
-        KERAS
-        + "model = Sequential()\n"
+        KERAS + "model = Sequential()\n"
         "model.add(LSTM(16, input_shape=(40, 2)))\n"
         "model.add(RepeatVector(5))\n"
         "model.add(LSTM(16, return_sequences=True))\n"
@@ -238,8 +222,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "aligned output, y of fewer steps",
-        KERAS
-        + "model = Sequential()\n"
+        KERAS + "model = Sequential()\n"
         "model.add(LSTM(8, input_shape=(12, 2), return_sequences=True))\n"
         "model.add(TimeDistributed(Dense(2)))\n",
         {"x_shape": (64, 12, 2), "y_shape": (64, 4, 2)},
@@ -247,8 +230,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "softmax on one unit",
-        KERAS
-        + "model = Sequential()\n"
+        KERAS + "model = Sequential()\n"
         "model.add(LSTM(8, input_shape=(20, 1)))\n"
         "model.add(Dense(1, activation='softmax'))\n"
         "model.compile(loss='binary_crossentropy', optimizer='adam')\n",
@@ -257,8 +239,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "sigmoid for several classes",
-        KERAS
-        + "model = Sequential()\n"
+        KERAS + "model = Sequential()\n"
         "model.add(LSTM(8, input_shape=(20, 1)))\n"
         "model.add(Dense(4, activation='sigmoid'))\n"
         "model.compile(loss='categorical_crossentropy', optimizer='adam')\n",
@@ -267,8 +248,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "categorical cross-entropy with integer labels",
-        KERAS
-        + "model = Sequential()\n"
+        KERAS + "model = Sequential()\n"
         "model.add(LSTM(8, input_shape=(20, 1)))\n"
         "model.add(Dense(5, activation='softmax'))\n"
         "model.compile(loss='categorical_crossentropy', optimizer='adam')\n",
@@ -277,8 +257,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "sparse categorical cross-entropy with one-hot labels",
-        KERAS
-        + "model = Sequential()\n"
+        KERAS + "model = Sequential()\n"
         "model.add(LSTM(8, input_shape=(20, 1)))\n"
         "model.add(Dense(3, activation='softmax'))\n"
         "model.compile(loss='sparse_categorical_crossentropy', optimizer='adam')\n",
@@ -287,8 +266,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "linear output with binary cross-entropy",
-        KERAS
-        + "model = Sequential()\n"
+        KERAS + "model = Sequential()\n"
         "model.add(LSTM(8, input_shape=(20, 1)))\n"
         "model.add(Dense(1))\n"
         "model.compile(loss='binary_crossentropy', optimizer='adam')\n",
@@ -297,8 +275,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "linear output with sparse categorical cross-entropy",
-        KERAS
-        + "model = Sequential()\n"
+        KERAS + "model = Sequential()\n"
         "model.add(GRU(8, input_shape=(20, 1)))\n"
         "model.add(Dense(3))\n"
         "model.compile(loss='sparse_categorical_crossentropy', optimizer='adam')\n",
@@ -307,8 +284,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "softmax on a regression output",
-        KERAS
-        + "model = Sequential()\n"
+        KERAS + "model = Sequential()\n"
         "model.add(LSTM(8, input_shape=(20, 1)))\n"
         "model.add(Dense(2, activation='softmax'))\n"
         "model.compile(loss='mse', optimizer='adam')\n",
@@ -317,8 +293,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "seed 001: Lambda keeps the last N steps",
-        KERAS
-        + "N = 3\n"
+        KERAS + "N = 3\n"
         "model = Sequential()\n"
         "model.add(LSTM(1, input_shape=(6, 1), return_sequences=True))\n"
         "model.add(Lambda(lambda x: x[:, -N:, :]))\n",
@@ -327,9 +302,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "Lambda with Keras 2's backend mean",
-        "from keras import backend as K\n"
-        + KERAS
-        + "model = Sequential()\n"
+        "from keras import backend as K\n" + KERAS + "model = Sequential()\n"
         "model.add(LSTM(8, input_shape=(10, 2), return_sequences=True))\n"
         "model.add(Lambda(lambda x: K.mean(x, axis=1)))\n"
         "model.add(Dense(1))\n",
@@ -338,8 +311,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "Lambda keeps the last step",
-        KERAS
-        + "model = Sequential()\n"
+        KERAS + "model = Sequential()\n"
         "model.add(LSTM(8, input_shape=(10, 2), return_sequences=True))\n"
         "model.add(Lambda(lambda x: x[:, -1, :]))\n"
         "model.add(Dense(1))\n",
@@ -348,8 +320,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "TimeDistributed after the last state, y one value a sample",
-        KERAS
-        + "model = Sequential()\n"
+        KERAS + "model = Sequential()\n"
         "model.add(LSTM(8, input_shape=(10, 2)))\n"
         "model.add(TimeDistributed(Dense(1)))\n",
         {"x_shape": (64, 10, 2), "y_shape": (64,)},
@@ -357,8 +328,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "TimeDistributed after the last state, y a sequence",
-        KERAS
-        + "model = Sequential()\n"
+        KERAS + "model = Sequential()\n"
         "model.add(LSTM(8, input_shape=(10, 2)))\n"
         "model.add(TimeDistributed(Dense(1)))\n",
         {"x_shape": (64, 10, 2), "y_shape": (64, 10, 1)},
@@ -366,8 +336,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "Embedding input_dim not above the largest token id",
-        KERAS
-        + "model = Sequential()\n"
+        KERAS + "model = Sequential()\n"
         "model.add(Embedding(100, 16))\n"
         "model.add(LSTM(8))\n"
         "model.add(Dense(1, activation='sigmoid'))\n"
@@ -377,8 +346,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "zero-padded sequences, no masking",
-        KERAS
-        + "model = Sequential()\n"
+        KERAS + "model = Sequential()\n"
         "model.add(LSTM(8, input_shape=(20, 2)))\n"
         "model.add(Dense(1))\n",
         {"X": _padded(64, 20, 2), "y": RNG.normal(size=64)},
@@ -386,8 +354,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "zero-padded token ids, no mask_zero",
-        KERAS
-        + "model = Sequential()\n"
+        KERAS + "model = Sequential()\n"
         "model.add(Embedding(50, 8))\n"
         "model.add(LSTM(4))\n"
         "model.add(Dense(1, activation='sigmoid'))\n"
@@ -397,8 +364,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "seed 002: Keras 2 argument names",
-        KERAS
-        + "model = Sequential()\n"
+        KERAS + "model = Sequential()\n"
         "model.add(RepeatVector(4, input_shape=(10,)))\n"
         "model.add(LSTM(output_dim=3, activation='tanh', inner_activation='sigmoid',\n"
         "               return_sequences=True))\n",
@@ -407,8 +373,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "seed 002: recurrent_dropout turns off the fast kernel",
-        KERAS
-        + "model = Sequential()\n"
+        KERAS + "model = Sequential()\n"
         "model.add(Embedding(50, 8))\n"
         "model.add(LSTM(8, dropout=0.2, recurrent_dropout=0.2))\n"
         "model.add(Dense(1, activation='sigmoid'))\n"
@@ -418,8 +383,7 @@ CATALOGUE: list[tuple[str, str, dict, str]] = [
     ),
     (
         "a relu LSTM turns off the fast kernel",
-        KERAS
-        + "model = Sequential()\n"
+        KERAS + "model = Sequential()\n"
         "model.add(LSTM(8, activation='relu', input_shape=(10, 1)))\n"
         "model.add(Dense(1))\n",
         {"x_shape": (64, 10, 1), "y_shape": (64,)},
@@ -443,7 +407,7 @@ def test_catalogue_is_large_enough():
 
 
 def test_each_broken_model_shows_its_problem(diagnosed):
-    for (name, source, _, kind), diagnosis in zip(CATALOGUE, diagnosed, strict=True):
+    for (name, _, _, kind), diagnosis in zip(CATALOGUE, diagnosed, strict=True):
         kinds = [problem.kind for problem in diagnosis.problems]
         assert kind in kinds, (name, kinds, str(diagnosis))
         problem = next(problem for problem in diagnosis.problems if problem.kind == kind)
@@ -546,8 +510,10 @@ def test_command_exit_codes(tmp_path, capsys):
     broken = tmp_path / "broken.py"
     broken.write_text(CATALOGUE[2][1])
     good = tmp_path / "good.py"
-    good.write_text(KERAS + "model = Sequential()\nmodel.add(LSTM(4, input_shape=(6, 1)))\n"
-                    "model.add(Dense(1))\n")
+    good.write_text(
+        KERAS + "model = Sequential()\nmodel.add(LSTM(4, input_shape=(6, 1)))\n"
+        "model.add(Dense(1))\n"
+    )
     shapes = ["--x-shape", "16,6,1", "--y-shape", "16"]
     assert main(["doctor", str(good), *shapes]) == 0
     assert "No problems found" in capsys.readouterr().out

@@ -287,9 +287,7 @@ def _require_model(facts: dict) -> None:
     return None
 
 
-def diagnose_all(
-    snippets: list[tuple[str, Data]], *, timeout: float = TIMEOUT
-) -> list[Diagnosis]:
+def diagnose_all(snippets: list[tuple[str, Data]], *, timeout: float = TIMEOUT) -> list[Diagnosis]:
     """``diagnose`` for several snippets, each with its data: one subprocess a pass."""
     current = [_read_source(source) for source, _ in snippets]
     datas = [data for _, data in snippets]

@@ -180,11 +180,8 @@ def construction(context: Context) -> list[Finding]:
             )
         elif name == "Dense" and isinstance(units, ast.Tuple | ast.List):
             sizes = [ed.text_of(context.source, ed.span_of(item)) for item in units.elts]
-            product = " * ".join(sizes)
-            try:
-                product = str(math.prod(int(size) for size in sizes))
-            except ValueError:
-                pass
+            numbers = all(size.isdigit() for size in sizes)
+            product = str(math.prod(map(int, sizes))) if numbers else " * ".join(sizes)
             shape = f"({', '.join(sizes)})"
             found.append(
                 Finding(
@@ -452,22 +449,22 @@ def layer_errors(context: Context) -> list[Finding]:
         producer = _recurrent_before(context, index)
         if layer["class"] == "Lambda":
             return lambdas(context, only=index)
-        if layer["recurrent"] and received is not None and len(received) == 2:
-            if producer is not None and not _returns_sequences(context, producer):
-                return [
-                    Finding(
-                        "return_sequences_missing",
-                        "error",
-                        evidence,
-                        f"A recurrent layer reads a sequence (batch, steps, features), but "
-                        f"{context.text(producer)} returns only its last state "
-                        f"{_shape(context.layers[producer]['output_shape'])}: "
-                        "return_sequences is missing.",
-                        "return_sequences=True on the recurrent layer before it.",
-                        _set_return_sequences(context, producer, True),
-                        layer=index,
-                    )
-                ]
+        fed_2d = layer["recurrent"] and received is not None and len(received) == 2
+        if fed_2d and producer is not None and not _returns_sequences(context, producer):
+            return [
+                Finding(
+                    "return_sequences_missing",
+                    "error",
+                    evidence,
+                    f"A recurrent layer reads a sequence (batch, steps, features), but "
+                    f"{context.text(producer)} returns only its last state "
+                    f"{_shape(context.layers[producer]['output_shape'])}: "
+                    "return_sequences is missing.",
+                    "return_sequences=True on the recurrent layer before it.",
+                    _set_return_sequences(context, producer, True),
+                    layer=index,
+                )
+            ]
         if layer["class"] == "TimeDistributed" and received is not None and len(received) == 2:
             per_step = context.data.y_shape is not None and len(context.data.y_shape) == 2
             if per_step and producer is not None:
@@ -573,13 +570,9 @@ def output_shape(context: Context) -> list[Finding]:
     elif task != "regression" and not data.y_one_hot:
         target_rank = 1 if len(y) <= 1 else 2
     evidence = f"the model outputs {_shape([None, *out])}; y samples are {_sample(y)}"
-    last_recurrent = max((i for i, l in enumerate(context.layers) if l["recurrent"]), default=None)
-    if (
-        len(out) == 2
-        and target_rank <= 1
-        and task == "regression"
-        or (len(out) == 2 and target_rank == 1 and task != "regression")
-    ):
+    recurrent = [i for i, layer in enumerate(context.layers) if layer["recurrent"]]
+    last_recurrent = recurrent[-1] if recurrent else None
+    if len(out) == 2 and target_rank <= 1:
         if last_recurrent is None or not _returns_sequences(context, last_recurrent):
             return []
         edits = _set_return_sequences(context, last_recurrent, False)
@@ -627,20 +620,21 @@ def output_shape(context: Context) -> list[Finding]:
                 )
             ]
         dense = _width_layer(context)
+        different = " (many-to-many with different lengths)" if steps != steps_in else ""
         if (
             dense is not None
             and context.layers[dense]["class"] == "Dense"
             and task == "regression"
         ):
             edits = (
-                _units_edit(context, dense, steps * width)
-                + [
+                [
+                    *_units_edit(context, dense, steps * width),
                     ed.insert_layer(
                         context.source,
                         context.call(dense),
                         f"Reshape(({steps}, {width}))",
                         after=True,
-                    )
+                    ),
                 ]
                 if context.call(dense) is not None
                 else []
@@ -652,8 +646,8 @@ def output_shape(context: Context) -> list[Finding]:
                         "vector_output_for_sequence_y",
                         "error",
                         evidence,
-                        f"y holds a sequence of {steps} steps per sample, but the model ends in one "
-                        f"vector{' (many-to-many with different lengths)' if steps != steps_in else ''}.",
+                        f"y holds a sequence of {steps} steps per sample, but the model ends "
+                        f"in one vector{different}.",
                         f"Dense({steps * width}) for every step's outputs at once, then "
                         f"Reshape(({steps}, {width})).",
                         edits,
@@ -672,7 +666,8 @@ def output_shape(context: Context) -> list[Finding]:
         ]
     if len(out) == 2 and len(y) == 2 and out[0] != y[0]:
         repeat = next(
-            (i for i, l in enumerate(context.layers) if l["class"] == "RepeatVector"), None
+            (i for i, layer in enumerate(context.layers) if layer["class"] == "RepeatVector"),
+            None,
         )
         if repeat is not None:
             n = context.config(repeat).get("n")
@@ -701,7 +696,8 @@ def output_shape(context: Context) -> list[Finding]:
                         "output_steps",
                         "error",
                         evidence,
-                        f"The model outputs {out[0]} steps and y has {y[0]}: keep the last {y[0]}.",
+                        f"The model outputs {out[0]} steps and y has {y[0]}: keep the last "
+                        f"{y[0]}.",
                         f"{code} after the last recurrent layer (keeps the last {y[0]} steps; no "
                         "Lambda).",
                         [
@@ -713,7 +709,7 @@ def output_shape(context: Context) -> list[Finding]:
                     ),
                 )
             ]
-        first = next((i for i, l in enumerate(context.layers) if l["recurrent"]), None)
+        first = recurrent[0] if recurrent else None
         if first is not None and out[0] < y[0] and context.call(first):
             code = f"ZeroPadding1D((0, {y[0] - out[0]}))"
             return [
@@ -723,8 +719,8 @@ def output_shape(context: Context) -> list[Finding]:
                         "output_steps",
                         "error",
                         evidence,
-                        f"The model outputs {out[0]} steps and y has {y[0]}: pad the input to {y[0]} "
-                        "steps.",
+                        f"The model outputs {out[0]} steps and y has {y[0]}: pad the input to "
+                        f"{y[0]} steps.",
                         f"{code} before the first recurrent layer.",
                         [ed.insert_layer(context.source, context.call(first), code, after=False)],
                         layer=first,
@@ -847,8 +843,9 @@ def activation_and_loss(context: Context) -> list[Finding]:
                 "activation_for_regression",
                 "error",
                 f"{where}: {activation} on a regression output",
-                f"{activation} squeezes outputs into (0, 1){' and makes them sum to 1' if activation == 'softmax' else ''}"
-                "; regression targets need a linear output.",
+                f"{activation} squeezes outputs into (0, 1)"
+                + (" and makes them sum to 1" if activation == "softmax" else "")
+                + "; regression targets need a linear output.",
                 "No activation (linear).",
                 _activation_edit(context, index, None),
                 layer=index,
@@ -986,8 +983,9 @@ def lambdas(context: Context, only: int | None = None) -> list[Finding]:
                     "error" if layer.get("error") else "warning",
                     f"{context.text(index)}"
                     + (f": {layer['error']}" if layer.get("error") else ""),
-                    "A Lambda layer stores Python bytecode: a saved model with it does not load with "
-                    "Keras' safe mode on (the default), and it breaks across Python versions.",
+                    "A Lambda layer stores Python bytecode: a saved model with it does not load "
+                    "with Keras' safe mode on (the default), and it breaks across Python "
+                    "versions.",
                     words,
                     edits,
                     layer=index,
@@ -1059,9 +1057,11 @@ def masking(context: Context) -> list[Finding]:
             Finding(
                 "padding_not_masked",
                 "warning",
-                f"X holds sequences zero-padded at the {side} to one length, and no layer masks them",
-                "The recurrent layers read the padded steps as data: a short sequence's state is "
-                "overwritten by zeros (pre-padding) or its last state is taken after them (post-padding).",
+                f"X holds sequences zero-padded at the {side} to one length, and no layer "
+                "masks them",
+                "The recurrent layers read the padded steps as data: a short sequence's state "
+                "is overwritten by zeros (pre-padding) or its last state is taken after them "
+                "(post-padding).",
                 fix,
                 edits,
                 layer=0,

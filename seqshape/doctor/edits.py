@@ -189,12 +189,9 @@ def statement_of(source: str, span: list[int]) -> ast.stmt | None:
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.stmt):
             start, end = (node.lineno, node.col_offset), (node.end_lineno, node.end_col_offset)
-            if start <= tuple(span[:2]) and tuple(span[2:]) <= end:
-                if best is None or (node.lineno, node.col_offset) >= (
-                    best.lineno,
-                    best.col_offset,
-                ):
-                    best = node
+            inside = start <= tuple(span[:2]) and tuple(span[2:]) <= end
+            if inside and (best is None or start >= (best.lineno, best.col_offset)):
+                best = node
     return best
 
 
