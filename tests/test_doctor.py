@@ -464,12 +464,15 @@ def test_fixed_seed_comes_out_as_the_seeds_right_answer(diagnosed):
 
 
 def test_fix_is_shown_as_a_code_change(diagnosed):
-    problem = diagnosed[2].problems[0]
+    problem = next(p for p in diagnosed[2].problems if p.kind == "return_sequences_missing")
     assert problem.change.splitlines() == [
         "-model.add(LSTM(12, input_shape=(40, 1)))",
         "+model.add(LSTM(12, input_shape=(40, 1), return_sequences=True))",
     ]
     assert "tensorflow" not in diagnosed[2].fixed_source
+    imports = next(p for p in diagnosed[2].problems if p.kind == "keras_3_imports")
+    assert imports.severity == "info"
+    assert "+from keras.layers import LSTM, Dense" in imports.change
 
 
 # -- no false alarms ---------------------------------------------------------------------------

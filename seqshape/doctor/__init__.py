@@ -24,7 +24,7 @@ Example:
     ... '''
     >>> diagnosis = diagnose(snippet, x_shape=(1200, 40, 2), y_shape=(1200,))
     >>> [problem.kind for problem in diagnosis.problems]
-    ['return_sequences_missing']
+    ['keras_3_imports', 'return_sequences_missing']
     >>> print(diagnosis.fixed_source.strip().splitlines()[3])
     model.add(LSTM(12, input_shape=(40, 2), return_sequences=True))
 """
@@ -287,11 +287,39 @@ def _require_model(facts: dict) -> None:
     return None
 
 
+def _import_notes(source: str, mapped: str) -> list[Problem]:
+    """Information on imports mapped to Keras 3, with the change."""
+    if mapped == source:
+        return []
+    change = [
+        line
+        for line in difflib.unified_diff(
+            source.splitlines(), mapped.splitlines(), lineterm="", n=0
+        )
+        if not line.startswith(("---", "+++", "@@"))
+    ]
+    return [
+        Problem(
+            "keras_3_imports",
+            "info",
+            "the snippet imports Keras from tensorflow.keras, tensorflow.python.keras or "
+            "Keras 2's submodules",
+            "Keras 3 is the keras package (tensorflow.python.keras is TensorFlow's private "
+            "copy of Keras 2); the snippet was run, and is fixed, with Keras 3's imports.",
+            "Import from keras.",
+            "\n".join(change),
+        )
+    ]
+
+
 def diagnose_all(snippets: list[tuple[str, Data]], *, timeout: float = TIMEOUT) -> list[Diagnosis]:
     """``diagnose`` for several snippets, each with its data: one subprocess a pass."""
     current = [_read_source(source) for source, _ in snippets]
     datas = [data for _, data in snippets]
-    found: list[list[Problem]] = [[] for _ in snippets]
+    found: list[list[Problem]] = [
+        _import_notes(source, mapped)
+        for (source, _), mapped in zip(snippets, current, strict=True)
+    ]
     shapes: list = [None] * len(snippets)
     pending = list(range(len(snippets)))
     for _ in range(PASSES):
