@@ -117,8 +117,8 @@ def _data(X, y, x_shape, y_shape, task, x_dtype, n_classes) -> Data:
             if task is None:
                 labels = np.unique(y)
                 task = "binary" if len(labels) <= 2 else "multiclass"
-            if n_classes is None and y.dtype.kind in "iub" and y.size:
-                n_classes = int(y.max()) + 1
+            if n_classes is None and y.size:
+                n_classes = int(y.max()) + 1 if y.dtype.kind in "iu" else len(np.unique(y))
         elif y.dtype.kind == "f" and y.size:
             one_hot = (
                 y.ndim == 2

@@ -1,4 +1,4 @@
-"""The user's source, read and changed: imports mapped to Keras 3, and edits at spans.
+r"""The user's source, read and changed: imports mapped to Keras 3, and edits at spans.
 
 Spans are ``[line, column, end_line, end_column]`` as Python reports them (lines from 1,
 columns in UTF-8 bytes), for the AST and for the running code alike, so a layer seen at
@@ -9,6 +9,9 @@ for the next pass).
 Example:
     >>> print(keras_3_imports("from tensorflow.keras.layers import LSTM, Dense"))
     from keras.layers import LSTM, Dense
+    >>> print(keras_3_imports("import tensorflow as tf\nlayer = tf.keras.layers.GRU(4)"))
+    import keras
+    layer = keras.layers.GRU(4)
     >>> source = "model.add(LSTM(12))"
     >>> call = find_call(source, [1, 10, 1, 18])
     >>> apply(source, [set_keyword(source, call, "return_sequences", "True")])
@@ -54,6 +57,8 @@ def keras_3_imports(source: str) -> str:
     text = "".join(lines)
     if re.search(r"\btf\.keras\.", text):
         text = re.sub(r"\btf\.keras\.", "keras.", text)
+        if not re.search(r"\btf\.", text):  # TensorFlow was imported for Keras only
+            text = re.sub(r"^import tensorflow as tf\n", "", text, flags=re.M)
         if not re.search(r"^\s*import keras\b", text, flags=re.M):
             text = "import keras\n" + text
     return text
