@@ -30,6 +30,8 @@ if TYPE_CHECKING:
         strategies,
         topologies,
     )
+    from seqshape.code import keras_code
+    from seqshape.doctor import Diagnosis, Problem, diagnose
     from seqshape.errors import (
         InvalidInputError,
         InvalidTypeError,
@@ -73,6 +75,8 @@ _WHERE = {
         "seqshape.estimator",
     ),
     **dict.fromkeys(("Explanation", "explain_model"), "seqshape.explain"),
+    "keras_code": "seqshape.code",
+    **dict.fromkeys(("Diagnosis", "Problem", "diagnose"), "seqshape.doctor"),
     **dict.fromkeys(("ForecastRun", "forecast"), "seqshape.runs.api"),
     "TopologySpec": "seqshape.spec",
 }
@@ -93,21 +97,25 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "ArchitectureOptions",
+    "Diagnosis",
     "Explanation",
     "ForecastRun",
     "InvalidInputError",
     "InvalidTypeError",
     "ModelFileError",
     "NotFittedYetError",
+    "Problem",
     "SeqShapeError",
     "SequenceClassifier",
     "SequenceModel",
     "SequenceRegressor",
     "TopologySpec",
     "build_model",
+    "diagnose",
     "explain_model",
     "forecast",
     "infer_spec",
+    "keras_code",
     "load",
     "register_builder",
     "spec_from_shapes",

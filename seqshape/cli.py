@@ -3,6 +3,8 @@
 Examples:
     seqshape explain --x-shape 1200,40,2 --y-shape 1200,10,2
     seqshape explain --x-shape 1200,40,1 --y-shape 1200,10 --units 12,12,6
+    seqshape code --x-shape 1200,40,2 --y-shape 1200,10,2 > model.py
+    seqshape doctor my_model.py --x-shape 1200,40,2 --y-shape 1200,10,2
     seqshape demo
     seqshape fit demand.csv --target demand,temperature --input-steps 40 --output-steps 10 \
         --time-column ts --out runs/demand
@@ -115,6 +117,63 @@ def _explain(args: argparse.Namespace) -> int:
     )
     print(explain_model(spec, build_model(spec, _architecture(args))))
     return 0
+
+
+def _code(args: argparse.Namespace) -> int:
+    from seqshape.code import keras_code
+
+    params = {**_model_params(args), "task": args.task, "vocabulary_size": args.vocabulary_size}
+    print(keras_code(args.x_shape, args.y_shape, n_classes=args.classes, **params), end="")
+    return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from seqshape.doctor import diagnose
+
+    try:
+        source = Path(args.snippet).read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidInputError(
+            "snippet",
+            expected="a readable Python file holding the model",
+            received=f"{args.snippet!r} ({error.__class__.__name__})",
+            fix="Pass the path of the .py file that builds your model.",
+        ) from None
+    X = y = None
+    if args.data:
+        try:
+            with np.load(args.data, allow_pickle=False) as arrays:
+                X, y = arrays["X"], arrays["y"]
+        except (OSError, KeyError, ValueError) as error:
+            raise InvalidInputError(
+                "--data",
+                expected="an .npz file with arrays named X and y (np.savez(path, X=X, y=y))",
+                received=f"{args.data!r} ({error})",
+                fix="Save the arrays with np.savez('xy.npz', X=X, y=y).",
+            ) from None
+    elif args.x_shape is None or args.y_shape is None:
+        raise InvalidInputError(
+            "--x-shape",
+            expected="--x-shape and --y-shape, or --data",
+            received="neither",
+            fix="e.g. seqshape doctor my_model.py --x-shape 1200,40,2 --y-shape 1200,10,2",
+        )
+    diagnosis = diagnose(
+        source,
+        X,
+        y,
+        x_shape=args.x_shape,
+        y_shape=args.y_shape,
+        task=args.task,
+        x_dtype=args.x_dtype,
+    )
+    print(diagnosis)
+    if diagnosis.fixed_source is not None and diagnosis.fixed_source != source:
+        print("\nThe snippet with every fix applied:\n")
+        print(diagnosis.fixed_source.rstrip())
+    return 0 if diagnosis.ok else 1
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -378,6 +437,58 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_architecture(explain)
     explain.set_defaults(run=_explain)
+
+    code = commands.add_parser(
+        "code",
+        help="print the model for two shapes as a standalone Keras script",
+        description="Print a script that imports only keras and numpy and builds, compiles "
+        "and fits the model seqshape builds for X and y of the given shapes (placeholder "
+        "data marked), with each layer's output shape.",
+        epilog="example: seqshape code --x-shape 1200,40,2 --y-shape 1200,10,2 > model.py",
+    )
+    code.add_argument("--x-shape", type=_shape, required=True, help="e.g. 1200,40,2")
+    code.add_argument("--y-shape", type=_shape, required=True, help="e.g. 1200,10,2")
+    code.add_argument(
+        "--task", default="auto", help="regression, binary, multiclass (default: auto)"
+    )
+    code.add_argument("--classes", type=int, default=None, help="number of classes")
+    code.add_argument(
+        "--vocabulary-size", type=int, default=None, help="X holds token ids from a vocabulary"
+    )
+    if BY_NAME["mask_value"].flag is None:  # unless the parameter table gives it a flag
+        code.add_argument(
+            "--mask-value", type=float, default=None, help="the value of padded steps"
+        )
+    _add_architecture(code)
+    _add_params(code, params_of("training"))
+    code.set_defaults(run=_code)
+
+    doctor = commands.add_parser(
+        "doctor",
+        help="say why a Keras model does not fit data of given shapes, and the fix",
+        description="Run the model snippet in SNIPPET (in a subprocess, with a time limit) "
+        "and check it against X and y: each problem with its evidence, why, and the fix as "
+        "a code change, then the snippet with every fix. Exit 0 when the model fits, 1 "
+        "when problems were found, 2 on bad usage.",
+        epilog="example: seqshape doctor my_model.py --x-shape 1200,40,2 --y-shape 1200,10,2",
+    )
+    doctor.add_argument("snippet", help="a .py file that builds the model")
+    doctor.add_argument("--x-shape", type=_shape, default=None, help="e.g. 1200,40,2")
+    doctor.add_argument("--y-shape", type=_shape, default=None, help="e.g. 1200,10,2")
+    doctor.add_argument(
+        "--task",
+        choices=("regression", "binary", "multiclass"),
+        default=None,
+        help="default: read from the data or the loss",
+    )
+    doctor.add_argument(
+        "--x-dtype",
+        choices=("float", "int"),
+        default="float",
+        help="int for token ids (default: float)",
+    )
+    doctor.add_argument("--data", default=None, help="an .npz file with arrays X and y")
+    doctor.set_defaults(run=_doctor)
 
     demo = commands.add_parser(
         "demo",

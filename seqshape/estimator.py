@@ -42,6 +42,7 @@ from seqshape import guard
 from seqshape._backend import enable_compilation_cache
 from seqshape._inference import SMALL_BATCH, small_batch_forward
 from seqshape.builders import ArchitectureOptions, infer_spec_from_arrays
+from seqshape.code import fitted_code
 from seqshape.defaults import choose_normalization, choose_validation
 from seqshape.errors import (
     BaselineWinsWarning,
@@ -621,6 +622,21 @@ class _SequenceEstimator(BaseEstimator):
             *((check["verdict"],) if check else ()),
         )
         return explain_model(self.spec_, self.model_, notes)
+
+    def to_keras_code(self) -> str:
+        """The fitted model as a standalone Keras script that imports only keras and numpy:
+        its layers (not its weights), compiled and fitted as seqshape did, with the
+        scaling and class labels it learned written out (``seqshape.code``).
+
+        Example:
+            >>> import numpy as np, seqshape
+            >>> model = seqshape.SequenceRegressor(units=4, epochs=1).fit(
+            ...     np.random.rand(16, 5, 1), np.random.rand(16))
+            >>> "X_MEAN = np.array([" in model.to_keras_code()
+            True
+        """
+        self._check_fitted()
+        return fitted_code(self._state(), check_params(self.get_params()))
 
     def save(self, path: str | os.PathLike) -> None:
         """Save model, scalers and spec to one ``.seqshape`` file (written atomically).

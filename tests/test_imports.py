@@ -58,6 +58,12 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "seqshape.distribution",  # the devices training uses
             "seqshape.export",  # the fitted state to one ONNX file
             "seqshape.progress",
+            # the model as Keras code (the estimator's to_keras_code reads it), and the
+            # doctor for the user's own Keras models
+            "seqshape.code",
+            "seqshape.code.*",
+            "seqshape.doctor",
+            "seqshape.doctor.*",
         ),
     ),
     ("runs", ("seqshape.runs", "seqshape.runs.*", "seqshape.report")),

@@ -32,6 +32,10 @@ Body = Callable[..., object]
 Check = Callable[[TopologySpec], "str | None"]
 # reason(spec) -> one sentence for the "Why:" list of explain().
 Reason = Callable[[TopologySpec], str]
+# code(spec, options) -> the Python source (Keras 3, numpy) whose statements define
+# `model` for spec: what `seqshape code` prints for the builder instead of the source
+# read off the built model (seqshape.code.source).
+CodeEmitter = Callable[..., str]
 # chooses(draft) -> True when the topology is the automatic choice for a draft spec
 # (``seqshape.spec.read_shapes``: topology and strategy still "auto").
 Chooser = Callable[[TopologySpec], bool]
@@ -61,7 +65,10 @@ class Builder:
 
     ``reason`` (a sentence, or a function of the spec) is given when the strategy was
     chosen automatically; ``diagram`` overrides the topology's diagram; ``default_for``
-    lists the input kinds for which it is the topology's automatic strategy.
+    lists the input kinds for which it is the topology's automatic strategy. ``code``
+    writes the model's source for ``seqshape code``; ``None`` (every built-in builder)
+    reads it off the built model, which works for any body made of Keras' own layers
+    and seqshape's.
     """
 
     topology: str
@@ -72,6 +79,7 @@ class Builder:
     reason: str | Reason | None = None
     diagram: Diagram | None = None
     default_for: tuple[str, ...] = ()
+    code: CodeEmitter | None = None
 
     def reason_for(self, spec: TopologySpec) -> str | None:
         """The reason for this strategy, for ``spec``; ``None`` when it has none."""
@@ -145,6 +153,7 @@ def register_builder(
     reason: str | Reason | None = None,
     diagram: Diagram | None = None,
     default_for: tuple[str, ...] = (),
+    code: CodeEmitter | None = None,
 ) -> Callable[[Body], Body]:
     """Register ``body(inputs, spec, options) -> outputs`` as ``topology`` with ``strategy``.
 
@@ -164,6 +173,11 @@ def register_builder(
             ``"frames"``) for which this strategy is the topology's automatic choice
             (the last registered wins, until it is unregistered); otherwise the first
             strategy by name is.
+        code: ``code(spec, options) -> str``, the Python source whose statements define
+            ``model`` (importing only ``keras`` and ``numpy``), printed by ``seqshape
+            code``. Without it the source is read off the built model: enough for a
+            body of Keras' own layers (and seqshape's); a body with layers of your own
+            needs it, and ``seqshape code`` says so.
 
     Example:
         >>> import keras
@@ -191,7 +205,15 @@ def register_builder(
                 implicit=True,
             )
         _BUILDERS[key] = Builder(
-            topology, strategy, body, unsupported, summary, reason, diagram, tuple(default_for)
+            topology,
+            strategy,
+            body,
+            unsupported,
+            summary,
+            reason,
+            diagram,
+            tuple(default_for),
+            code,
         )
         return body
 

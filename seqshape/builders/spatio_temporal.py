@@ -49,14 +49,16 @@ def _needs_frames(spec: TopologySpec) -> str | None:
 def _sequence_spec(spec: TopologySpec, width: int) -> TopologySpec:
     """The spec of the sequence builder that reads ``width`` features per frame."""
     topology = sequence_topology(spec.input_steps, spec.output_steps)
-    return dataclasses.replace(
+    sequence = dataclasses.replace(
         spec,
         topology=topology,
-        strategy=default_strategy(topology, "sequence"),
         input_kind="sequence",
         input_shape=(spec.input_steps, width),
         input_features=width,
     )
+    # the spec given, so that a default that cannot serve it (LSTM-FCN, a classifier,
+    # for regression) is passed over
+    return dataclasses.replace(sequence, strategy=default_strategy(topology, "sequence", sequence))
 
 
 def _sequence_body(features, spec: TopologySpec, options):

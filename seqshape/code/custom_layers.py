@@ -1,0 +1,239 @@
+"""seqshape's own layers, as source a script that imports only keras and numpy can hold.
+
+A generated script defines each of seqshape's layers it uses (``seqshape.layers``) as a
+small class of its own: the same arguments, the same weights and the same arithmetic
+(``keras.ops`` only), registered for serialization under the package ``"script"`` so
+that the user's saved model loads in safe mode. Written out rather than replaced by
+stock layers because no stock layer computes a window's masked last value and scale
+with a learnable per-feature affine, and a ``Lambda`` would not load in safe mode; the
+class is short, readable and the user's to change. The argument checks of
+``seqshape.layers`` are left out: the script passes the values seqshape checked.
+``tests/test_code.py`` checks that each class computes what seqshape's layer computes.
+
+Example:
+    >>> sorted(SOURCES)  # doctest: +NORMALIZE_WHITESPACE
+    ['InstanceDenormalization', 'InstanceNormalization', 'MaskedGlobalAveragePooling1D',
+     'PaddingMask', 'ZeroMaskedSteps']
+"""
+
+from __future__ import annotations
+
+_STEP_WEIGHTS = '''
+def step_weights(inputs, mask_value):
+    """1.0 for real steps, 0.0 for padded ones: (batch, T, F) -> (batch, T, 1)."""
+    if mask_value is None:
+        return keras.ops.ones_like(inputs[..., :1])
+    real = keras.ops.not_equal(inputs, mask_value)
+    real = keras.ops.any(real, axis=-1, keepdims=True)
+    return keras.ops.cast(real, inputs.dtype)
+'''
+
+_INSTANCE_NORMALIZATION = '''
+@keras.saving.register_keras_serializable(package="script")
+class InstanceNormalization(keras.layers.Layer):
+    """Remove each window's location and scale from the selected features (RevIN).
+
+    Returns the normalised input (batch, T, F) and the location and scale (batch, 1, F)
+    that InstanceDenormalization puts back on the outputs. location is the window's
+    mean or its last (real) value; scale its standard deviation with a floor; with
+    affine, a learnable gamma and beta per feature, folded into location and scale.
+    """
+
+    def __init__(
+        self,
+        features=None,
+        location="mean",
+        affine=True,
+        mask_value=None,
+        epsilon=1e-5,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.features = None if features is None else tuple(features)
+        self.location = location
+        self.affine = affine
+        self.mask_value = mask_value
+        self.epsilon = epsilon
+
+    def build(self, input_shape):
+        width = int(input_shape[-1])
+        chosen = range(width) if self.features is None else self.features
+        self.selected = np.zeros(width, dtype="float32")
+        self.selected[list(chosen)] = 1.0
+        if self.affine:
+            self.gamma = self.add_weight(shape=(width,), initializer="ones", name="gamma")
+            self.beta = self.add_weight(shape=(width,), initializer="zeros", name="beta")
+
+    def call(self, inputs):
+        x = inputs
+        selected = keras.ops.cast(keras.ops.convert_to_tensor(self.selected), x.dtype)
+        weights = step_weights(x, self.mask_value)
+        total = keras.ops.sum(weights, axis=1, keepdims=True)
+        count = keras.ops.maximum(total, 1.0)
+        running = keras.ops.cumsum(weights, axis=1)
+        is_last = weights * keras.ops.cast(keras.ops.equal(running, total), x.dtype)
+        last = keras.ops.sum(x * is_last, axis=1, keepdims=True)
+        shifted = (x - last) * weights
+        offset = keras.ops.sum(shifted, axis=1, keepdims=True) / count
+        squares = keras.ops.square(shifted - offset) * weights
+        variance = keras.ops.sum(squares, axis=1, keepdims=True)
+        scale = keras.ops.sqrt(variance / count + self.epsilon)
+        location = last + offset if self.location == "mean" else last
+        location = keras.ops.stop_gradient(location * selected)
+        scale = keras.ops.stop_gradient(scale * selected + (1.0 - selected))
+        normalised = (x - location) / scale
+        if self.affine:
+            gamma = keras.ops.cast(self.gamma, x.dtype) * selected + (1.0 - selected)
+            beta = keras.ops.cast(self.beta, x.dtype) * selected
+            normalised = normalised * gamma + beta
+            scale = scale / (gamma + self.epsilon**2)
+            location = location - beta * scale
+        if self.mask_value is not None:
+            normalised = keras.ops.where(weights > 0, normalised, self.mask_value)
+        return normalised, location, scale
+
+    def compute_output_shape(self, input_shape):
+        statistics = (input_shape[0], 1, input_shape[-1])
+        return tuple(input_shape), statistics, statistics
+
+    def get_config(self):
+        config = super().get_config()
+        features = None if self.features is None else list(self.features)
+        config.update(
+            features=features,
+            location=self.location,
+            affine=self.affine,
+            mask_value=self.mask_value,
+            epsilon=self.epsilon,
+        )
+        return config
+'''
+
+_INSTANCE_DENORMALIZATION = '''
+@keras.saving.register_keras_serializable(package="script")
+class InstanceDenormalization(keras.layers.Layer):
+    """Put the window's location and scale back: outputs * scale + location.
+
+    Output feature k takes the statistics of input feature target_features[k].
+    """
+
+    def __init__(self, target_features, **kwargs):
+        super().__init__(**kwargs)
+        self.target_features = tuple(target_features)
+        self.supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        return mask[0] if isinstance(mask, (list, tuple)) else None
+
+    def call(self, inputs):
+        outputs, location, scale = inputs
+        indices = list(self.target_features)
+        location = keras.ops.take(location, indices, axis=-1)
+        scale = keras.ops.take(scale, indices, axis=-1)
+        if len(outputs.shape) == 2:
+            location, scale = location[:, 0, :], scale[:, 0, :]
+        scale = keras.ops.cast(scale, outputs.dtype)
+        return outputs * scale + keras.ops.cast(location, outputs.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[0])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(target_features=list(self.target_features))
+        return config
+'''
+
+_PADDING_MASK = '''
+@keras.saving.register_keras_serializable(package="script")
+class PaddingMask(keras.layers.Layer):
+    """True for real steps, False for padded ones: (batch, T, F) -> (batch, T)."""
+
+    def __init__(self, mask_value=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.mask_value = mask_value
+
+    def call(self, inputs):
+        pad = keras.ops.cast(self.mask_value, inputs.dtype)
+        real = keras.ops.not_equal(inputs, pad)
+        return real if len(inputs.shape) == 2 else keras.ops.any(real, axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:2])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(mask_value=self.mask_value)
+        return config
+'''
+
+_ZERO_MASKED_STEPS = '''
+@keras.saving.register_keras_serializable(package="script")
+class ZeroMaskedSteps(keras.layers.Layer):
+    """Padded steps set to zero: [x (batch, T, C), mask (batch, T)] -> (batch, T, C)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs):
+        x, mask = inputs
+        return x * keras.ops.cast(mask, x.dtype)[..., None]
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[0])
+'''
+
+_MASKED_POOLING = '''
+@keras.saving.register_keras_serializable(package="script")
+class MaskedGlobalAveragePooling1D(keras.layers.Layer):
+    """Mean over the real steps: [x (batch, T, C), mask (batch, T)] -> (batch, C)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs):
+        x, mask = inputs
+        weights = keras.ops.cast(mask, x.dtype)[..., None]
+        total = keras.ops.sum(x * weights, axis=1)
+        return total / keras.ops.maximum(keras.ops.sum(weights, axis=1), 1.0)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0][0], input_shape[0][-1])
+'''
+
+# class name -> its source; the helper functions a class needs come first in the script
+SOURCES: dict[str, str] = {
+    "InstanceNormalization": _INSTANCE_NORMALIZATION,
+    "InstanceDenormalization": _INSTANCE_DENORMALIZATION,
+    "PaddingMask": _PADDING_MASK,
+    "ZeroMaskedSteps": _ZERO_MASKED_STEPS,
+    "MaskedGlobalAveragePooling1D": _MASKED_POOLING,
+}
+HELPERS: dict[str, tuple[str, ...]] = {"InstanceNormalization": (_STEP_WEIGHTS,)}
+
+# names of the tensors a layer with several outputs returns, for the script's variables
+OUTPUT_NAMES: dict[str, list[str]] = {"InstanceNormalization": ["normalised", "location", "scale"]}
+
+
+def class_sources(names: list[str]) -> list[str]:
+    """The helpers and class sources for ``names``, each once, in the order given.
+
+    Example:
+        >>> text = "\\n".join(class_sources(["InstanceNormalization"]))
+        >>> "def step_weights" in text, "class InstanceNormalization" in text
+        (True, True)
+    """
+    blocks: list[str] = []
+    for name in names:
+        for block in (*HELPERS.get(name, ()), SOURCES[name]):
+            if block.strip() not in blocks:
+                blocks.append(block.strip())
+    return blocks
