@@ -61,8 +61,12 @@ class InstanceNormalization(keras.layers.Layer):
         self.selected = np.zeros(width, dtype="float32")
         self.selected[list(chosen)] = 1.0
         if self.affine:
-            self.gamma = self.add_weight(shape=(width,), initializer="ones", name="gamma")
-            self.beta = self.add_weight(shape=(width,), initializer="zeros", name="beta")
+            self.gamma = self.add_weight(
+                shape=(width,), initializer="ones", name="gamma"
+            )
+            self.beta = self.add_weight(
+                shape=(width,), initializer="zeros", name="beta"
+            )
 
     def call(self, inputs):
         x = inputs

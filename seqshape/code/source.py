@@ -441,8 +441,8 @@ def _functional_lines(model: keras.Model, writer: _Writer, variable: str) -> lis
             ]
         for index, target in enumerate(targets):
             names[(entry["name"], 0, index)] = target
-        code = f"{', '.join(targets)} = {writer.layer(layer)}({call})"
-        lines += _with_comment(code, _output_comment(layer), "")
+        head = f"{', '.join(targets)} = {writer.layer(layer)}("
+        lines += _applied(head, call, _output_comment(layer))
     result = ", ".join(names[tuple(output)] for output in outputs)
     if len(outputs) > 1:
         result = f"[{result}]"
@@ -451,6 +451,17 @@ def _functional_lines(model: keras.Model, writer: _Writer, variable: str) -> lis
         f"{variable} = keras.Model({source}, {result}, name={_literal(model.name)})", ""
     )
     return lines
+
+
+def _applied(head: str, arguments: str, comment: str) -> list[str]:
+    """``target = Layer(...)(arguments)`` as ruff's formatter writes it: on one line if it
+    fits (with its comment, else the comment above), else the last brackets split."""
+    code = f"{head}{arguments})"
+    if len(code) <= LINE_LENGTH:
+        return _with_comment(code, comment, "")
+    if len(head) <= LINE_LENGTH and len(INDENT + arguments) <= LINE_LENGTH:
+        return [f"# {comment}", head, INDENT + arguments, ")"]
+    return [f"# {comment}", *split_call(code, "")]
 
 
 def _tensors(node: dict) -> list[tuple]:

@@ -778,6 +778,11 @@ def _activation_edit(context: Context, index: int, activation: str | None) -> li
     return [ed.set_keyword(context.source, call, "activation", f'"{activation}"')]
 
 
+def _loss_edit(context: Context, call: ast.Call | None, loss: str) -> ed.Edit | None:
+    """``loss="..."`` in the snippet's compile call, when it has one."""
+    return None if call is None else ed.set_keyword(context.source, call, "loss", f'"{loss}"')
+
+
 def activation_and_loss(context: Context) -> list[Finding]:
     """The final activation against the loss and the task; the loss against y's labels."""
     out = context.model.get("output_shape")
@@ -859,11 +864,7 @@ def activation_and_loss(context: Context) -> list[Finding]:
         and (y is not None and (len(y) == 0 or y[-1] == 1))
     )
     if loss == "categorical_crossentropy" and integer_labels:
-        edit = (
-            ed.set_keyword(context.source, call, "loss", '"sparse_categorical_crossentropy"')
-            if call
-            else None
-        )
+        edit = _loss_edit(context, call, "sparse_categorical_crossentropy")
         found.append(
             Finding(
                 "categorical_with_integer_labels",
@@ -876,11 +877,7 @@ def activation_and_loss(context: Context) -> list[Finding]:
             )
         )
     elif loss == "sparse_categorical_crossentropy" and context.data.y_one_hot:
-        edit = (
-            ed.set_keyword(context.source, call, "loss", '"categorical_crossentropy"')
-            if call
-            else None
-        )
+        edit = _loss_edit(context, call, "categorical_crossentropy")
         found.append(
             Finding(
                 "sparse_with_one_hot",
