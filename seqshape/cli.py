@@ -451,13 +451,24 @@ def build_parser() -> argparse.ArgumentParser:
     code.add_argument(
         "--task", default="auto", help="regression, binary, multiclass (default: auto)"
     )
-    code.add_argument("--classes", type=int, default=None, help="number of classes")
     code.add_argument(
-        "--vocabulary-size", type=int, default=None, help="X holds token ids from a vocabulary"
+        "--classes",
+        type=int,
+        default=None,
+        help="number of classes (default: from --y-shape and --task)",
+    )
+    code.add_argument(
+        "--vocabulary-size",
+        type=int,
+        default=None,
+        help="X holds token ids from a vocabulary of this size (default: none, X is numbers)",
     )
     if BY_NAME["mask_value"].flag is None:  # unless the parameter table gives it a flag
         code.add_argument(
-            "--mask-value", type=float, default=None, help="the value of padded steps"
+            "--mask-value",
+            type=float,
+            default=None,
+            help="the value of padded steps (default: none)",
         )
     _add_architecture(code)
     _add_params(code, params_of("training"))
@@ -473,13 +484,17 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="example: seqshape doctor my_model.py --x-shape 1200,40,2 --y-shape 1200,10,2",
     )
     doctor.add_argument("snippet", help="a .py file that builds the model")
-    doctor.add_argument("--x-shape", type=_shape, default=None, help="e.g. 1200,40,2")
-    doctor.add_argument("--y-shape", type=_shape, default=None, help="e.g. 1200,10,2")
+    doctor.add_argument(
+        "--x-shape", type=_shape, default=None, help="e.g. 1200,40,2 (default: from --data)"
+    )
+    doctor.add_argument(
+        "--y-shape", type=_shape, default=None, help="e.g. 1200,10,2 (default: from --data)"
+    )
     doctor.add_argument(
         "--task",
         choices=("regression", "binary", "multiclass"),
         default=None,
-        help="default: read from the data or the loss",
+        help="regression, binary or multiclass (default: read from the data or the loss)",
     )
     doctor.add_argument(
         "--x-dtype",
@@ -487,7 +502,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="float",
         help="int for token ids (default: float)",
     )
-    doctor.add_argument("--data", default=None, help="an .npz file with arrays X and y")
+    doctor.add_argument(
+        "--data", default=None, help="an .npz file with arrays X and y (default: none)"
+    )
     doctor.set_defaults(run=_doctor)
 
     demo = commands.add_parser(
