@@ -1,4 +1,15 @@
-"""Test set-up: import seqshape first, so Keras starts on the JAX backend by default."""
+"""Test set-up: import seqshape first, so Keras starts on the JAX backend by default.
+
+The suite compiles without JAX's persistent compilation cache, in this process and in
+the fits it starts: many tests stop fits on purpose (signals, kill -9), and JAX writes a
+cache entry in place, so a fit stopped while writing one leaves a truncated entry that
+aborts the next process reading it. ``tests/test_backend.py`` tests the cache in
+processes of its own, with folders of their own.
+"""
+
+import os
+
+os.environ["SEQSHAPE_COMPILATION_CACHE"] = "off"
 
 import seqshape  # noqa: F401
 
