@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
@@ -35,10 +39,21 @@ def assert_same_predictions(first, second, *, convolutional: bool = False) -> No
         np.testing.assert_allclose(first, second, rtol=1e-3, atol=1e-5)
 
 
-def ctrl_c_reaches(*_: object) -> None:
-    """``preexec_fn`` for a child that must see Ctrl-C: a shell starting the tests in
-    the background ignores SIGINT, the child inherits that, and Python then never
-    raises ``KeyboardInterrupt``; give the child the default disposition back."""
-    import signal
+# The command line in a child that sees Ctrl-C. A shell starting the tests in the
+# background ignores SIGINT, the child inherits that and Python then never raises
+# ``KeyboardInterrupt``; the child puts Python's own handler back before running the CLI.
+# (Not a ``preexec_fn``: that makes subprocess fork a multithreaded JAX process and run
+# Python in the child before ``exec``, which can deadlock.)
+_CLI_SEEING_CTRL_C = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from seqshape.cli import main; sys.exit(main(sys.argv[1:]))"
+)
 
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+def start_fit(data: Path, out: Path, epochs: int = 100_000) -> subprocess.Popen:
+    """Start ``seqshape fit`` on a one-column CSV (column ``a``) in a child process that
+    trains until stopped, reacting to SIGINT and SIGTERM as from a terminal."""
+    command = [sys.executable, "-c", _CLI_SEEING_CTRL_C, "fit", str(data), "--target", "a"]
+    command += ["--input-steps", "8", "--output-steps", "2", "--epochs", str(epochs)]
+    command += ["--patience", str(epochs), "--verbose", "0", "--out", str(out)]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

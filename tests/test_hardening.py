@@ -14,7 +14,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from checks import ctrl_c_reaches
+from checks import start_fit
 
 from seqshape import InvalidInputError, ModelFileError, SequenceModel
 from seqshape.checkpoint import EpochCheckpoint, read_latest
@@ -282,19 +282,6 @@ def test_a_second_fit_into_a_folder_in_use_fails_at_once(tmp_path):
 # -- signals and two runs at once (subprocesses, with time limits) -------------------------
 
 
-def _start_fit(data: Path, out: Path, epochs: int = 100_000):
-    command = [sys.executable, "-m", "seqshape.cli", "fit", str(data), "--target", "a"]
-    command += ["--input-steps", "8", "--output-steps", "2", "--epochs", str(epochs)]
-    command += ["--patience", str(epochs), "--verbose", "0", "--out", str(out)]
-    return subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=ctrl_c_reaches,
-    )
-
-
 def _wait_for(path: Path, process, seconds: float = 240) -> None:
     deadline = time.monotonic() + seconds
     while not path.exists():
@@ -315,7 +302,7 @@ def series_csv(tmp_path):
 @pytest.mark.parametrize(("sent", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_a_signal_ends_a_fit_in_one_line_keeping_the_checkpoint(tmp_path, series_csv, sent, code):
     out = tmp_path / "run"
-    process = _start_fit(series_csv, out)
+    process = start_fit(series_csv, out)
     try:
         _wait_for(tmp_path / "run.checkpoint" / "latest", process)
         process.send_signal(sent)
@@ -335,7 +322,7 @@ def test_a_signal_ends_a_fit_in_one_line_keeping_the_checkpoint(tmp_path, series
 
 def test_a_second_fit_to_the_same_out_fails_fast_and_touches_nothing(tmp_path, series_csv, capsys):
     out = tmp_path / "run"
-    first = _start_fit(series_csv, out)
+    first = start_fit(series_csv, out)
     try:
         _wait_for(tmp_path / "run.checkpoint" / "latest", first)
         pointer = (tmp_path / "run.checkpoint" / "latest").read_text()

@@ -38,7 +38,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-from checks import ctrl_c_reaches
+from checks import start_fit
 from sklearn.base import clone
 
 import seqshape
@@ -940,18 +940,8 @@ def _(context):
 
 
 # signals and two runs at once, in subprocesses with time limits
-def _start_fit(context: Context, out: Path, epochs: int = 100_000) -> subprocess.Popen:
-    data = csv(context, pd.DataFrame({"a": np.sin(np.arange(200) / 4)}))
-    command = [sys.executable, "-m", "seqshape.cli", "fit", str(data), "--target", "a"]
-    command += ["--input-steps", "8", "--output-steps", "2", "--epochs", str(epochs)]
-    command += ["--patience", str(epochs), "--verbose", "0", "--out", str(out)]
-    return subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=ctrl_c_reaches,
-    )
+def _start_fit(context: Context, out: Path) -> subprocess.Popen:
+    return start_fit(csv(context, pd.DataFrame({"a": np.sin(np.arange(200) / 4)})), out)
 
 
 def _wait_for(path: Path, process: subprocess.Popen, seconds: float = 240) -> None:
