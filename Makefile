@@ -20,11 +20,22 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/seqshape demo
 
-# The ONNX export tests run in a process of their own: two runs of the whole suite in one
-# process crashed inside XLA's compilation after they had loaded onnxruntime and jax2onnx.
+# The suite runs in several pytest processes, one after the other, each a group of test
+# files: whole-suite runs in one process crashed inside XLA's CPU compiler (aborts and a
+# segmentation fault) after 25 to 35 minutes of compiling models, at tests that pass on
+# their own. The ONNX export tests (onnxruntime, jax2onnx) are a group of their own.
+# Every group runs; the target fails if any group failed. No persistent compilation
+# cache (tests/conftest.py says why).
+TEST_GROUPS = "seqshape README.md" "tests/test_[a-c]*.py" "tests/test_[d-g]*.py" \
+	"tests/test_h*.py" "tests/test_[i-r]*.py" "tests/test_[s-z]*.py" "tests/test_export.py"
 test: $(STAMP)
-	$(BIN)/python -m pytest seqshape tests README.md --ignore=tests/test_export.py --durations=25
-	$(BIN)/python -m pytest tests/test_export.py
+	@failed=""; for group in $(TEST_GROUPS); do \
+		echo "== pytest $$group"; \
+		ignore="--ignore=tests/test_export.py"; [ "$$group" = tests/test_export.py ] && ignore=""; \
+		SEQSHAPE_COMPILATION_CACHE=off $(BIN)/python -m pytest $$group $$ignore --durations=5 \
+			|| failed="$$failed [$$group]"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "== failed:$$failed"; exit 1; fi; echo "== all groups passed"
 
 # The whole suite on Keras' other backends, each in its own environment (not run by CI:
 # each backend is a large install). On Linux, PyPI's torch is the CUDA build; for the CPU

@@ -236,15 +236,98 @@ def _continuing_features(
     return tuple(chosen), "; ".join(words)
 
 
+@dataclass(frozen=True)
+class Normalization:
+    """How inputs are normalised, the targets it restores and the forecast restored onto.
+
+    ``season`` is the period of the naive forecast that window normalisation restores
+    the network's output onto: 1 the window's last value, ``m > 1`` seasonal naive.
+    """
+
+    method: str  # "window", "global" or "none"
+    target_features: tuple[int, ...] | None
+    season: int
+    reason: str
+
+
+# a seasonal base must beat the last value's error on the training windows by this much
+SEASONAL_GAIN = 0.9
+# among periods about as good as the best (within 2%), the shortest: not its multiples
+SEASONAL_TIE = 1.02
+
+
+def naive_errors(X: np.ndarray, y: np.ndarray, targets: tuple[int, ...]) -> np.ndarray:
+    """Mean absolute error of the naive forecast of period ``m`` (repeating each
+    window's last ``m`` steps) for every ``m`` from 1 to the window's length:
+    element ``m - 1``. ``y`` is ``(n, H, K)``, or ``(n, K)`` for one step ahead.
+
+    Example:
+        >>> import numpy as np
+        >>> series = np.tile([0.0, 5.0, 1.0], 10)                 # season 3
+        >>> X = np.stack([series[i : i + 6] for i in range(20)])[..., None]
+        >>> y = np.stack([series[i + 6 : i + 8] for i in range(20)])[..., None]
+        >>> naive_errors(X, y, (0,)).round(2).tolist()
+        [3.28, 3.35, 0.0, 3.38, 3.35, 0.0]
+    """
+    window = X.shape[1]
+    targets_y = y if y.ndim == 3 else y[:, None, :]  # (n, H, K)
+    horizon = targets_y.shape[1]
+    columns = np.asarray(X, dtype=np.float64)[:, :, list(targets)]  # (n, T, K)
+    errors = []
+    for period in range(1, window + 1):
+        steps = [window - period + h % period for h in range(horizon)]
+        errors.append(float(np.abs(columns[:, steps, :] - targets_y).mean()))
+    return np.asarray(errors)
+
+
+def _seasonal_base(
+    asked: str | int, spec: TopologySpec, X: np.ndarray, y: np.ndarray, targets
+) -> tuple[int, str]:
+    """The period of the naive forecast restored onto, and a sentence on why."""
+    window = X.shape[1]
+    if asked != "auto":
+        if asked > window:
+            raise InvalidInputError(
+                "seasonal_base",
+                expected=f"a period no longer than the windows' {window} steps",
+                received=repr(asked),
+                fix="Use longer input windows, or a shorter period.",
+            )
+        if asked == 1:
+            return 1, " The network's output is added to the window's last value (asked for)."
+        return asked, (
+            f" The network learns corrections to the seasonal naive forecast of period "
+            f"{asked} (asked for)."
+        )
+    if not spec.per_step or window < 2:
+        return 1, ""
+    errors = naive_errors(X, y, targets)
+    best = float(errors[1:].min())
+    if not best <= SEASONAL_GAIN * errors[0]:
+        return 1, ""
+    period = 2 + int(np.argmax(errors[1:] <= SEASONAL_TIE * best))
+    return period, (
+        f" The network learns corrections to the seasonal naive forecast of period "
+        f"{period}: repeating each window's last {period} steps fits the training "
+        f"windows' targets with mean absolute error {errors[period - 1]:.3g}, against "
+        f"{errors[0]:.3g} for the last value."
+    )
+
+
 def choose_normalization(
-    method: str, spec: TopologySpec, X: np.ndarray, y: np.ndarray
-) -> tuple[str, tuple[int, ...] | None, str]:
-    """``(normalization, target_features, reason)`` for ``spec``'s data (training part).
+    method: str,
+    spec: TopologySpec,
+    X: np.ndarray,
+    y: np.ndarray,
+    seasonal_base: str | int = "auto",
+) -> Normalization:
+    """How ``spec``'s data (training part) is normalised.
 
     ``"window"`` needs regression on sequences whose targets continue input features:
     for each target, one feature's level in the window (its last value or its mean over
     the window) must predict it better than the target's mean (mean absolute error under
-    0.75 of the mean's).
+    0.75 of the mean's). With window normalisation, ``seasonal_base`` picks the naive
+    forecast the output is restored onto (``_seasonal_base``).
     """
     if method == "series":
         raise InvalidInputError(
@@ -260,7 +343,8 @@ def choose_normalization(
             "global": "each feature is standardised over the training part",
             "none": "inputs are fed as they are",
         }[method]
-        return method, None, f"Normalisation {method!r} was asked for: {words}."
+        _refuse_seasonal_base(seasonal_base, method)
+        return Normalization(method, None, 1, f"Normalisation {method!r} was asked for: {words}.")
     can_window = (
         spec.task == "regression"
         and spec.input_kind == "sequence"
@@ -272,7 +356,7 @@ def choose_normalization(
     targets, words = (None, "")
     if can_window:  # only the last input step and the first target step: no copy of X
         rows = np.linspace(0, len(X) - 1, min(len(X), 20_000)).astype(np.int64)
-        X, y = X[rows], y[rows]  # at most 20,000 samples, evenly spaced
+        X, y = X[rows], y[rows]  # at most 20,000 samples, evenly spaced; a copy
         first = y[:, 0, :] if y.ndim == 3 else y.reshape(len(y), -1)
         targets, words = _continuing_features(
             np.asarray(X[:, -1, :], dtype=np.float64),
@@ -294,25 +378,43 @@ def choose_normalization(
                 ),
                 fix="Use normalization='global' (or 'auto').",
             )
-        return (
+        season, base_words = _seasonal_base(seasonal_base, spec, X, y, targets)
+        return Normalization(
             "window",
             targets,
+            season,
             f"Normalisation 'window' was asked for: each window's last value and scale "
-            f"are removed from the input and restored on targets {list(targets)}.",
+            f"are removed from the input and restored on targets {list(targets)}." + base_words,
         )
     if targets is None:
-        return (
+        _refuse_seasonal_base(seasonal_base, "global")
+        return Normalization(
             "global",
             None,
+            1,
             "Normalisation: each feature is standardised over the training part (y does "
             "not continue features of X, so there is no level to carry over).",
         )
-    return (
+    season, base_words = _seasonal_base(seasonal_base, spec, X, y, targets)
+    return Normalization(
         "window",
         targets,
+        season,
         f"Normalisation: y continues input features {list(targets)} (their level in the "
         f"window predicts y's first step better than y's mean: mean absolute error {words}), "
         "so each window's last value and scale are removed at the input and restored at "
         "the output, inside the model: forecasts follow series that move out of the "
-        "training range.",
+        "training range." + base_words,
     )
+
+
+def _refuse_seasonal_base(seasonal_base: str | int, method: str) -> None:
+    if seasonal_base not in ("auto", 1):
+        raise InvalidInputError(
+            "seasonal_base",
+            expected="'auto' or 1 unless inputs are normalised by window (the seasonal "
+            "base is restored with each window's scale)",
+            received=f"{seasonal_base!r} with normalization {method!r}",
+            fix="Use normalization='window' (or 'auto' where y continues features of X), "
+            "or leave seasonal_base on 'auto'.",
+        )

@@ -279,14 +279,16 @@ class _SequenceEstimator(BaseEstimator):
         }
 
         state.check_tokens(X_array)
-        normalization, targets, why = choose_normalization(
-            params["normalization"], state.spec, X_train, y_train
+        chosen = choose_normalization(
+            params["normalization"], state.spec, X_train, y_train, params["seasonal_base"]
         )
+        normalization, targets = chosen.method, chosen.target_features
         state.spec = dataclasses.replace(
             state.spec,
             normalization=normalization,
             target_features=targets,
-            reasons=(*state.spec.reasons, why, reason),
+            season=chosen.season,
+            reasons=(*state.spec.reasons, chosen.reason, reason),
         )
         if normalization == "window" and X_train.dtype.kind == "f":
             check_float32_range(

@@ -122,7 +122,10 @@ def _check_spec(spec: TopologySpec) -> None:
     except Exception as error:  # any refusal of the shapes: the spec is not seqshape's
         raise StateMismatchError(f"a spec seqshape would not make ({error})") from None
     derived = dataclasses.replace(
-        derived, normalization=spec.normalization, target_features=spec.target_features
+        derived,
+        normalization=spec.normalization,
+        target_features=spec.target_features,
+        season=spec.season,
     )
     if not _same_fields(derived, spec):
         raise StateMismatchError(f"a spec that its own shapes contradict ({spec.title})")
@@ -142,6 +145,11 @@ def _check_spec(spec: TopologySpec) -> None:
         raise StateMismatchError(
             f"target features {targets!r} for {spec.normalization!r} normalization"
         )
+    season = spec.season
+    if not (isinstance(season, int) and not isinstance(season, bool) and season >= 1) or (
+        season > 1 and (spec.normalization != "window" or season > (spec.input_steps or 0))
+    ):
+        raise StateMismatchError(f"a seasonal base of {season!r} steps")
 
 
 def _same_fields(first: TopologySpec, second: TopologySpec) -> bool:

@@ -25,6 +25,13 @@ are the *effective* ones, with the affine folded in, so that the second layer is
 plain ``y * scale + location`` and the affine receives gradients from both ends.
 ``normalized_model`` wires the pair around a body.
 
+**A seasonal base** (``SeasonalNaive``): the forecast that repeats each window's last
+``season`` steps. With ``season > 1`` ``normalized_model`` adds it to the body's output
+before restoring, so the body learns corrections to seasonal naive instead of the whole
+seasonal shape (with ``season=1`` the restored location, the last value, is the base).
+Seasonal naive commutes with the affine normalisation, so the sum in normalised units
+restores to ``body * scale + seasonal naive`` in the units of the input.
+
 **Padding masks** for layers that take no Keras mask (convolutions): ``PaddingMask``
 turns padded steps into a boolean ``(batch, T)`` tensor, ``ZeroMaskedSteps`` sets the
 padded steps of a feature map to zero, ``MaskedGlobalAveragePooling1D`` averages over
@@ -61,6 +68,7 @@ __all__ = [
     "InstanceNormalization",
     "MaskedGlobalAveragePooling1D",
     "PaddingMask",
+    "SeasonalNaive",
     "ZeroMaskedSteps",
     "normalized_model",
 ]
@@ -347,6 +355,97 @@ class InstanceDenormalization(keras.layers.Layer):
         return config
 
 
+@keras.saving.register_keras_serializable(package="seqshape")
+class SeasonalNaive(keras.layers.Layer):
+    """The seasonal naive forecast of each window: ``(batch, T, F)`` ->
+    ``(batch, steps, K)`` (or ``(batch, K)`` with ``steps=None``).
+
+    Output step ``h`` of output feature ``k`` repeats input feature
+    ``target_features[k]`` at step ``T - season + (h mod season)``: the value one season
+    before, within the window. ``season=1`` repeats the last value.
+
+    Args:
+        season: the period, from 1 to the window's number of steps.
+        target_features: for each output feature, the input feature it continues.
+        steps: output steps; ``None`` for one step without a time axis ``(batch, K)``.
+
+    Example:
+        >>> import numpy as np
+        >>> window = np.arange(6.0).reshape(1, 6, 1)             # 0 1 2 3 4 5
+        >>> forecast = SeasonalNaive(season=4, target_features=(0,), steps=6)(window)
+        >>> np.asarray(forecast)[0, :, 0].tolist()
+        [2.0, 3.0, 4.0, 5.0, 2.0, 3.0]
+    """
+
+    def __init__(
+        self, season: int, target_features: Sequence[int], steps: int | None = None, **kwargs
+    ) -> None:
+        super().__init__(**kwargs)
+        for name, value in (("season", season), ("steps", steps)):
+            if value is None and name == "steps":
+                continue
+            if not (isinstance(value, (int, np.integer)) and not isinstance(value, bool)) or (
+                value < 1
+            ):
+                raise InvalidInputError(
+                    name,
+                    expected="a whole number of steps, 1 or more",
+                    received=repr(value),
+                    fix=f"Pass {name} as a positive int.",
+                )
+        self.season = int(season)
+        self.steps = None if steps is None else int(steps)
+        self.target_features = _check_indices(
+            target_features, "target_features", allow_none=False, distinct=False
+        )
+
+    def build(self, input_shape) -> None:
+        if len(input_shape) != 3 or input_shape[1] is None:
+            raise InvalidInputError(
+                "inputs",
+                expected="(batch, steps, features) with a fixed number of steps",
+                received=f"shape {tuple(input_shape)}",
+                fix="Use a seasonal base on windows of one length.",
+            )
+        if self.season > input_shape[1]:
+            raise InvalidInputError(
+                "season",
+                expected=f"at most the window's {input_shape[1]} steps",
+                received=repr(self.season),
+                fix="Use longer windows or a shorter season.",
+            )
+        if max(self.target_features) >= input_shape[-1]:
+            raise InvalidInputError(
+                "target_features",
+                expected=f"indices below the number of input features ({input_shape[-1]})",
+                received=repr(list(self.target_features)),
+                fix="Name features by their position along X's last axis.",
+            )
+
+    def _source_steps(self, window: int) -> list[int]:
+        horizon = 1 if self.steps is None else self.steps
+        return [window - self.season + h % self.season for h in range(horizon)]
+
+    def call(self, inputs):
+        steps = self._source_steps(int(inputs.shape[1]))
+        repeated = ops.take(inputs, steps, axis=1)  # (batch, T, F) -> (batch, H, F)
+        forecast = ops.take(repeated, list(self.target_features), axis=-1)  # (batch, H, K)
+        return forecast if self.steps is not None else forecast[:, 0, :]
+
+    def compute_output_shape(self, input_shape):
+        width = len(self.target_features)
+        if self.steps is None:
+            return (input_shape[0], width)
+        return (input_shape[0], self.steps, width)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(
+            season=self.season, target_features=list(self.target_features), steps=self.steps
+        )
+        return config
+
+
 def normalized_model(
     inputs,
     body: Callable,
@@ -357,9 +456,11 @@ def normalized_model(
     mask_value: float | None = None,
     features: Sequence[int] | None = None,
     epsilon: float = 1e-5,
+    season: int = 1,
 ):
     """``restore(body(normalise(inputs)))``: the outputs of a model with instance
-    normalisation around ``body``.
+    normalisation around ``body``; with ``season > 1``,
+    ``restore(body(normalise(inputs)) + seasonal_naive(normalise(inputs)))``.
 
     Args:
         inputs: the model's input tensor ``(batch, T, F)`` (``keras.Input``).
@@ -368,6 +469,9 @@ def normalized_model(
             ``(batch, K)`` regression outputs in normalised units.
         target_features: for each output feature, the input feature it continues.
         location, affine, mask_value, features, epsilon: see ``InstanceNormalization``.
+        season: above 1, the body's output is a correction to the seasonal naive
+            forecast of that period (``SeasonalNaive``); needs windows of a fixed
+            length of at least ``season`` steps and no padding.
 
     Returns:
         The restored outputs, in the units of the raw input.
@@ -387,7 +491,18 @@ def normalized_model(
         mask_value=mask_value,
         epsilon=epsilon,
     )(inputs)
-    outputs = body(normalised)
+    outputs = body(normalised)  # (batch, [T_out,] K) in normalised units
+    if season > 1:
+        if mask_value is not None:
+            raise InvalidInputError(
+                "season",
+                expected="1 for padded sequences (their windows end at different steps)",
+                received=repr(season),
+                fix="Use season=1 with mask_value, or pad nothing.",
+            )
+        steps = outputs.shape[1] if len(outputs.shape) == 3 else None
+        base = SeasonalNaive(season, target_features, steps)(normalised)
+        outputs = keras.layers.Add()([outputs, base])
     return InstanceDenormalization(target_features)(
         [outputs, statistics_location, statistics_scale]
     )

@@ -189,6 +189,26 @@ def _parse_distribution(text: str) -> str | None:
     return None if text.lower() == "none" else text
 
 
+def _check_seasonal_base(value: Any, name: str) -> str | int:
+    if value == "auto" and isinstance(value, str):
+        return value
+    whole = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    if not whole or value < 1:
+        raise InvalidInputError(
+            name,
+            expected="'auto' or a whole number of steps, 1 or more",
+            received=repr(value),
+            fix="Leave it on 'auto', or pass 1 (the last value) or the season's length, "
+            "e.g. 12 for monthly data.",
+        )
+    return int(value)
+
+
+def _parse_seasonal_base(text: str) -> str | int:
+    """``--seasonal-base auto`` or a number."""
+    return text if text == "auto" or not text.strip().lstrip("-").isdigit() else int(text)
+
+
 def _check_verbose(value: Any, name: str) -> int:
     if isinstance(value, bool) or value not in (0, 1, 2):
         raise InvalidInputError(
@@ -385,6 +405,19 @@ PARAMS: tuple[Param, ...] = (
         "training",
         "str",
         Flag(str, help="auto, window, series, global or none"),
+    ),
+    Param(
+        "seasonal_base",
+        "auto",
+        _check_seasonal_base,
+        "what window normalisation restores the forecast onto: ``1`` the window's last "
+        "value, ``m > 1`` the seasonal naive forecast of period ``m`` (the network then "
+        "learns corrections to it), ``'auto'`` the period (1 to the window's length) "
+        "whose naive forecast fits the training windows best, when it beats the last "
+        "value's error by 10% or more.",
+        "training",
+        "str | int",
+        Flag(_parse_seasonal_base, help="auto, or a period in steps (1: the last value)"),
     ),
     Param(
         "patience",

@@ -63,6 +63,9 @@ class TopologySpec:
     # from input feature target_features[k]; "global" or "none": nothing in the model
     normalization: str = "global"
     target_features: tuple[int, ...] | None = None
+    # with "window": the forecast restored onto, the naive forecast of this period
+    # (1: the window's last value; m > 1: seasonal naive, the body learns corrections)
+    season: int = 1
 
     @property
     def is_classifier(self) -> bool:

@@ -14,7 +14,12 @@ from sklearn.neighbors import KNeighborsClassifier
 
 import seqshape
 from seqshape.builders.choice import spec_from_shapes
-from seqshape.defaults import choose_normalization, choose_validation, overlap_stride
+from seqshape.defaults import (
+    choose_normalization,
+    choose_validation,
+    naive_errors,
+    overlap_stride,
+)
 from seqshape.errors import BaselineWinsWarning, InvalidInputError
 from seqshape.windowing import panel_windows, sliding_windows
 
@@ -162,6 +167,63 @@ def test_a_trending_seasonal_series_gets_window_normalisation():
     last_value = np.abs(X[:, -1, 0] - y[:, 0, 0]).mean()
     mean = np.abs(y[:, 0, 0] - y[:, 0, 0].mean()).mean()
     assert last_value > 0.75 * mean  # the last value alone would not choose it
-    normalization, targets, reason = choose_normalization("auto", spec, X, y)
-    assert (normalization, targets) == ("window", (0,))
-    assert "level in the window" in reason
+    chosen = choose_normalization("auto", spec, X, y)
+    assert (chosen.method, chosen.target_features) == ("window", (0,))
+    assert "level in the window" in chosen.reason
+    assert chosen.season == 4  # one year back beats the last value by far
+    assert "seasonal naive forecast of period 4" in chosen.reason
+
+
+def _trending_seasonal(steps: int = 400, seed: int = 0) -> np.ndarray:
+    """Monthly, growing, with a seasonal swing that grows with the level."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(steps)
+    return (10 + 0.05 * t) * (1 + 0.3 * np.sin(2 * np.pi * t / 12)) + rng.normal(0, 0.3, steps)
+
+
+def test_naive_errors_find_the_season_and_not_its_multiples():
+    X, y = sliding_windows(_trending_seasonal()[:, None], 36, 6)
+    errors = naive_errors(X, y, (0,))
+    assert errors.shape == (36,)
+    assert np.argmin(errors[:20]) + 1 == 12  # period 12 within the first 20
+    spec = spec_from_shapes(X.shape[1:], y.shape[1:])
+    assert choose_normalization("auto", spec, X, y).season == 12  # not 24 or 36
+
+
+def test_a_random_walk_keeps_the_last_value_as_its_base():
+    X, y = sliding_windows(_random_walk_with_drift(), 24, 6)
+    chosen = choose_normalization("auto", spec_from_shapes(X.shape[1:], y.shape[1:]), X, y)
+    assert (chosen.method, chosen.season) == ("window", 1)
+    assert "seasonal naive" not in chosen.reason
+
+
+def test_a_trending_seasonal_series_beats_seasonal_naive_by_ten_percent():
+    X, y = sliding_windows(_trending_seasonal()[:, None], 24, 6)
+    train, test = slice(0, 280), slice(300, None)  # the test part beyond a gap
+    model = seqshape.SequenceModel(random_state=0).fit(X[train], y[train])
+    assert model.spec_.season == 12
+    assert "corrections to the seasonal naive forecast of period 12" in str(model.explain())
+    error = np.abs(model.predict(X[test]) - y[test]).mean()
+    seasonal_naive = np.abs(X[test][:, 12:18, :] - y[test]).mean()
+    assert error <= 0.9 * seasonal_naive
+
+
+def test_a_seasonal_base_saves_loads_and_exports_as_code(tmp_path):
+    X, y = sliding_windows(_trending_seasonal(200)[:, None], 24, 6)
+    model = seqshape.SequenceModel(units=(4,), epochs=2, seasonal_base=12).fit(X, y)
+    assert model.spec_.season == 12
+    model.save(tmp_path / "model.seqshape")
+    loaded = seqshape.load(tmp_path / "model.seqshape")
+    assert loaded.spec_.season == 12
+    np.testing.assert_array_equal(loaded.predict(X[:20]), model.predict(X[:20]))
+    assert "class SeasonalNaive" in model.to_keras_code()
+
+
+def test_a_seasonal_base_the_data_cannot_hold_is_refused():
+    X, y = sliding_windows(_trending_seasonal(200)[:, None], 24, 6)
+    with pytest.raises(InvalidInputError, match=r"`seasonal_base`.*24 steps"):
+        seqshape.SequenceModel(seasonal_base=36, epochs=1).fit(X, y)
+    with pytest.raises(InvalidInputError, match=r"`seasonal_base`.*normalization 'global'"):
+        seqshape.SequenceModel(seasonal_base=12, normalization="global", epochs=1).fit(X, y)
+    with pytest.raises(InvalidInputError, match=r"`seasonal_base`.*'auto' or a whole number"):
+        seqshape.SequenceModel(seasonal_base=0, epochs=1).fit(X, y)

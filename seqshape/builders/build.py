@@ -81,6 +81,7 @@ def build_model(
             target_features=spec.target_features,
             location="last",
             mask_value=spec.mask_value,
+            season=spec.season,
         )
     else:
         outputs = builder.body(inputs, spec, options)  # (batch, *target_shape)

@@ -13,7 +13,7 @@ class is short, readable and the user's to change. The argument checks of
 Example:
     >>> sorted(SOURCES)  # doctest: +NORMALIZE_WHITESPACE
     ['InstanceDenormalization', 'InstanceNormalization', 'MaskedGlobalAveragePooling1D',
-     'PaddingMask', 'ZeroMaskedSteps']
+     'PaddingMask', 'SeasonalNaive', 'ZeroMaskedSteps']
 """
 
 from __future__ import annotations
@@ -148,6 +148,43 @@ class InstanceDenormalization(keras.layers.Layer):
         return config
 '''
 
+_SEASONAL_NAIVE = '''
+@keras.saving.register_keras_serializable(package="script")
+class SeasonalNaive(keras.layers.Layer):
+    """Each window's seasonal naive forecast: (batch, T, F) -> (batch, steps, K).
+
+    Output step h of feature k repeats input feature target_features[k] at step
+    T - season + (h % season); steps=None gives one step, (batch, K).
+    """
+
+    def __init__(self, season, target_features, steps=None, **kwargs):
+        super().__init__(**kwargs)
+        self.season = season
+        self.target_features = tuple(target_features)
+        self.steps = steps
+
+    def call(self, inputs):
+        window = inputs.shape[1]
+        horizon = 1 if self.steps is None else self.steps
+        steps = [window - self.season + h % self.season for h in range(horizon)]
+        repeated = keras.ops.take(inputs, steps, axis=1)
+        forecast = keras.ops.take(repeated, list(self.target_features), axis=-1)
+        return forecast if self.steps is not None else forecast[:, 0, :]
+
+    def compute_output_shape(self, input_shape):
+        width = len(self.target_features)
+        if self.steps is None:
+            return (input_shape[0], width)
+        return (input_shape[0], self.steps, width)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            season=self.season, target_features=list(self.target_features), steps=self.steps
+        )
+        return config
+'''
+
 _PADDING_MASK = '''
 @keras.saving.register_keras_serializable(package="script")
 class PaddingMask(keras.layers.Layer):
@@ -218,6 +255,7 @@ SOURCES: dict[str, str] = {
     "InstanceNormalization": _INSTANCE_NORMALIZATION,
     "InstanceDenormalization": _INSTANCE_DENORMALIZATION,
     "PaddingMask": _PADDING_MASK,
+    "SeasonalNaive": _SEASONAL_NAIVE,
     "ZeroMaskedSteps": _ZERO_MASKED_STEPS,
     "MaskedGlobalAveragePooling1D": _MASKED_POOLING,
 }

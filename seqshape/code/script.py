@@ -145,6 +145,11 @@ def _scaling_lines(spec: TopologySpec, learned: Learned | None) -> tuple[list[st
             "# Normalisation happens inside the model: InstanceNormalization removes each",
             "# window's last value and scale, InstanceDenormalization restores them.",
         ]
+        if spec.season > 1:
+            lines += [
+                f"# SeasonalNaive repeats each window's last {spec.season} steps: the",
+                "# network's output is a correction added to that forecast before restoring.",
+            ]
     elif spec.input_kind == "tokens":
         lines.append("# Token ids go into the Embedding as they are.")
     elif spec.normalization == "none":
