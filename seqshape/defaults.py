@@ -252,8 +252,9 @@ class Normalization:
 
 # a seasonal base must beat the last value's error on the training windows by this much
 SEASONAL_GAIN = 0.9
-# among periods about as good as the best (within 2%), the shortest: not its multiples
-SEASONAL_TIE = 1.02
+# the best period's shortest divisor whose error is within 25% of the best: a multiple
+# of the season repeats older values of the same season (two years back for monthly data)
+SEASONAL_TIE = 1.25
 
 
 def naive_errors(X: np.ndarray, y: np.ndarray, targets: tuple[int, ...]) -> np.ndarray:
@@ -305,12 +306,18 @@ def _seasonal_base(
     best = float(errors[1:].min())
     if not best <= SEASONAL_GAIN * errors[0]:
         return 1, ""
-    period = 2 + int(np.argmax(errors[1:] <= SEASONAL_TIE * best))
+    best_period = 2 + int(np.argmin(errors[1:]))
+    period = min(
+        divisor
+        for divisor in range(2, best_period + 1)
+        if best_period % divisor == 0 and errors[divisor - 1] <= SEASONAL_TIE * best
+    )
     return period, (
-        f" The network learns corrections to the seasonal naive forecast of period "
-        f"{period}: repeating each window's last {period} steps fits the training "
+        f" Seasonal base: repeating each window's last {period} steps fits the training "
         f"windows' targets with mean absolute error {errors[period - 1]:.3g}, against "
-        f"{errors[0]:.3g} for the last value."
+        f"{errors[0]:.3g} for the last value, so the network is trained to learn "
+        f"corrections to the seasonal naive forecast of period {period} (and, with a "
+        "validation part, also restored onto the last value, the better kept)."
     )
 
 

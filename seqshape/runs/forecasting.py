@@ -212,9 +212,16 @@ def _refit_params(estimator: BaseEstimator, epochs: int) -> dict[str, Any]:
     return params
 
 
-def refit_on_everything(estimator: BaseEstimator, windows: Windows, epochs: int) -> BaseEstimator:
-    """A clone of ``estimator`` trained on every window for exactly ``epochs`` epochs."""
-    model = clone(estimator).set_params(**_refit_params(estimator, epochs))
+def refit_on_everything(
+    estimator: BaseEstimator, windows: Windows, epochs: int, evaluated: BaseEstimator
+) -> BaseEstimator:
+    """A clone of ``estimator`` trained on every window for exactly ``epochs`` epochs,
+    with the seasonal base the ``evaluated`` fit chose on its validation part (the
+    refit has no validation part to choose by)."""
+    params = _refit_params(estimator, epochs)
+    if estimator.get_params().get("seasonal_base") == "auto":
+        params["seasonal_base"] = int(evaluated.spec_.season)
+    model = clone(estimator).set_params(**params)
     with quiet_validation_check():
         return model.fit(windows.X, windows.y)
 
@@ -467,7 +474,7 @@ def fit_forecast(
                 "(the best epoch of the evaluated fit), to forecast from."
             )
             saved = refit_on_everything(
-                scaling.estimator, scaling.windows(windows), int(model.best_epoch_)
+                scaling.estimator, scaling.windows(windows), int(model.best_epoch_), model
             )
             metrics["refit"] = {"windows": len(windows), "epochs": int(saved.n_epochs_)}
         saved.save(folder / MODEL_FILE)
