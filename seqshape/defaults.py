@@ -316,8 +316,7 @@ def _seasonal_base(
         f" Seasonal base: repeating each window's last {period} steps fits the training "
         f"windows' targets with mean absolute error {errors[period - 1]:.3g}, against "
         f"{errors[0]:.3g} for the last value, so the network is trained to learn "
-        f"corrections to the seasonal naive forecast of period {period} (and, with a "
-        "validation part, also restored onto the last value, the better kept)."
+        f"corrections to the seasonal naive forecast of period {period}."
     )
 
 

@@ -328,10 +328,6 @@ class _SequenceEstimator(BaseEstimator):
             params = {**params, "epochs": epochs, "patience": epochs}
         model, history = train(state, options, params, (X_train, targets_train), validation)
         state.model, state.history = model, history
-        if params["seasonal_base"] == "auto" and state.spec.season > 1 and len(X_val):
-            self._keep_the_better_base(
-                state, options, params, (X_train, targets_train), X_val, y_val
-            )
         state.best_epoch = kept_epoch(history, len(X_train), params["batch_size"])
         state.n_epochs = len(history["loss"])
         if len(X_val):
@@ -340,45 +336,6 @@ class _SequenceEstimator(BaseEstimator):
             warnings.warn(state.baseline_check["verdict"], BaselineWinsWarning, stacklevel=2)
         self._set_state(state)
         return self
-
-    def _keep_the_better_base(self, state, options, params, training, X_val, y_val) -> None:
-        """Train the same network restored onto the last value (period 1) too, and keep
-        the one with the lower mean absolute error on the validation part: a seasonal
-        base helps series whose seasonal swing grows with their level and can cost a
-        little on stationary ones, and only held-out data tells them apart."""
-        seasonal = (state.model, state.history, state.spec)
-        period = state.spec.season
-        truth = np.asarray(y_val, np.float64)
-
-        def validation_error() -> float:
-            outputs = _model_outputs(state, X_val, params["batch_size"])
-            predicted = state.predictions(outputs)
-            return float(np.abs(predicted - truth.reshape(predicted.shape)).mean())
-
-        seasonal_error = validation_error()
-        state.spec = dataclasses.replace(state.spec, season=1)
-        validation = (X_val, state.encode_targets(y_val))
-        state.model, state.history = train(
-            state, options, {**params, "checkpoint_dir": None}, training, validation
-        )
-        last_value_error = validation_error()
-        if seasonal_error <= last_value_error:
-            state.model, state.history, state.spec = seasonal
-            words = (
-                f"The network restored onto that seasonal naive forecast was kept: "
-                f"validation MAE {seasonal_error:.4g}, against {last_value_error:.4g} "
-                "when restored onto the last value."
-            )
-        else:
-            words = (
-                f"The network restored onto the last value was kept: validation MAE "
-                f"{last_value_error:.4g}, against {seasonal_error:.4g} when restored onto "
-                f"the seasonal naive forecast of period {period}."
-            )
-        reasons = list(state.spec.reasons)
-        at = max(i for i, line in enumerate(reasons) if line.startswith("Normalisation"))
-        reasons[at] += " " + words
-        state.spec = dataclasses.replace(state.spec, reasons=tuple(reasons))
 
     def _cross_validated_epochs(self, state, options, params, X, y, labels):
         """(epochs, their words, the guard's result on out-of-fold predictions).
