@@ -216,6 +216,18 @@ def _data(state: FittedState, X: np.ndarray, targets: np.ndarray, *, batch_size:
     return state.model_inputs(X), state.scaled_targets(targets)
 
 
+def _restore_optimizer(model: keras.Model, resumed: keras.Model) -> None:
+    """Give ``model``'s fresh optimizer the state of ``resumed``'s (step count, Adam's
+    moments), built on ``model``'s own variables, so that a resumed data-parallel fit
+    continues where it stopped instead of restarting Adam."""
+    saved = resumed.optimizer
+    if saved is None or not saved.built:
+        return
+    model.optimizer.build(model.trainable_variables)
+    for target, source in zip(model.optimizer.variables, saved.variables, strict=True):
+        target.assign(source)
+
+
 def _fit(
     state, options, params, data, callbacks, resumed, plan, batch_size
 ) -> tuple[keras.Model, dict]:
@@ -244,8 +256,9 @@ def _fit(
                 optimizer=keras.optimizers.Adam(learning_rate=params["learning_rate"]),
                 loss=state.spec.loss,
             )
-            if resumed_model is not None:  # the weights onto the devices; Adam afresh
+            if resumed_model is not None:  # the weights and Adam's state onto the devices
                 model.set_weights(resumed_model.get_weights())
+                _restore_optimizer(model, resumed_model)
         else:
             model = resumed_model
         if resumed_model is not None:

@@ -40,6 +40,29 @@ odd = seqshape.SequenceRegressor(units=(8,), epochs=2, batch_size=5, validation=
                                  distribution="data_parallel").fit(X[:61], y[:61])
 result["odd"] = {"epochs": odd.n_epochs_, "shape": list(odd.predict(X[:7]).shape),
                  "finite": bool(np.isfinite(odd.history_["loss"]).all())}
+
+# a data-parallel fit stopped after its second epoch's checkpoint, then resumed
+import os, tempfile
+from seqshape.checkpoint import EpochCheckpoint
+folder = os.path.join(tempfile.mkdtemp(), "checkpoint")
+original = EpochCheckpoint.on_epoch_end
+def stop_after_two(self, epoch, logs=None):
+    original(self, epoch, logs)
+    if epoch + 1 == 2:
+        raise KeyboardInterrupt
+EpochCheckpoint.on_epoch_end = stop_after_two
+settings = dict(units=(8,), epochs=4, patience=100, batch_size=32, validation="random",
+                distribution="data_parallel", random_state=0)
+try:
+    seqshape.SequenceRegressor(**settings, checkpoint_dir=folder).fit(X, y)
+except KeyboardInterrupt:
+    pass
+EpochCheckpoint.on_epoch_end = original
+resumed = seqshape.SequenceRegressor(**settings, checkpoint_dir=folder).fit(X, y)
+straight = seqshape.SequenceRegressor(**settings).fit(X, y)
+result["resume"] = {name: {"epochs": model.n_epochs_,
+                           "steps": int(model.model_.optimizer.iterations.numpy())}
+                    for name, model in (("resumed", resumed), ("straight", straight))}
 print(json.dumps(result))
 """
 
@@ -105,3 +128,9 @@ def test_parameters_are_checked_and_reach_the_cli():
         ["fit", "d.csv", "--target", "a", "--out", "r", "--distribution", "none", "--devices", "2"]
     )
     assert (args.distribution, args.devices) == (None, 2)
+
+
+def test_a_resumed_data_parallel_fit_keeps_adams_state(two_devices):
+    # with Adam afresh on resume, the step count would hold only the last two epochs'
+    assert two_devices["resume"]["resumed"] == two_devices["resume"]["straight"]
+    assert two_devices["resume"]["straight"]["epochs"] == 4
