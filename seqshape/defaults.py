@@ -252,8 +252,9 @@ class Normalization:
 
 # a seasonal base must beat the last value's error on the training windows by this much
 SEASONAL_GAIN = 0.9
-# the best period's shortest divisor whose error is within 25% of the best: a multiple
-# of the season repeats older values of the same season (two years back for monthly data)
+# the best period's shortest divisor whose error is within 25% of the best (and itself
+# 10% below the last value's): a multiple of the season repeats older values of the same
+# season (two years back for monthly data)
 SEASONAL_TIE = 1.25
 
 
@@ -310,7 +311,8 @@ def _seasonal_base(
     period = min(
         divisor
         for divisor in range(2, best_period + 1)
-        if best_period % divisor == 0 and errors[divisor - 1] <= SEASONAL_TIE * best
+        if best_period % divisor == 0
+        and errors[divisor - 1] <= min(SEASONAL_TIE * best, SEASONAL_GAIN * errors[0])
     )
     return period, (
         f" Seasonal base: repeating each window's last {period} steps fits the training "
