@@ -288,6 +288,7 @@ class _SequenceEstimator(BaseEstimator):
             normalization=normalization,
             target_features=targets,
             season=chosen.season,
+            base_seasons=chosen.base_seasons,
             reasons=(*state.spec.reasons, chosen.reason, reason),
         )
         if normalization == "window" and X_train.dtype.kind == "f":

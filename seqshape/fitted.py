@@ -126,6 +126,7 @@ def _check_spec(spec: TopologySpec) -> None:
         normalization=spec.normalization,
         target_features=spec.target_features,
         season=spec.season,
+        base_seasons=spec.base_seasons,
     )
     if not _same_fields(derived, spec):
         raise StateMismatchError(f"a spec that its own shapes contradict ({spec.title})")
@@ -150,6 +151,11 @@ def _check_spec(spec: TopologySpec) -> None:
         season > 1 and (spec.normalization != "window" or season > (spec.input_steps or 0))
     ):
         raise StateMismatchError(f"a seasonal base of {season!r} steps")
+    seasons = spec.base_seasons
+    if not (isinstance(seasons, int) and not isinstance(seasons, bool) and seasons >= 1) or (
+        seasons > 1 and (season == 1 or season * seasons > (spec.input_steps or 0))
+    ):
+        raise StateMismatchError(f"a seasonal base averaging {seasons!r} seasons")
 
 
 def _same_fields(first: TopologySpec, second: TopologySpec) -> bool:

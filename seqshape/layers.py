@@ -362,10 +362,14 @@ class SeasonalNaive(keras.layers.Layer):
 
     Output step ``h`` of output feature ``k`` repeats input feature
     ``target_features[k]`` at step ``T - season + (h mod season)``: the value one season
-    before, within the window. ``season=1`` repeats the last value.
+    before, within the window. ``season=1`` repeats the last value. With ``seasons=n``
+    it is the mean of that step and the same step 1 to ``n - 1`` seasons earlier: less
+    noise on a stationary season, more lag on a growing one.
 
     Args:
         season: the period, from 1 to the window's number of steps.
+        seasons: how many past seasons are averaged (``seasons * season`` steps at most
+            the window's).
         target_features: for each output feature, the input feature it continues.
         steps: output steps; ``None`` for one step without a time axis ``(batch, K)``.
 
@@ -375,13 +379,21 @@ class SeasonalNaive(keras.layers.Layer):
         >>> forecast = SeasonalNaive(season=4, target_features=(0,), steps=6)(window)
         >>> np.asarray(forecast)[0, :, 0].tolist()
         [2.0, 3.0, 4.0, 5.0, 2.0, 3.0]
+        >>> averaged = SeasonalNaive(season=2, target_features=(0,), steps=2, seasons=3)
+        >>> np.asarray(averaged(window))[0, :, 0].tolist()             # (0+2+4)/3, (1+3+5)/3
+        [2.0, 3.0]
     """
 
     def __init__(
-        self, season: int, target_features: Sequence[int], steps: int | None = None, **kwargs
+        self,
+        season: int,
+        target_features: Sequence[int],
+        steps: int | None = None,
+        seasons: int = 1,
+        **kwargs,
     ) -> None:
         super().__init__(**kwargs)
-        for name, value in (("season", season), ("steps", steps)):
+        for name, value in (("season", season), ("steps", steps), ("seasons", seasons)):
             if value is None and name == "steps":
                 continue
             if not (isinstance(value, (int, np.integer)) and not isinstance(value, bool)) or (
@@ -394,6 +406,7 @@ class SeasonalNaive(keras.layers.Layer):
                     fix=f"Pass {name} as a positive int.",
                 )
         self.season = int(season)
+        self.seasons = int(seasons)
         self.steps = None if steps is None else int(steps)
         self.target_features = _check_indices(
             target_features, "target_features", allow_none=False, distinct=False
@@ -407,12 +420,12 @@ class SeasonalNaive(keras.layers.Layer):
                 received=f"shape {tuple(input_shape)}",
                 fix="Use a seasonal base on windows of one length.",
             )
-        if self.season > input_shape[1]:
+        if self.season * self.seasons > input_shape[1]:
             raise InvalidInputError(
                 "season",
-                expected=f"at most the window's {input_shape[1]} steps",
-                received=repr(self.season),
-                fix="Use longer windows or a shorter season.",
+                expected=f"season * seasons at most the window's {input_shape[1]} steps",
+                received=f"season {self.season}, seasons {self.seasons}",
+                fix="Use longer windows, a shorter season or fewer seasons.",
             )
         if max(self.target_features) >= input_shape[-1]:
             raise InvalidInputError(
@@ -422,14 +435,19 @@ class SeasonalNaive(keras.layers.Layer):
                 fix="Name features by their position along X's last axis.",
             )
 
-    def _source_steps(self, window: int) -> list[int]:
+    def _source_steps(self, window: int, back: int) -> list[int]:
+        """For each output step, its input step ``back`` seasons earlier (1: the last)."""
         horizon = 1 if self.steps is None else self.steps
-        return [window - self.season + h % self.season for h in range(horizon)]
+        return [window - back * self.season + h % self.season for h in range(horizon)]
 
     def call(self, inputs):
-        steps = self._source_steps(int(inputs.shape[1]))
-        repeated = ops.take(inputs, steps, axis=1)  # (batch, T, F) -> (batch, H, F)
-        forecast = ops.take(repeated, list(self.target_features), axis=-1)  # (batch, H, K)
+        window = int(inputs.shape[1])
+        repeated = [  # each (batch, T, F) -> (batch, H, F)
+            ops.take(inputs, self._source_steps(window, back), axis=1)
+            for back in range(1, self.seasons + 1)
+        ]
+        mean = repeated[0] if self.seasons == 1 else sum(repeated) / float(self.seasons)
+        forecast = ops.take(mean, list(self.target_features), axis=-1)  # (batch, H, K)
         return forecast if self.steps is not None else forecast[:, 0, :]
 
     def compute_output_shape(self, input_shape):
@@ -441,7 +459,10 @@ class SeasonalNaive(keras.layers.Layer):
     def get_config(self) -> dict:
         config = super().get_config()
         config.update(
-            season=self.season, target_features=list(self.target_features), steps=self.steps
+            season=self.season,
+            target_features=list(self.target_features),
+            steps=self.steps,
+            seasons=self.seasons,
         )
         return config
 
@@ -457,6 +478,7 @@ def normalized_model(
     features: Sequence[int] | None = None,
     epsilon: float = 1e-5,
     season: int = 1,
+    seasons: int = 1,
 ):
     """``restore(body(normalise(inputs)))``: the outputs of a model with instance
     normalisation around ``body``; with ``season > 1``,
@@ -472,6 +494,7 @@ def normalized_model(
         season: above 1, the body's output is a correction to the seasonal naive
             forecast of that period (``SeasonalNaive``); needs windows of a fixed
             length of at least ``season`` steps and no padding.
+        seasons: how many past seasons the seasonal base averages (``SeasonalNaive``).
 
     Returns:
         The restored outputs, in the units of the raw input.
@@ -501,7 +524,7 @@ def normalized_model(
                 fix="Use season=1 with mask_value, or pad nothing.",
             )
         steps = outputs.shape[1] if len(outputs.shape) == 3 else None
-        base = SeasonalNaive(season, target_features, steps)(normalised)
+        base = SeasonalNaive(season, target_features, steps, seasons)(normalised)
         outputs = keras.layers.Add()([outputs, base])
     return InstanceDenormalization(target_features)(
         [outputs, statistics_location, statistics_scale]

@@ -414,7 +414,7 @@ PARAMS: tuple[Param, ...] = (
         "value, ``m > 1`` the seasonal naive forecast of period ``m`` (the network then "
         "learns corrections to it), ``'auto'`` the period (1 to the window's length) "
         "whose naive forecast fits the training windows best (or its shortest divisor "
-        "within 25% of it), when it beats the last value's error by 15% or more.",
+        "within 25% of it), when it beats the last value's error by 10% or more.",
         "training",
         "str | int",
         Flag(_parse_seasonal_base, help="auto, or a period in steps (1: the last value)"),

@@ -66,6 +66,8 @@ class TopologySpec:
     # with "window": the forecast restored onto, the naive forecast of this period
     # (1: the window's last value; m > 1: seasonal naive, the body learns corrections)
     season: int = 1
+    # how many past seasons the seasonal base averages (less noise, more lag)
+    base_seasons: int = 1
 
     @property
     def is_classifier(self) -> bool:

@@ -194,6 +194,20 @@ def test_naive_errors_find_the_season_and_not_its_multiples():
     assert choose_normalization("auto", spec, X, y).season == 12  # not 24 or 36
 
 
+def test_a_noisy_stationary_season_is_based_on_the_mean_of_past_seasons():
+    rng = np.random.default_rng(0)
+    t = np.arange(600)
+    series = 10 + np.sin(2 * np.pi * t / 12) + rng.normal(0, 0.5, t.shape)
+    X, y = sliding_windows(series[:, None], 36, 6)
+    chosen = choose_normalization("auto", spec_from_shapes(X.shape[1:], y.shape[1:]), X, y)
+    assert (chosen.season, chosen.base_seasons) == (12, 3)  # the noise averages out
+    assert "the mean of each window's last 3 seasons of 12 steps" in chosen.reason
+    growing = _trending_seasonal()
+    X, y = sliding_windows(growing[:, None], 36, 6)
+    chosen = choose_normalization("auto", spec_from_shapes(X.shape[1:], y.shape[1:]), X, y)
+    assert (chosen.season, chosen.base_seasons) == (12, 1)  # older seasons lag the growth
+
+
 def test_a_random_walk_keeps_the_last_value_as_its_base():
     X, y = sliding_windows(_random_walk_with_drift(), 24, 6)
     chosen = choose_normalization("auto", spec_from_shapes(X.shape[1:], y.shape[1:]), X, y)

@@ -217,6 +217,7 @@ def _set(*keys, value):
         (_set("fitted", "spec", "season", value=9), "seasonal base of 9"),
         (_set("fitted", "spec", "season", value=True), "seasonal base of True"),
         (_set("fitted", "spec", "season", value=3), "layers differ"),
+        (_set("fitted", "spec", "base_seasons", value=2), "averaging 2 seasons"),
         (_set("params", "units", value=[4]), "layers differ"),
         (_set("params", "cell", value="gru"), "layers differ"),
     ],

@@ -82,6 +82,7 @@ def build_model(
             location="last",
             mask_value=spec.mask_value,
             season=spec.season,
+            seasons=spec.base_seasons,
         )
     else:
         outputs = builder.body(inputs, spec, options)  # (batch, *target_shape)

@@ -154,21 +154,30 @@ class SeasonalNaive(keras.layers.Layer):
     """Each window's seasonal naive forecast: (batch, T, F) -> (batch, steps, K).
 
     Output step h of feature k repeats input feature target_features[k] at step
-    T - season + (h % season); steps=None gives one step, (batch, K).
+    T - season + (h % season), averaged with the same step up to seasons - 1 seasons
+    earlier; steps=None gives one step, (batch, K).
     """
 
-    def __init__(self, season, target_features, steps=None, **kwargs):
+    def __init__(self, season, target_features, steps=None, seasons=1, **kwargs):
         super().__init__(**kwargs)
         self.season = season
         self.target_features = tuple(target_features)
         self.steps = steps
+        self.seasons = seasons
 
     def call(self, inputs):
         window = inputs.shape[1]
         horizon = 1 if self.steps is None else self.steps
-        steps = [window - self.season + h % self.season for h in range(horizon)]
-        repeated = keras.ops.take(inputs, steps, axis=1)
-        forecast = keras.ops.take(repeated, list(self.target_features), axis=-1)
+        repeated = [
+            keras.ops.take(
+                inputs,
+                [window - back * self.season + h % self.season for h in range(horizon)],
+                axis=1,
+            )
+            for back in range(1, self.seasons + 1)
+        ]
+        mean = repeated[0] if self.seasons == 1 else sum(repeated) / float(self.seasons)
+        forecast = keras.ops.take(mean, list(self.target_features), axis=-1)
         return forecast if self.steps is not None else forecast[:, 0, :]
 
     def compute_output_shape(self, input_shape):
@@ -180,7 +189,10 @@ class SeasonalNaive(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            season=self.season, target_features=list(self.target_features), steps=self.steps
+            season=self.season,
+            target_features=list(self.target_features),
+            steps=self.steps,
+            seasons=self.seasons,
         )
         return config
 '''
