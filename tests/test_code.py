@@ -346,6 +346,7 @@ def test_script_layer_classes_compute_what_seqshape_layers_compute():
         "PaddingMask",
         "ZeroMaskedSteps",
         "MaskedGlobalAveragePooling1D",
+        "SeasonalNaive",
     ]
     exec("\n\n".join(class_sources(names)), namespace)
     rng = np.random.default_rng(0)
@@ -374,6 +375,14 @@ def test_script_layer_classes_compute_what_seqshape_layers_compute():
     for name in ("ZeroMaskedSteps", "MaskedGlobalAveragePooling1D"):
         np.testing.assert_allclose(
             np.asarray(namespace[name]()([x, mask])), np.asarray(getattr(ours, name)()([x, mask]))
+        )
+    for kwargs in (
+        {"season": 3, "target_features": (2, 0), "steps": 5},
+        {"season": 2, "target_features": (1,), "steps": None, "seasons": 3},
+    ):
+        np.testing.assert_allclose(
+            np.asarray(namespace["SeasonalNaive"](**kwargs)(x)),
+            np.asarray(ours.SeasonalNaive(**kwargs)(x)),
         )
 
 
