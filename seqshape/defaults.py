@@ -431,13 +431,14 @@ def choose_normalization(
                 ),
                 fix="Use normalization='global' (or 'auto').",
             )
-        season, base_words = _seasonal_base(seasonal_base, spec, X, y, targets)
+        season, seasons, base_words = _seasonal_base(seasonal_base, spec, X, y, targets)
         return Normalization(
             "window",
             targets,
             season,
             f"Normalisation 'window' was asked for: each window's last value and scale "
             f"are removed from the input and restored on targets {list(targets)}." + base_words,
+            seasons,
         )
     if targets is None:
         _refuse_seasonal_base(seasonal_base, "global")

@@ -197,7 +197,7 @@ def test_naive_errors_find_the_season_and_not_its_multiples():
 def test_a_noisy_stationary_season_is_based_on_the_mean_of_past_seasons():
     rng = np.random.default_rng(0)
     t = np.arange(600)
-    series = 10 + np.sin(2 * np.pi * t / 12) + rng.normal(0, 0.5, t.shape)
+    series = 10 + 2 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 0.5, t.shape)
     X, y = sliding_windows(series[:, None], 36, 6)
     chosen = choose_normalization("auto", spec_from_shapes(X.shape[1:], y.shape[1:]), X, y)
     assert (chosen.season, chosen.base_seasons) == (12, 3)  # the noise averages out
