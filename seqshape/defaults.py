@@ -280,24 +280,35 @@ def naive_errors(
         >>> naive_errors(X, y, (0,), seasons=2).round(2).tolist()
         [2.35, 3.04, 0.0, nan, nan, nan]
     """
+    columns, targets_y = _naive_inputs(X, y, targets)
     window = X.shape[1]
-    targets_y = y if y.ndim == 3 else y[:, None, :]  # (n, H, K)
-    horizon = targets_y.shape[1]
-    columns = np.asarray(X, dtype=np.float64)[:, :, list(targets)]  # (n, T, K)
-    errors = []
-    for period in range(1, window + 1):
-        if seasons * period > window:
-            errors.append(np.nan)
-            continue
-        forecast = np.mean(
-            [
-                columns[:, [window - back * period + h % period for h in range(horizon)], :]
-                for back in range(1, seasons + 1)
-            ],
-            axis=0,
-        )  # (n, H, K)
-        errors.append(float(np.abs(forecast - targets_y).mean()))
-    return np.asarray(errors)
+    return np.asarray(
+        [
+            _naive_error(columns, targets_y, period, seasons)
+            if seasons * period <= window
+            else np.nan
+            for period in range(1, window + 1)
+        ]
+    )
+
+
+def _naive_inputs(X: np.ndarray, y: np.ndarray, targets) -> tuple[np.ndarray, np.ndarray]:
+    """The target columns of X ``(n, T, K)`` in float64, and y as ``(n, H, K)``."""
+    targets_y = y if y.ndim == 3 else y[:, None, :]
+    return np.asarray(X, dtype=np.float64)[:, :, list(targets)], targets_y
+
+
+def _naive_error(columns: np.ndarray, targets_y: np.ndarray, period: int, seasons: int) -> float:
+    """Mean absolute error of the mean of the last ``seasons`` seasons of ``period``."""
+    window, horizon = columns.shape[1], targets_y.shape[1]
+    forecast = np.mean(
+        [
+            columns[:, [window - back * period + h % period for h in range(horizon)], :]
+            for back in range(1, seasons + 1)
+        ],
+        axis=0,
+    )  # (n, H, K)
+    return float(np.abs(forecast - targets_y).mean())
 
 
 def _seasonal_base(
@@ -338,8 +349,9 @@ def _seasonal_base(
         and errors[divisor - 1] <= min(SEASONAL_TIE * best, SEASONAL_GAIN * errors[0])
     )
     # the mean of the last n seasons, where it fits the training windows better
-    averaged = {
-        seasons: float(naive_errors(X, y, targets, seasons)[period - 1])
+    columns, targets_y = _naive_inputs(X, y, targets)
+    averaged = {  # one period, not all of them again for each number of seasons
+        seasons: _naive_error(columns, targets_y, period, seasons)
         for seasons in range(1, window // period + 1)
     }
     seasons = min(averaged, key=lambda n: (averaged[n], n))
