@@ -209,17 +209,17 @@ def choose_validation(
     return ValidationSplit(np.sort(train), np.sort(validation), method, reason)
 
 
-def _continuing_features(
-    last: np.ndarray, level: np.ndarray, first: np.ndarray
-) -> tuple[tuple[int, ...] | None, str]:
+def _continuing_features(X: np.ndarray, first: np.ndarray) -> tuple[tuple[int, ...] | None, str]:
     """For each target (``first``: its first step, per sample), the input feature whose
-    own level in the window (``last``: its last value, ``level``: its mean over the
-    window, per sample) predicts it best, when that level predicts it better than the
-    target's mean does; else None.
+    own level in the window of X ``(n, T, F)`` predicts it best, when that level
+    predicts it better than the target's mean does; else None.
 
-    The window's mean stands in for series whose last value is a poor guess of the next
-    (seasonal ones): their level still moves with the window where the series trends.
+    A feature's level is its last value or its mean over the window; for the feature
+    chosen, also its value one season back (any lag of the window): the mean stands in
+    for series whose last value is a poor guess of the next, the lag for series whose
+    days differ more than their weeks (daily electricity demand).
     """
+    last, level = X[:, -1, :], X.mean(axis=1)
     chosen, words = [], []
     for k in range(first.shape[1]):
         target = first[:, k]
@@ -228,11 +228,13 @@ def _continuing_features(
             np.abs(level - target[:, None]).mean(axis=0),
         )
         j = int(np.argmin(errors))
+        lagged = np.abs(X[:, :, j] - target[:, None]).mean(axis=0).min()  # one lag a step
+        error = min(float(errors[j]), float(lagged))
         spread = float(np.abs(target - target.mean()).mean())
-        if not (errors[j] < 0.75 * spread or errors[j] == 0):
+        if not (error < 0.75 * spread or error == 0):
             return None, ""
         chosen.append(j)
-        words.append(f"{errors[j]:.3g} against {spread:.3g}")
+        words.append(f"{error:.3g} against {spread:.3g}")
     return tuple(chosen), "; ".join(words)
 
 
@@ -389,9 +391,9 @@ def choose_normalization(
     """How ``spec``'s data (training part) is normalised.
 
     ``"window"`` needs regression on sequences whose targets continue input features:
-    for each target, one feature's level in the window (its last value or its mean over
-    the window) must predict it better than the target's mean (mean absolute error under
-    0.75 of the mean's). With window normalisation, ``seasonal_base`` picks the naive
+    for each target, one feature's level in the window (its last value, its mean over
+    the window, or its value one season back) must predict it better than the target's
+    mean (mean absolute error under 0.75 of the mean's). With window normalisation, ``seasonal_base`` picks the naive
     forecast the output is restored onto (``_seasonal_base``).
     """
     if method == "series":
@@ -419,14 +421,12 @@ def choose_normalization(
         and X.dtype.kind == "f"
     )
     targets, words = (None, "")
-    if can_window:  # only the last input step and the first target step: no copy of X
+    if can_window:
         rows = np.linspace(0, len(X) - 1, min(len(X), 20_000)).astype(np.int64)
         X, y = X[rows], y[rows]  # at most 20,000 samples, evenly spaced; a copy
         first = y[:, 0, :] if y.ndim == 3 else y.reshape(len(y), -1)
         targets, words = _continuing_features(
-            np.asarray(X[:, -1, :], dtype=np.float64),
-            np.asarray(X, dtype=np.float64).mean(axis=1),
-            np.asarray(first, dtype=np.float64),
+            np.asarray(X, dtype=np.float64), np.asarray(first, dtype=np.float64)
         )
     if method == "window":
         if targets is None:
@@ -467,7 +467,7 @@ def choose_normalization(
         targets,
         season,
         f"Normalisation: y continues input features {list(targets)} (their level in the "
-        f"window predicts y's first step better than y's mean: mean absolute error {words}), "
+        f"window, last value, mean or a season back, predicts y's first step better than y's mean: mean absolute error {words}), "
         "so each window's last value and scale are removed at the input and restored at "
         "the output, inside the model: forecasts follow series that move out of the "
         "training range." + base_words,

@@ -178,6 +178,23 @@ def test_a_trending_seasonal_series_gets_window_normalisation():
     assert "seasonal naive forecast of period 4" in chosen.reason
 
 
+def test_a_weekly_pattern_gets_window_normalisation_from_the_week_before():
+    # daily, each weekday its own level: neither yesterday nor the window's mean is a
+    # good guess of tomorrow, last week's same day is
+    rng = np.random.default_rng(0)
+    days = np.arange(400)
+    week = np.array([0.0, 10.0, 1.0, 9.0, 2.0, 8.0, 5.0])[days % 7]
+    series = 50 + week + 0.01 * days + rng.normal(0, 0.5, days.shape)
+    X, y = sliding_windows(series[:, None], 28, 7)
+    first = y[:, 0, 0]
+    spread = np.abs(first - first.mean()).mean()
+    assert np.abs(X[:, -1, 0] - first).mean() > 0.75 * spread
+    assert np.abs(X[:, :, 0].mean(axis=1) - first).mean() > 0.75 * spread
+    chosen = choose_normalization("auto", spec_from_shapes(X.shape[1:], y.shape[1:]), X, y)
+    assert (chosen.method, chosen.target_features, chosen.season) == ("window", (0,), 7)
+    assert "a season back" in chosen.reason
+
+
 def _trending_seasonal(steps: int = 400, seed: int = 0) -> np.ndarray:
     """Monthly, growing, with a seasonal swing that grows with the level."""
     rng = np.random.default_rng(seed)
