@@ -393,8 +393,9 @@ def choose_normalization(
     ``"window"`` needs regression on sequences whose targets continue input features:
     for each target, one feature's level in the window (its last value, its mean over
     the window, or its value one season back) must predict it better than the target's
-    mean (mean absolute error under 0.75 of the mean's). With window normalisation, ``seasonal_base`` picks the naive
-    forecast the output is restored onto (``_seasonal_base``).
+    mean (mean absolute error under 0.75 of the mean's). With window normalisation,
+    ``seasonal_base`` picks the naive forecast the output is restored onto
+    (``_seasonal_base``).
     """
     if method == "series":
         raise InvalidInputError(
@@ -467,7 +468,8 @@ def choose_normalization(
         targets,
         season,
         f"Normalisation: y continues input features {list(targets)} (their level in the "
-        f"window, last value, mean or a season back, predicts y's first step better than y's mean: mean absolute error {words}), "
+        f"window, last value, mean or a season back, predicts y's first step better than "
+        f"y's mean: mean absolute error {words}), "
         "so each window's last value and scale are removed at the input and restored at "
         "the output, inside the model: forecasts follow series that move out of the "
         "training range." + base_words,
