@@ -25,7 +25,9 @@ demo: $(STAMP)
 # segmentation fault) after 25 to 35 minutes of compiling models, at tests that pass on
 # their own. The ONNX export tests (onnxruntime, jax2onnx) are a group of their own.
 # Every group runs; the target fails if any group failed. No persistent compilation
-# cache (tests/conftest.py says why).
+# cache (tests/conftest.py says why). Each group's files are shared out to TEST_WORKERS
+# pytest-xdist workers, a whole file to a worker (its fixtures are built once).
+TEST_WORKERS ?= 2
 TEST_GROUPS = "seqshape README.md" "tests/test_[a-c]*.py" "tests/test_[d-g]*.py" \
 	"tests/test_h*.py" "tests/test_[i-r]*.py" "tests/test_[s-z]*.py" "tests/test_export.py"
 test: $(STAMP)
@@ -36,6 +38,7 @@ test: $(STAMP)
 				|| paths="$$paths $$path"; \
 		done; \
 		SEQSHAPE_COMPILATION_CACHE=off $(BIN)/python -m pytest $$paths --durations=5 \
+			-n $(TEST_WORKERS) --dist loadfile \
 			|| failed="$$failed [$$group]"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "== failed:$$failed"; exit 1; fi; echo "== all groups passed"
