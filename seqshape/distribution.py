@@ -261,6 +261,21 @@ def training_scope(plan: DevicePlan) -> Iterator[Any]:
         yield distribution
 
 
+@contextmanager
+def off_the_mesh() -> Iterator[None]:
+    """No distribution inside: what Keras creates here (saving a model makes a
+    reference optimizer) stays on this process, and creating it needs no other process
+    (on the mesh of several processes, creating a variable is a collective)."""
+    from keras.src.distribution import distribution_lib
+
+    previous = distribution_lib.distribution()
+    distribution_lib.set_distribution(None)
+    try:
+        yield
+    finally:
+        distribution_lib.set_distribution(previous)
+
+
 def reduce_once_per_step(model: keras.Model, distribution) -> None:
     """Make ``model``'s training step average the gradients once a step.
 
@@ -328,6 +343,7 @@ __all__ = [
     "check_same_everywhere",
     "global_batch",
     "is_writer",
+    "off_the_mesh",
     "plan_devices",
     "reduce_once_per_step",
     "shared_random_state",
