@@ -1,7 +1,8 @@
 """Data-parallel training over 2 processes joined by JAX's distributed runtime on
 127.0.0.1 (one CPU device each, gloo collectives): both end with identical weights and
 the loss curve of one process with the same global batch; only process 0 writes files;
-processes given different data stop before training."""
+a fit stopped and resumed from process 0's checkpoint continues in both; processes
+given different data stop before training."""
 
 from __future__ import annotations
 
@@ -40,6 +41,24 @@ result = {"loss": model.history_["loss"], "val_loss": model.history_["val_loss"]
           "steps": int(model.model_.optimizer.iterations.numpy()),
           "weights": [w.tolist() for w in model.model_.get_weights()],
           "prediction": model.predict(X[:4]).tolist()}
+# a fit stopped after its second epoch, resumed from process 0's checkpoint by both
+from seqshape.progress import Progress
+original = Progress.on_epoch_end
+def stop_after_two(self, epoch, logs=None):
+    original(self, epoch, logs)
+    if epoch + 1 == 2:
+        raise KeyboardInterrupt
+Progress.on_epoch_end = stop_after_two
+settings = {**json.loads(sys.argv[2]), "distribution": "data_parallel",
+            "checkpoint_dir": os.path.join(folder, "resumed")}
+try:
+    seqshape.SequenceRegressor(**settings).fit(X, y)
+except KeyboardInterrupt:
+    pass
+Progress.on_epoch_end = original
+resumed = seqshape.SequenceRegressor(**settings).fit(X, y)
+result["resumed"] = {"loss": resumed.history_["loss"],
+                     "steps": int(resumed.model_.optimizer.iterations.numpy())}
 try:  # process 1 with other targets: both stop before training
     seqshape.SequenceRegressor(units=(4,), epochs=1, random_state=0,
                                distribution="data_parallel").fit(X, y + process)
@@ -124,6 +143,17 @@ def test_only_process_zero_writes(two_processes):
     assert sorted(path.name for path in folder.iterdir()) == ["model-0.seqshape"]
     loaded = seqshape.load(folder / "model-0.seqshape")
     assert loaded.n_epochs_ == 3
+
+
+def test_a_fit_resumed_by_both_processes_continues_where_it_stopped(two_processes):
+    _, (first, second) = two_processes
+    assert first["resumed"] == second["resumed"]
+    # Adam's state carries on: the uninterrupted fit's step count; its first two epochs'
+    # losses come from the checkpoint, the third (shuffled afresh after the resume, as
+    # in one process) is close to the uninterrupted one's
+    assert first["resumed"]["steps"] == first["steps"]
+    assert first["resumed"]["loss"][:2] == first["loss"][:2]
+    np.testing.assert_allclose(first["resumed"]["loss"], first["loss"], rtol=1e-3)
 
 
 def test_processes_with_different_data_stop_before_training(two_processes):
