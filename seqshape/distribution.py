@@ -55,7 +55,8 @@ The rules, stated once:
     weights and the optimizer state copied back from the mesh): ``predict``,
     ``score`` and the rest need no other process.
   - *Files*: only process 0 writes: ``save``, the checkpoints in ``checkpoint_dir``
-    (and their lock) and the CLI's run folder; the others skip those writes. A fit
+    (and their lock) and the CLI's run folder; the others skip those writes (and
+    only process 0 shows the progress of training). A fit
     resumed from a checkpoint reads it on every process, so ``checkpoint_dir`` must
     be a folder every process sees (one machine, or a shared file system); processes
     that find different checkpoints stop with ``InvalidInputError``.

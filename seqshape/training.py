@@ -247,14 +247,20 @@ def _restore_optimizer(model: keras.Model, resumed: keras.Model) -> None:
         target.assign(keras.ops.convert_to_numpy(source))  # from any device, or the mesh
 
 
-def _on_this_process(model: keras.Model, state, options, params) -> keras.Model:
-    """A copy of ``model`` (weights and optimizer state) on this process's default
-    device, out of the mesh that spans every process."""
-    local = build_model(state.spec, options)
-    local.compile(
+def _compiled(state: FittedState, options, params: dict[str, Any]) -> keras.Model:
+    """A new model of ``state.spec``, compiled for training (Adam, the spec's loss)."""
+    model = build_model(state.spec, options)
+    model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=params["learning_rate"]),
         loss=state.spec.loss,
     )
+    return model
+
+
+def _on_this_process(model: keras.Model, state, options, params) -> keras.Model:
+    """A copy of ``model`` (weights and optimizer state) on this process's default
+    device, out of the mesh that spans every process."""
+    local = _compiled(state, options, params)
     local.set_weights(model.get_weights())
     _restore_optimizer(local, model)
     return local
@@ -274,7 +280,7 @@ def _fit(
     callbacks = [
         *callbacks,
         Progress(
-            params["verbose"],
+            params["verbose"] if plan.process == 0 else 0,  # one process reports
             params["epochs"],
             early_stopping,
             resumed_at=done + 1 if resumed is not None else None,
@@ -283,11 +289,7 @@ def _fit(
     ]
     with seeded(params["random_state"]), training_scope(plan) as distribution:
         if resumed_model is None or distribution is not None:
-            model = build_model(state.spec, options)
-            model.compile(
-                optimizer=keras.optimizers.Adam(learning_rate=params["learning_rate"]),
-                loss=state.spec.loss,
-            )
+            model = _compiled(state, options, params)
             if resumed_model is not None:  # the weights and Adam's state onto the devices
                 model.set_weights(resumed_model.get_weights())
                 _restore_optimizer(model, resumed_model)
