@@ -208,6 +208,15 @@ def run_processes(count: int, samples: int, epochs: int) -> dict:
     return json.loads(outputs[0][0].strip().splitlines()[-1])
 
 
+def _write(results: dict, prefix: Path) -> int:
+    """Write ``results`` to ``{prefix}-{time}.json`` and say where."""
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    path = prefix.parent / f"{prefix.name}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(results, indent=2))
+    print(f"written to {path}")
+    return 0
+
+
 def compare_processes(args: argparse.Namespace) -> int:
     one = run_child("one", None, args.samples, args.epochs)
     two = run_processes(2, args.samples, args.epochs)
@@ -226,11 +235,7 @@ def compare_processes(args: argparse.Namespace) -> int:
         f"median epoch: 1 process {one['median_epoch_s']:.3f} s, 2 processes "
         f"{two['median_epoch_s']:.3f} s: speed-up {ratio:.2f}x, efficiency {ratio / 2:.0%}"
     )
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"data-parallel-processes-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps(results, indent=2))
-    print(f"written to {path}")
-    return 0
+    return _write(results, args.out / "data-parallel-processes")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -279,11 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         f"median epoch: 1 device {one:.3f} s, 2 devices {two:.3f} s: speed-up "
         f"{one / two:.2f}x, efficiency {one / (2 * two):.0%}"
     )
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"data-parallel-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps(results, indent=2))
-    print(f"written to {path}")
-    return 0
+    return _write(results, args.out / "data-parallel")
 
 
 if __name__ == "__main__":
