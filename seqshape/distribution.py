@@ -55,8 +55,9 @@ The rules, stated once:
     weights and the optimizer state copied back from the mesh): ``predict``,
     ``score`` and the rest need no other process.
   - *Files*: only process 0 writes: ``save``, the checkpoints in ``checkpoint_dir``
-    (and their lock) and the CLI's run folder; the others skip those writes (and
-    only process 0 shows the progress of training). A fit
+    (and their lock) and the CLI's run folder (and its lock); the others skip those
+    writes (and only process 0 shows the progress of training). Which process is 0
+    is read from ``KERAS_DISTRIBUTION_PROCESS_ID`` when the launch variables are set. A fit
     resumed from a checkpoint reads it on every process, so ``checkpoint_dir`` must
     be a folder every process sees (one machine, or a shared file system); processes
     that find different checkpoints stop with ``InvalidInputError``.
@@ -128,12 +129,15 @@ def _processes() -> tuple[int, int]:
 
 
 def is_writer() -> bool:
-    """True in the process that writes files: the only one, or process 0 of several.
+    """True in the process that writes files: the only one, or process 0 of several
+    (by the launch variables, before the processes have joined).
 
     Example:
         >>> is_writer()
         True
     """
+    if all(os.environ.get(name) for name in PROCESS_VARIABLES):
+        return os.environ["KERAS_DISTRIBUTION_PROCESS_ID"].strip() == "0"
     return _processes()[0] == 0
 
 

@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +60,12 @@ Progress.on_epoch_end = original
 resumed = seqshape.SequenceRegressor(**settings).fit(X, y)
 result["resumed"] = {"loss": resumed.history_["loss"],
                      "steps": int(resumed.model_.optimizer.iterations.numpy())}
+# the command line in both processes: one run folder, written by process 0
+from seqshape.cli import main
+result["cli"] = main(["fit", os.path.join(folder, "series.csv"), "--target", "a,b",
+                      "--input-steps", "12", "--output-steps", "3", "--epochs", "2",
+                      "--units", "4", "--seed", "0", "--refit", "never",
+                      "--out", os.path.join(folder, "run")])
 try:  # process 1 with other targets: both stop before training
     seqshape.SequenceRegressor(units=(4,), epochs=1, random_state=0,
                                distribution="data_parallel").fit(X, y + process)
@@ -78,6 +85,9 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def two_processes(tmp_path_factory):
     folder = tmp_path_factory.mktemp("two-processes")
+    steps = np.arange(240)
+    table = np.column_stack([np.sin(steps / 6), np.cos(steps / 9)])
+    np.savetxt(folder / "series.csv", table, delimiter=",", header="a,b", comments="")
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
@@ -98,10 +108,10 @@ def two_processes(tmp_path_factory):
         )
         for index in range(2)
     ]
-    outputs = []
+    outputs, deadline = [], time.monotonic() + 600
     try:
         for process in processes:  # a hang fails the test instead of CI
-            outputs.append(process.communicate(timeout=600))
+            outputs.append(process.communicate(timeout=max(1, deadline - time.monotonic())))
     finally:
         for process in processes:
             if process.poll() is None:
@@ -138,11 +148,19 @@ def test_two_processes_give_the_loss_curve_of_one(two_processes):
 
 def test_only_process_zero_writes(two_processes):
     folder, _ = two_processes
-    # process 1's save wrote nothing; the finished fit removed its checkpoint folder,
-    # which process 1 never locked nor wrote (a second lock would have failed the fit)
-    assert sorted(path.name for path in folder.iterdir()) == ["model-0.seqshape"]
-    loaded = seqshape.load(folder / "model-0.seqshape")
-    assert loaded.n_epochs_ == 3
+    _, (first, second) = two_processes
+    # process 1's save wrote nothing; the finished fits removed their checkpoint
+    # folders, which process 1 never locked nor wrote (a second lock fails a fit)
+    assert sorted(path.name for path in folder.iterdir()) == [
+        "model-0.seqshape",
+        "run",
+        "series.csv",
+    ]
+    assert seqshape.load(folder / "model-0.seqshape").n_epochs_ == 3
+    # both command lines succeeded; process 0 alone took --out's lock and wrote the run
+    assert first["cli"] == second["cli"] == 0
+    assert (folder / "run" / "model.seqshape").is_file()
+    assert not list(folder.glob(".run*"))  # no lock or scratch folder left
 
 
 def test_a_fit_resumed_by_both_processes_continues_where_it_stopped(two_processes):
