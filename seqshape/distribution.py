@@ -45,7 +45,8 @@ The rules, stated once:
     (``jax.make_array_from_process_local_data``). N processes therefore take the
     steps of one process with the same ``batch_size`` and give its losses.
   - *One seed*: without ``random_state``, process 0 draws one and gives it to every
-    process, so the validation split, the initial weights and the batch order agree.
+    process, so the validation split, the initial weights and the batch order agree
+    (it changes between launches: resuming from a checkpoint needs ``random_state``).
   - *Same data*: the processes compare digests of their settings, training and
     validation data before training and stop with ``InvalidInputError`` when they
     differ.
