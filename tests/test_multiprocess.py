@@ -14,11 +14,16 @@ import sys
 import time
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 
 import seqshape
 from seqshape.datasets import coupled_series
+
+pytestmark = pytest.mark.skipif(
+    keras.backend.backend() != "jax", reason="JAX's distributed runtime (JAX backend)"
+)
 
 ROOT = Path(__file__).parent.parent
 SETTINGS = dict(units=(8,), epochs=3, batch_size=32, validation="random", random_state=0)
@@ -91,7 +96,6 @@ def two_processes(tmp_path_factory):
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-        "KERAS_BACKEND": "jax",
         "XLA_FLAGS": "",  # one CPU device a process
         "KERAS_DISTRIBUTION_JOB_ADDRESSES": f"127.0.0.1:{_free_port()}",
         "KERAS_DISTRIBUTION_NUM_PROCESSES": "2",
