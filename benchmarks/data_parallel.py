@@ -12,6 +12,11 @@ Two figures for the seed question's model (encoder-decoder LSTM, 40 steps in, 10
   ``t1 / (2 * t2)``. Simulated CPU devices share this machine's cores, so on CPU this
   measures the overhead of distribution, not a speed-up; on a GPU machine pass
   ``--real-devices`` to use its devices as they are.
+- *processes* (``--processes``): the median epoch time of one process against two
+  processes on this machine joined by JAX's distributed runtime on 127.0.0.1 (one CPU
+  device each, gloo collectives), same global batch. On a shared CPU machine this
+  measures the cost of the cross-process all-reduce and of feeding each share, not a
+  speed-up.
 
 Each configuration runs in its own process (the device count is fixed when JAX starts).
 Writes ``benchmarks/results/data-parallel-*.json``.
@@ -166,10 +171,80 @@ def run_child(kind: str, devices: int | None, samples: int, epochs: int) -> dict
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def run_processes(count: int, samples: int, epochs: int) -> dict:
+    """Process 0's measurement of a data-parallel fit over ``count`` local processes."""
+    env = dict(os.environ, XLA_FLAGS="")
+    env["KERAS_DISTRIBUTION_JOB_ADDRESSES"] = f"127.0.0.1:{_free_port()}"
+    env["KERAS_DISTRIBUTION_NUM_PROCESSES"] = str(count)
+    command = [sys.executable, "-m", "benchmarks.data_parallel", "--child", "two"]
+    command += ["--samples", str(samples), "--epochs", str(epochs)]
+    processes = [
+        subprocess.Popen(
+            command,
+            env={**env, "KERAS_DISTRIBUTION_PROCESS_ID": str(index)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for index in range(count)
+    ]
+    try:
+        outputs = [process.communicate(timeout=3600) for process in processes]
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+    for process, (_, stderr) in zip(processes, outputs, strict=True):
+        if process.returncode:
+            raise RuntimeError(stderr[-3000:])
+    return json.loads(outputs[0][0].strip().splitlines()[-1])
+
+
+def _write(results: dict, prefix: Path) -> int:
+    """Write ``results`` to ``{prefix}-{time}.json`` and say where."""
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    path = prefix.parent / f"{prefix.name}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(results, indent=2))
+    print(f"written to {path}")
+    return 0
+
+
+def compare_processes(args: argparse.Namespace) -> int:
+    one = run_child("one", None, args.samples, args.epochs)
+    two = run_processes(2, args.samples, args.epochs)
+    ratio = one["median_epoch_s"] / two["median_epoch_s"]
+    results = {
+        "setting": "1 process (1 CPU device) against 2 processes on 127.0.0.1 (1 CPU device "
+        f"each), same global batch 64, {os.cpu_count()} CPU cores",
+        "samples": args.samples,
+        "epochs": args.epochs,
+        "one_process": one,
+        "two_processes": two,
+        "speedup": ratio,
+        "efficiency": ratio / 2,
+    }
+    print(
+        f"median epoch: 1 process {one['median_epoch_s']:.3f} s, 2 processes "
+        f"{two['median_epoch_s']:.3f} s: speed-up {ratio:.2f}x, efficiency {ratio / 2:.0%}"
+    )
+    return _write(results, args.out / "data-parallel-processes")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.data_parallel")
     parser.add_argument("--quick", action="store_true", help="fewer samples and epochs")
     parser.add_argument("--real-devices", action="store_true", help="no simulated devices")
+    parser.add_argument(
+        "--processes", action="store_true", help="1 process against 2 local processes"
+    )
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--samples", type=int, default=None)
     parser.add_argument("--epochs", type=int, default=None)
@@ -179,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     args.epochs = args.epochs or (3 if args.quick else 6)
     if args.child:
         return _child(args)
+    if args.processes:
+        return compare_processes(args)
     devices = None if args.real_devices else 2
     results = {"devices": "real" if args.real_devices else "2 simulated CPU devices"}
     results["collectives"] = run_child("collectives", devices, args.samples, args.epochs)
@@ -207,11 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         f"median epoch: 1 device {one:.3f} s, 2 devices {two:.3f} s: speed-up "
         f"{one / two:.2f}x, efficiency {one / (2 * two):.0%}"
     )
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"data-parallel-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps(results, indent=2))
-    print(f"written to {path}")
-    return 0
+    return _write(results, args.out / "data-parallel")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from seqshape.distribution import off_the_mesh
 from seqshape.errors import ModelFileError
 from seqshape.fileio import atomic_folder, exclusive, to_json, write_text
 from seqshape.validation import sample_chunks
@@ -139,7 +140,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
                 "best_epoch": stopper.best_epoch,
             },
         }
-        with atomic_folder(self.folder / name) as scratch:
+        with atomic_folder(self.folder / name) as scratch, off_the_mesh():
             self.model.save(scratch / "model.keras")
             if stopper.best_weights is not None:
                 np.savez(scratch / "best_weights.npz", *stopper.best_weights)

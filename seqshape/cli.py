@@ -23,6 +23,7 @@ import threading
 import time
 import warnings
 from collections.abc import Iterable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -303,6 +304,7 @@ def _ranked(scores: dict, headline: str) -> dict:
 
 
 def _fit(args: argparse.Namespace) -> int:
+    from seqshape.distribution import is_writer
     from seqshape.errors import BaselineWinsWarning
     from seqshape.fileio import exclusive
     from seqshape.report import text_table
@@ -310,8 +312,10 @@ def _fit(args: argparse.Namespace) -> int:
 
     # the run's own verdict on its test part is printed below, as one line
     out = Path(args.out.rstrip("/"))
+    # several processes: process 0 alone writes the run folder (seqshape.distribution)
+    lock = out.parent / f".{out.name}.lock"
     with (
-        exclusive(out.parent / f".{out.name}.lock", "--out", out),
+        exclusive(lock, "--out", out) if is_writer() else nullcontext(),
         warnings.catch_warnings(),
     ):
         warnings.simplefilter("ignore", BaselineWinsWarning)
@@ -333,6 +337,9 @@ def _fit(args: argparse.Namespace) -> int:
         print(f"seqshape: {line[0].lower()}{line[1:]}", file=sys.stderr)
     else:
         print(f"\n{line}")
+    if not is_writer():
+        print(f"\nRun written by process 0 to {args.out}")
+        return 0
     print(f"\nRun written to {args.out}: model.seqshape, metrics.json, report.md, report.html")
     return 0
 

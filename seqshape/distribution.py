@@ -30,10 +30,38 @@ The rules, stated once:
   ``benchmarks/data_parallel.py`` counts them in the compiled program.
 - **Several processes or hosts** (JAX's distributed runtime): when
   ``KERAS_DISTRIBUTION_JOB_ADDRESSES`` (the coordinator's ``host:port`` first),
-  ``KERAS_DISTRIBUTION_NUM_PROCESSES`` and ``KERAS_DISTRIBUTION_PROCESS_ID`` are set,
-  seqshape calls ``keras.distribution.initialize()`` before training and the mesh spans
-  every process's devices. Not yet tested: each process still reads every sample (no
-  per-process share of the data), see docs/distributed.md.
+  ``KERAS_DISTRIBUTION_NUM_PROCESSES`` and ``KERAS_DISTRIBUTION_PROCESS_ID`` are set and
+  ``distribution`` is not None, seqshape calls ``keras.distribution.initialize()``
+  before training and the mesh spans every process's devices (``devices`` must then
+  be None or all of them; every process has the same number of devices). Every
+  process runs the same program on the same X and y; the device-count rules above
+  count the devices of all processes.
+
+  - *Each process trains on its share*: every epoch's order is the one a single
+    process would take (``np.random.permutation`` once an epoch from the seeded
+    global NumPy generator, as Keras' own array batches), and process ``p`` of ``P``
+    feeds the ``p``-th ``1/P`` of each global batch, validation batches included;
+    Keras joins the shares into one global batch
+    (``jax.make_array_from_process_local_data``). N processes therefore take the
+    steps of one process with the same ``batch_size`` and give its losses.
+  - *One seed*: without ``random_state``, process 0 draws one and gives it to every
+    process, so the validation split, the initial weights and the batch order agree
+    (it changes between launches: resuming from a checkpoint needs ``random_state``).
+  - *Same data*: the processes compare digests of their settings, training and
+    validation data before training and stop with ``InvalidInputError`` when they
+    differ.
+  - *Same decisions*: the losses are computed once for the global batch and read by
+    every process, so early stopping, the kept epoch and a NaN stop agree.
+  - *After fit*: each process holds the trained model on its own devices (the
+    weights and the optimizer state copied back from the mesh): ``predict``,
+    ``score`` and the rest need no other process.
+  - *Files*: only process 0 writes: ``save``, the checkpoints in ``checkpoint_dir``
+    (and their lock) and the CLI's run folder (and its lock); the others skip those
+    writes (and only process 0 shows the progress of training). Which process is 0
+    is read from ``KERAS_DISTRIBUTION_PROCESS_ID`` when the launch variables are set. A fit
+    resumed from a checkpoint reads it on every process, so ``checkpoint_dir`` must
+    be a folder every process sees (one machine, or a shared file system); processes
+    that find different checkpoints stop with ``InvalidInputError``.
 
 Example:
     >>> plan = plan_devices("auto", None)   # one CPU device here
@@ -45,13 +73,17 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import os
+import secrets
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 import keras
+import numpy as np
 
 from seqshape.errors import InvalidInputError
 
@@ -85,6 +117,83 @@ def _initialize_processes() -> None:
     keras.distribution.initialize()
 
 
+def _processes() -> tuple[int, int]:
+    """(this process's index, the process count): (0, 1) unless JAX's distributed
+    runtime joins several (JAX is not imported for that)."""
+    if "jax" not in sys.modules or keras.backend.backend() != "jax":
+        return 0, 1
+    import jax
+
+    if not jax.distributed.is_initialized():
+        return 0, 1
+    return jax.process_index(), jax.process_count()
+
+
+def is_writer() -> bool:
+    """True in the process that writes files: the only one, or process 0 of several
+    (by the launch variables, before the processes have joined).
+
+    Example:
+        >>> is_writer()
+        True
+    """
+    if all(os.environ.get(name) for name in PROCESS_VARIABLES):
+        return os.environ["KERAS_DISTRIBUTION_PROCESS_ID"].strip() == "0"
+    return _processes()[0] == 0
+
+
+def shared_random_state(random_state: int | None, distribution: str | None) -> int | None:
+    """``random_state``; or, in a fit over several processes without one, a seed drawn
+    by process 0 and given to all, so that they split, initialise and shuffle alike.
+
+    Example:
+        >>> shared_random_state(7, "auto"), shared_random_state(None, "auto")
+        (7, None)
+    """
+    if random_state is not None or distribution is None or keras.backend.backend() != "jax":
+        return random_state
+    _initialize_processes()
+    if _processes()[1] == 1:
+        return None
+    from jax.experimental import multihost_utils
+
+    drawn = np.int32(secrets.randbelow(2**31))
+    return int(multihost_utils.broadcast_one_to_all(drawn))
+
+
+def check_same_everywhere(digests: dict[str, str], argument: str, fix: str) -> None:
+    """Stop with ``InvalidInputError`` (about ``argument``) when the processes'
+    ``digests`` (name -> text) differ, naming what differs; nothing to do in one
+    process."""
+    if _processes()[1] == 1:
+        return
+    from jax.experimental import multihost_utils
+
+    names = sorted(digests)
+    mine = np.stack([np.frombuffer(_hashed(digests[name]), np.uint8) for name in names])
+    everyone = np.asarray(multihost_utils.process_allgather(mine))
+    differ = [name for i, name in enumerate(names) if (everyone[:, i] != mine[i]).any()]
+    if differ:
+        raise InvalidInputError(
+            argument,
+            expected="the same settings and data in every process of a distributed fit",
+            received=f"processes whose {' and '.join(differ)} differ",
+            fix=fix,
+        )
+
+
+def _hashed(text: str) -> bytes:
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+def wait_for_all(name: str) -> None:
+    """Wait until every process reaches this point (nothing to do in one process)."""
+    if _processes()[1] > 1:
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices(name)
+
+
 @dataclass(frozen=True)
 class DevicePlan:
     """The devices a fit trains on: ``count`` of them, data-parallel when ``active``."""
@@ -92,6 +201,13 @@ class DevicePlan:
     count: int
     active: bool
     devices: tuple = ()
+    processes: int = 1  # JAX processes the devices belong to
+    process: int = 0  # this one's index among them
+
+    @property
+    def share(self) -> tuple[int, int]:
+        """(this process's index, the process count): its share of each global batch."""
+        return self.process, self.processes
 
     def distribution(self):
         """The ``keras.distribution.DataParallel`` of these devices, or None."""
@@ -100,7 +216,9 @@ class DevicePlan:
         mesh = keras.distribution.DeviceMesh(
             shape=(self.count,), axis_names=(BATCH_AXIS,), devices=list(self.devices)
         )
-        return keras.distribution.DataParallel(device_mesh=mesh)
+        # several processes: each feeds its own share (seqshape.training.ScaledBatches),
+        # which Keras must not shard again (it shards only tf.data, and refuses the rest)
+        return keras.distribution.DataParallel(device_mesh=mesh, auto_shard_dataset=False)
 
 
 def plan_devices(distribution: str | None, devices: int | None) -> DevicePlan:
@@ -118,6 +236,16 @@ def plan_devices(distribution: str | None, devices: int | None) -> DevicePlan:
     import jax
 
     available = jax.devices()  # every process's devices once initialised
+    process, processes = _processes()
+    if processes > 1 and devices not in (None, len(available)):
+        raise InvalidInputError(
+            "devices",
+            expected=f"None or all {len(available)} devices of the {processes} processes "
+            "(each process trains on its own devices)",
+            received=str(devices),
+            fix="Pass devices=None, and choose each process's devices when launching it "
+            "(e.g. CUDA_VISIBLE_DEVICES).",
+        )
     if devices is not None and devices > len(available):
         raise InvalidInputError(
             "devices",
@@ -128,7 +256,7 @@ def plan_devices(distribution: str | None, devices: int | None) -> DevicePlan:
     chosen = tuple(available if devices is None else available[:devices])
     if distribution == "auto" and len(chosen) == 1:
         return DevicePlan(1, False)
-    return DevicePlan(len(chosen), True, chosen)
+    return DevicePlan(len(chosen), True, chosen, processes, process)
 
 
 @contextmanager
@@ -137,6 +265,21 @@ def training_scope(plan: DevicePlan) -> Iterator[Any]:
     distribution = plan.distribution()
     with distribution.scope() if distribution is not None else nullcontext():
         yield distribution
+
+
+@contextmanager
+def off_the_mesh() -> Iterator[None]:
+    """No distribution inside: what Keras creates here (saving a model makes a
+    reference optimizer) stays on this process, and creating it needs no other process
+    (on the mesh of several processes, creating a variable is a collective)."""
+    from keras.src.distribution import distribution_lib
+
+    previous = distribution_lib.distribution()
+    distribution_lib.set_distribution(None)
+    try:
+        yield
+    finally:
+        distribution_lib.set_distribution(previous)
 
 
 def reduce_once_per_step(model: keras.Model, distribution) -> None:
@@ -203,9 +346,14 @@ def _sharded_train_step(model: keras.Model, mesh) -> Callable:
 __all__ = [
     "DISTRIBUTION_NAMES",
     "DevicePlan",
+    "check_same_everywhere",
     "global_batch",
+    "is_writer",
+    "off_the_mesh",
     "plan_devices",
     "reduce_once_per_step",
+    "shared_random_state",
     "training_scope",
     "usable_samples",
+    "wait_for_all",
 ]

@@ -44,6 +44,7 @@ from seqshape._inference import SMALL_BATCH, small_batch_forward
 from seqshape.builders import ArchitectureOptions, infer_spec_from_arrays
 from seqshape.code import fitted_code
 from seqshape.defaults import choose_normalization, choose_validation
+from seqshape.distribution import is_writer, shared_random_state
 from seqshape.errors import (
     BaselineWinsWarning,
     InvalidInputError,
@@ -160,7 +161,7 @@ def _model_outputs(state: FittedState, X: np.ndarray, batch_size: int) -> np.nda
         return small_batch_forward(state.model)(state.model_inputs(X))
     batch_size = max(batch_size, 256)
     if is_large(X):
-        batches = ScaledBatches(state, X, batch_size=batch_size, seed=False)
+        batches = ScaledBatches(state, X, batch_size=batch_size)
         return state.model.predict(batches, verbose=0)
     return state.model.predict(state.model_inputs(X), batch_size=batch_size, verbose=0)
 
@@ -231,6 +232,10 @@ class _SequenceEstimator(BaseEstimator):
                 instead of holding out the last samples of X.
         """
         params = check_params(self.get_params())
+        # several processes split, initialise and shuffle alike (seqshape.distribution)
+        params["random_state"] = shared_random_state(
+            params["random_state"], params["distribution"]
+        )
         _refuse_a_whole_series(X)
         options = ArchitectureOptions(
             **{p.name: params[p.name] for p in params_of("architecture")}
@@ -644,9 +649,13 @@ class _SequenceEstimator(BaseEstimator):
     def save(self, path: str | os.PathLike) -> None:
         """Save model, scalers and spec to one ``.seqshape`` file (written atomically).
 
-        ``checkpoint_dir`` is not saved: a loaded model has none.
+        ``checkpoint_dir`` is not saved: a loaded model has none. In a fit over several
+        processes only process 0 writes (the others hold the same model): nothing is
+        written by the others (``seqshape.distribution``).
         """
         self._check_fitted()
+        if not is_writer():
+            return
         params = {
             name: None if name in _NOT_FROM_FILES else value
             for name, value in self.get_params().items()

@@ -26,7 +26,7 @@ import random
 import time
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import keras
@@ -44,11 +44,13 @@ from seqshape.checkpoint import (
     resume,
 )
 from seqshape.distribution import (
+    check_same_everywhere,
     global_batch,
     plan_devices,
     reduce_once_per_step,
     training_scope,
     usable_samples,
+    wait_for_all,
 )
 from seqshape.errors import DivergedTrainingWarning, TrainingError
 from seqshape.fitted import FittedState
@@ -96,32 +98,49 @@ class FiniteLoss(keras.callbacks.Callback):
 
 
 class ScaledBatches(keras.utils.PyDataset):
-    """Batches of a large X (and targets) scaled one batch at a time.
+    """Batches of a large X (and targets) scaled one batch at a time; in a fit over
+    several processes, this process's share of each global batch.
 
     A view of many overlapping windows (``seqshape.windowing``) is never copied whole:
-    each batch gathers its rows, scales them and hands them to Keras.
+    each batch gathers its rows, scales them and hands them to Keras. With ``shuffle``
+    the order of each epoch is Keras' own for arrays (one ``np.random.permutation`` of
+    the samples an epoch, from the global NumPy generator), so a seeded fit takes the
+    same batches streamed or in memory, in one process or several. ``share`` is
+    ``(process, processes)``: the ``process``-th ``1/processes`` of every batch
+    (``seqshape.distribution``).
     """
 
-    def __init__(self, state: FittedState, X, targets=None, *, batch_size: int, seed=None):
+    def __init__(
+        self,
+        state: FittedState,
+        X,
+        targets=None,
+        *,
+        batch_size: int,
+        shuffle: bool = False,
+        share: tuple[int, int] = (0, 1),
+    ):
         super().__init__(max_queue_size=4)  # a few batches prepared ahead, not ten
         self.state, self.X, self.targets, self.batch_size = state, X, targets, batch_size
+        self.shuffle, self.share = shuffle, share
         self.order = np.arange(len(X))
-        self.rng = None if seed is False else np.random.default_rng(seed)
-        self.on_epoch_end()
 
     def __len__(self) -> int:
         return -(-len(self.X) // self.batch_size)
 
     def __getitem__(self, index):
-        rows = np.sort(self.order[index * self.batch_size : (index + 1) * self.batch_size])
+        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        process, processes = self.share
+        part = len(rows) // processes
+        rows = np.sort(rows[process * part : (process + 1) * part])
         inputs = self.state.model_inputs(self.X[rows])
         if self.targets is None:
             return (inputs,)
         return inputs, self.state.scaled_targets(self.targets[rows])
 
-    def on_epoch_end(self):
-        if self.rng is not None:
-            self.rng.shuffle(self.order)
+    def on_epoch_begin(self):
+        if self.shuffle:
+            self.order = np.random.permutation(len(self.X))
 
 
 def watched_from(samples: int, batch_size: int, epochs: int) -> int:
@@ -208,11 +227,11 @@ def _diverged(
     )
 
 
-def _data(state: FittedState, X: np.ndarray, targets: np.ndarray, *, batch_size: int, seed):
+def _data(state: FittedState, X: np.ndarray, targets: np.ndarray, plan, **batching):
     """What ``keras.Model.fit`` reads for one part: ``(inputs, targets)`` arrays, or a
-    ``ScaledBatches`` for a large X."""
-    if is_large(X):
-        return ScaledBatches(state, X, targets, batch_size=batch_size, seed=seed)
+    ``ScaledBatches`` for a large X or a fit over several processes (its share)."""
+    if is_large(X) or plan.processes > 1:
+        return ScaledBatches(state, X, targets, **batching, share=plan.share)
     return state.model_inputs(X), state.scaled_targets(targets)
 
 
@@ -225,7 +244,26 @@ def _restore_optimizer(model: keras.Model, resumed: keras.Model) -> None:
         return
     model.optimizer.build(model.trainable_variables)
     for target, source in zip(model.optimizer.variables, saved.variables, strict=True):
-        target.assign(source)
+        target.assign(keras.ops.convert_to_numpy(source))  # from any device, or the mesh
+
+
+def _compiled(state: FittedState, options, params: dict[str, Any]) -> keras.Model:
+    """A new model of ``state.spec``, compiled for training (Adam, the spec's loss)."""
+    model = build_model(state.spec, options)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=params["learning_rate"]),
+        loss=state.spec.loss,
+    )
+    return model
+
+
+def _on_this_process(model: keras.Model, state, options, params) -> keras.Model:
+    """A copy of ``model`` (weights and optimizer state) on this process's default
+    device, out of the mesh that spans every process."""
+    local = _compiled(state, options, params)
+    local.set_weights(model.get_weights())
+    _restore_optimizer(local, model)
+    return local
 
 
 def _fit(
@@ -242,7 +280,7 @@ def _fit(
     callbacks = [
         *callbacks,
         Progress(
-            params["verbose"],
+            params["verbose"] if plan.process == 0 else 0,  # one process reports
             params["epochs"],
             early_stopping,
             resumed_at=done + 1 if resumed is not None else None,
@@ -251,11 +289,7 @@ def _fit(
     ]
     with seeded(params["random_state"]), training_scope(plan) as distribution:
         if resumed_model is None or distribution is not None:
-            model = build_model(state.spec, options)
-            model.compile(
-                optimizer=keras.optimizers.Adam(learning_rate=params["learning_rate"]),
-                loss=state.spec.loss,
-            )
+            model = _compiled(state, options, params)
             if resumed_model is not None:  # the weights and Adam's state onto the devices
                 model.set_weights(resumed_model.get_weights())
                 _restore_optimizer(model, resumed_model)
@@ -265,7 +299,8 @@ def _fit(
             guard.weights, guard.epoch = model.get_weights(), done
         reduce_once_per_step(model, distribution)
         streaming = isinstance(train_data, ScaledBatches)
-        batching = {} if streaming else {"batch_size": batch_size, "shuffle": True}
+        # ScaledBatches orders its own batches, as Keras orders arrays
+        batching = {"shuffle": not streaming} | ({} if streaming else {"batch_size": batch_size})
         fitted = model.fit(
             *((train_data,) if streaming else train_data),
             validation_data=validation_data,
@@ -277,6 +312,8 @@ def _fit(
         )
     if guard.diverged_at is not None:
         _diverged(model, guard, early_stopping, params)
+    if plan.processes > 1:  # off the mesh: predict and save need no other process
+        model = _on_this_process(model, state, options, params)
     history = {
         name: [*earlier.get(name, []), *(float(value) for value in values)]
         for name, values in fitted.history.items()
@@ -317,13 +354,11 @@ def train(
         if validation is not None:
             kept = usable_samples(len(validation[0]), plan.count)
             validation = (validation[0][:kept], validation[1][:kept]) if kept else None
-    train_data = _data(
-        state, X_train, targets_train, batch_size=batch_size, seed=params["random_state"]
-    )
+    train_data = _data(state, X_train, targets_train, plan, batch_size=batch_size, shuffle=True)
     validation_data = None
     if validation is not None:
         validation_batch = global_batch(max(batch_size, 256), plan.count)
-        validation_data = _data(state, *validation, batch_size=validation_batch, seed=False)
+        validation_data = _data(state, *validation, plan, batch_size=validation_batch)
     early_stopping = ResumableEarlyStopping(
         monitor="val_loss" if validation is not None else "loss",
         patience=params["patience"],
@@ -334,34 +369,45 @@ def train(
         start_from_epoch=watched_from(len(X_train), batch_size, params["epochs"]),
     )
     callbacks = [EpochTimer(), FiniteLoss(), early_stopping]
-    folder = params["checkpoint_dir"]
-    if folder is None:
-        return _fit(
-            state,
-            options,
-            params,
-            (train_data, validation_data),
-            callbacks,
-            None,
-            plan,
-            batch_size,
-        )
+    data, folder = (train_data, validation_data), params["checkpoint_dir"]
+    if folder is None and plan.processes == 1:
+        return _fit(state, options, params, data, callbacks, None, plan, batch_size)
     settings = {k: v for k, v in params.items() if k not in _NOT_IN_FINGERPRINT}
     digest = fingerprint(settings, state.spec.to_dict(), training, validation)
-    with locked(folder):
-        found = resume(folder, digest, early_stopping)
+    check_same_everywhere(
+        digest,
+        "X",
+        fix="Launch every process with the same data and parameters: each trains on its "
+        "share of every batch of the whole data.",
+    )
+    if folder is None:
+        return _fit(state, options, params, data, callbacks, None, plan, batch_size)
+    writer = plan.process == 0  # the others neither lock, write nor clear the folder
+    with locked(folder) if writer else nullcontext():
+        found = _resume(folder, digest, early_stopping, plan)
         earlier = found[2] if found else {}
-        callbacks.append(EpochCheckpoint(folder, digest, early_stopping, earlier))
-        model, history = _fit(
-            state,
-            options,
-            params,
-            (train_data, validation_data),
-            callbacks,
-            found,
-            plan,
-            batch_size,
-        )
-        discard(folder, keep_folder=True)
-    discard(folder)  # the folder itself, now unlocked and empty
+        if writer:
+            callbacks.append(EpochCheckpoint(folder, digest, early_stopping, earlier))
+        model, history = _fit(state, options, params, data, callbacks, found, plan, batch_size)
+        if writer:
+            discard(folder, keep_folder=True)
+    if writer:
+        discard(folder)  # the folder itself, now unlocked and empty
     return model, history
+
+
+def _resume(folder, digest: dict[str, str], early_stopping, plan):
+    """``resume`` on every process: process 0 first (it clears a checkpoint that is not
+    this fit's), then the others, which must find the same epoch."""
+    found = resume(folder, digest, early_stopping) if plan.process == 0 else None
+    if plan.processes > 1:
+        wait_for_all("seqshape: checkpoint read by process 0")
+        if plan.process != 0:
+            found = resume(folder, digest, early_stopping)
+        check_same_everywhere(
+            {"checkpoint found": str(found[1] if found else 0)},
+            "checkpoint_dir",
+            fix="Put checkpoint_dir on a file system every process sees, or delete it to "
+            "train from the start.",
+        )
+    return found

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 
@@ -69,6 +70,8 @@ print(json.dumps(result))
 
 @pytest.fixture(scope="module")
 def two_devices():
+    if keras.backend.backend() != "jax":
+        pytest.skip("data-parallel training needs the JAX backend")
     env = {
         **os.environ,
         "XLA_FLAGS": "--xla_force_host_platform_device_count=2",

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from seqshape.distribution import is_writer
 from seqshape.errors import InvalidInputError
 from seqshape.estimator import load
 from seqshape.fileio import atomic_file, atomic_folder
@@ -61,8 +63,16 @@ def check_out(out: str | os.PathLike, overwrite: bool = False) -> None:
 
 @contextmanager
 def run_folder(out: str | os.PathLike, *, overwrite: bool = False) -> Iterator[Path]:
-    """Yield an empty folder to fill; it becomes ``out`` only if the block succeeds."""
+    """Yield an empty folder to fill; it becomes ``out`` only if the block succeeds.
+
+    In a fit over several processes only process 0 writes ``out``: the others fill a
+    temporary folder that is then removed (``seqshape.distribution``).
+    """
     check_out(out, overwrite)
+    if not is_writer():
+        with tempfile.TemporaryDirectory(prefix="seqshape-run-") as scratch:
+            yield Path(scratch)
+        return
     with atomic_folder(out) as scratch:
         yield scratch
 
