@@ -1,0 +1,195 @@
+"""Tables larger than memory (seqshape.streaming, seqshape.stream_fit): the streamed
+windows, split and statistics equal the in-memory path's on small files cut into many
+row groups and files; a table several times larger than the fit's peak memory trains
+and predicts through the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from seqshape.errors import InvalidInputError
+from seqshape.metrics import panel_naive_scale
+from seqshape.runs.forecasting import _plan, _split, training_series
+from seqshape.runs.jobs import ForecastJob
+from seqshape.runs.series_scaling import SeriesScales
+from seqshape.runs.targets import make_windows, series_inputs
+from seqshape.scaling import LastAxisScaler
+from seqshape.streaming import StreamedTable
+from seqshape.tables import read_table
+from seqshape.windowing import Windows
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _panel(seed: int = 0) -> pd.DataFrame:
+    """Three series of different lengths and levels, rows interleaved, in time order."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for number, (length, level) in enumerate([(230, 5.0), (171, -40.0), (309, 1000.0)]):
+        t = np.arange(length)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "id": f"s{number}",
+                    "t": t,
+                    "load": level + np.sin(t / 3) * (number + 1) + rng.normal(0, 0.3, length),
+                    "temperature": rng.normal(20 + number, 2, length),
+                }
+            )
+        )
+    frame = pd.concat(frames, ignore_index=True)
+    return frame.sort_values(["t", "id"], kind="stable").reset_index(drop=True)
+
+
+def _write(frame: pd.DataFrame, folder: Path, files: int = 3, row_group: int = 37) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for number, rows in enumerate(np.array_split(np.arange(len(frame)), files)):
+        part = table.slice(int(rows[0]), len(rows))
+        pq.write_table(part, folder / f"part-{number:02d}.parquet", row_group_size=row_group)
+    return folder
+
+
+JOB = ForecastJob(
+    targets=("load",),
+    covariates=("temperature",),
+    input_steps=12,
+    output_steps=4,
+    stride=2,
+    gap=1,
+    time_column="t",
+    id_column="id",
+)
+
+
+def _in_memory(frame: pd.DataFrame, job: ForecastJob):
+    table = read_table(
+        frame, columns=job.inputs, time_column=job.time_column, id_column=job.id_column
+    )
+    plan = _plan(table, job)
+    windows = make_windows(table, job, plan)
+    return table, plan, windows, _split(windows, table, job)
+
+
+def _joined(parts: list[Windows]) -> Windows:
+    return Windows(
+        *(
+            np.concatenate([getattr(p, n) for p in parts])
+            for n in ("X", "y", "series", "target_start")
+        )
+    )
+
+
+def _ordered(windows: Windows, ids: list) -> Windows:
+    order = np.lexsort((windows.target_start, [ids.index(s) for s in windows.series]))
+    return windows.subset(order)
+
+
+@pytest.fixture(scope="module")
+def panel(tmp_path_factory):
+    frame = _panel()
+    folder = _write(frame, tmp_path_factory.mktemp("panel") / "data")
+    return frame, folder
+
+
+def test_the_split_gives_the_in_memory_windows(panel):
+    frame, folder = panel
+    table, _, _, parts = _in_memory(frame, JOB)
+    streamed = StreamedTable.scan(folder, JOB)
+    assert streamed.ids == table.ids
+    assert streamed.lengths.tolist() == list(table.lengths.values())
+    for name, part in zip(("training", "validation", "test"), parts, strict=True):
+        assert streamed.count(name) == len(part)
+        got = _ordered(_joined(list(streamed.windows(name))), table.ids)
+        np.testing.assert_array_equal(got.X, part.X)
+        np.testing.assert_array_equal(got.y, part.y)
+        assert got.series.tolist() == part.series.tolist()
+        np.testing.assert_array_equal(got.target_start, part.target_start)
+
+
+def test_the_statistics_equal_the_in_memory_ones(panel):
+    frame, folder = panel
+    table, plan, windows, (train, _, _) = _in_memory(frame, JOB)
+    streamed = StreamedTable.scan(folder, JOB)
+    stats = streamed.statistics(season=3)
+    # global scaling: every input step of every training window, and every target step
+    for part, expected in (("training", train), ("all", windows)):
+        mean, variance = stats.inputs[part].pooled()
+        scaler = LastAxisScaler().fit(expected.X)
+        np.testing.assert_allclose(mean, scaler.mean_, rtol=1e-12)
+        np.testing.assert_allclose(np.sqrt(variance), scaler.scale_, rtol=1e-10)
+        mean, variance = stats.targets[part].pooled()
+        scaler = LastAxisScaler().fit(expected.y)
+        np.testing.assert_allclose(mean, scaler.mean_, rtol=1e-12)
+        np.testing.assert_allclose(np.sqrt(variance), scaler.scale_, rtol=1e-10)
+    # per-series scaling: each series' training rows
+    fraction = 1 - JOB.validation_fraction - JOB.test_fraction
+    scales = SeriesScales.fit(
+        table.ids, series_inputs(table, JOB, plan), training_fraction=fraction
+    )
+    np.testing.assert_allclose(stats.rows.mean, scales.location, rtol=1e-12)
+    np.testing.assert_allclose(np.sqrt(stats.rows.m2 / stats.rows.weight[:, None]), scales.scale)
+    # after per-series scaling, the global statistics of the scaled windows
+    scaled = scales.scale_windows(train, target_features=[0])
+    mean, variance = stats.inputs["training"].pooled(scales.location, scales.scale)
+    scaler = LastAxisScaler().fit(scaled.X)
+    np.testing.assert_allclose(mean, scaler.mean_, atol=1e-6)
+    np.testing.assert_allclose(np.sqrt(variance), scaler.scale_, rtol=1e-6)
+    # MASE's scale: the seasonal naive error of the training parts
+    np.testing.assert_allclose(
+        stats.naive_scale, panel_naive_scale(training_series(table, JOB), 3), rtol=1e-12
+    )
+
+
+def test_samples_are_the_windows_the_in_memory_choices_read(panel):
+    frame, folder = panel
+    _, _, _, (train, _, test) = _in_memory(frame, JOB)
+    streamed = StreamedTable.scan(folder, JOB)
+    whole = streamed.statistics(season=1)
+    np.testing.assert_array_equal(whole.samples["training"].X, train.X)  # all, in order
+    np.testing.assert_array_equal(whole.samples["test"].y, test.y)
+    few = streamed.statistics(season=1, sample=50).samples["training"]
+    chosen = np.linspace(0, len(train) - 1, 50).astype(np.int64)  # as choose_normalization
+    np.testing.assert_array_equal(few.X, train.X[chosen])
+
+
+def _keys(batches) -> list[tuple[str, int]]:
+    return [(s, int(t)) for b in batches for s, t in zip(b.series, b.target_start, strict=True)]
+
+
+def test_shuffled_batches_hold_every_window_once_and_repeat_with_the_seed(panel):
+    _, folder = panel
+    streamed = StreamedTable.scan(folder, JOB)
+
+    def keys(seed):
+        batches = list(streamed.batches("training", 32, np.random.default_rng(seed)))
+        assert all(len(b) == 32 for b in batches[:-1])
+        return [
+            (s, int(t)) for b in batches for s, t in zip(b.series, b.target_start, strict=True)
+        ]
+
+    first = keys(1)
+    assert len(first) == len(set(first)) == streamed.count("training")
+    assert keys(1) == first
+    assert keys(2) != first
+    in_order = [
+        (s, int(t))
+        for w in streamed.windows("training")
+        for s, t in zip(w.series, w.target_start, strict=True)
+    ]
+    assert first != in_order and sorted(first) == sorted(in_order)
+
+
+def test_rows_out_of_time_order_are_refused_naming_the_series(tmp_path):
+    frame = _panel()
+    rows = frame.index[frame["id"] == "s1"][[40, 41]]
+    frame.loc[rows, "t"] = frame.loc[rows[::-1], "t"].to_numpy()
+    folder = _write(frame, tmp_path / "data")
+    with pytest.raises(InvalidInputError, match="time going back from 41 to 40 in series 's1'"):
+        StreamedTable.scan(folder, JOB)
