@@ -376,6 +376,11 @@ class StreamedTable:
     # -- the scan: series, lengths, time order -------------------------------------------
 
     @classmethod
+    def open(cls, source: str | os.PathLike, job) -> StreamedTable:
+        """``source`` opened, not scanned yet (``tails`` needs no scan)."""
+        return cls(open_dataset(source), job, source)
+
+    @classmethod
     def scan(cls, source: str | os.PathLike, job) -> StreamedTable:
         """Open ``source`` and read its id and time columns once: the series, their
         lengths, and a check that each series' times increase.
@@ -385,7 +390,7 @@ class StreamedTable:
                 repeat or go back (naming the series and the times).
             InvalidTypeError: an input column that is not numeric.
         """
-        table = cls(open_dataset(source), job, source)
+        table = cls.open(source, job)
         table._check_schema()
         table._scan()
         return table
@@ -756,12 +761,12 @@ class StreamedTable:
     def tails(self, steps: int) -> pd.DataFrame:
         """The last ``steps`` rows of every series (id, time and input columns), read
         in one pass with ``steps`` rows kept per series: what forecasting from the end
-        of each series needs."""
+        of each series needs. Series in order of first appearance."""
         job = self.job
         columns = [c for c in (job.id_column, job.time_column, *job.inputs) if c]
         kept: dict[int, pd.DataFrame] = {}
         for batch in self._batches(columns):
-            codes = self._codes(batch)
+            codes = self._codes(batch, grow=True)
             frame = batch.to_pandas()
             for s, positions in _groups(codes):
                 rows = frame.iloc[positions[-steps:]]

@@ -5,6 +5,8 @@ and predicts through the command line."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +40,9 @@ def _panel(seed: int = 0) -> pd.DataFrame:
                 {
                     "id": f"s{number}",
                     "t": t,
-                    "load": level + np.sin(t / 3) * (number + 1) + rng.normal(0, 0.3, length),
+                    "load": level
+                    + np.sin(2 * np.pi * t / 6) * (number + 1)
+                    + rng.normal(0, 0.3, length),
                     "temperature": rng.normal(20 + number, 2, length),
                 }
             )
@@ -193,3 +197,35 @@ def test_rows_out_of_time_order_are_refused_naming_the_series(tmp_path):
     folder = _write(frame, tmp_path / "data")
     with pytest.raises(InvalidInputError, match="time going back from 41 to 40 in series 's1'"):
         StreamedTable.scan(folder, JOB)
+
+
+def test_a_streamed_run_makes_the_in_memory_run_s_choices(panel, tmp_path):
+    """The same data fitted whole and streamed: the same windows, season, MASE scale,
+    normalisation and series scales."""
+    from seqshape import SequenceModel
+    from seqshape.runs import fit_forecast, predict_forecast
+    from seqshape.runs.streamed import fit_forecast_streamed
+
+    frame, folder = panel
+    job = dataclasses.replace(JOB, refit="never")
+    results = {}
+    for name, fit in (("whole", fit_forecast), ("streamed", fit_forecast_streamed)):
+        model = SequenceModel(epochs=1, units=(4,), normalization="series", random_state=0)
+        results[name] = fit(frame if name == "whole" else folder, job, model, tmp_path / name)
+    whole, streamed = results["whole"], results["streamed"]
+    assert whole["windows"] == streamed["windows"]
+    assert whole["season"] == streamed["season"] == 6
+    assert streamed["season_source"].startswith(whole["season_source"])
+    np.testing.assert_allclose(whole["mase_scale"], streamed["mase_scale"], rtol=1e-12)
+    assert whole["normalization"] == streamed["normalization"]
+    scales = [
+        json.loads((tmp_path / name / "job.json").read_text())["extra"]["series_scales"]
+        for name in ("whole", "streamed")
+    ]
+    np.testing.assert_allclose(scales[0]["location"], scales[1]["location"], rtol=1e-12)
+    np.testing.assert_allclose(scales[0]["scale"], scales[1]["scale"], rtol=1e-12)
+    # the last value baseline needs no training: the same test scores
+    assert whole["test"]["last value"] == pytest.approx(streamed["test"]["last value"])
+    forecasts = predict_forecast(tmp_path / "streamed", folder)
+    assert forecasts.groupby("id").size().to_dict() == {"s0": 4, "s1": 4, "s2": 4}
+    assert forecasts["t"].tolist()[:4] == [230 + 1, 232, 233, 234]  # gap 1: from 231
