@@ -54,13 +54,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as pads
+from threadpoolctl import threadpool_limits
 
 from seqshape.errors import InvalidInputError, InvalidTypeError
 from seqshape.tables import PARQUET_SUFFIXES
 from seqshape.windowing import Windows, window_count
 
 # rows per record batch read from the dataset
-BATCH_ROWS = 1 << 16
+BATCH_ROWS = 1 << 14
 # the most windows of each part kept in memory as a sample (as choose_normalization and
 # the guard use at most 20,000)
 SAMPLE_WINDOWS = 20_000
@@ -111,8 +112,14 @@ def is_parquet_source(source: object) -> bool:
 def open_dataset(source: str | os.PathLike) -> pads.Dataset:
     """A ``pyarrow.dataset`` over ``source``'s Parquet files, in path order."""
     files = parquet_files(source)
+    # no pre-buffering of whole row groups' column chunks: memory stays near one row
+    # group's decoded columns (pre_buffer=True held several times more)
+    options = pads.ParquetFragmentScanOptions(pre_buffer=False)
     try:
-        return pads.dataset([str(f) for f in files], format="parquet")
+        return pads.dataset(
+            [str(f) for f in files],
+            format=pads.ParquetFileFormat(default_fragment_scan_options=options),
+        )
     except (pa.ArrowInvalid, OSError) as error:
         raise InvalidInputError(
             "data",
@@ -196,6 +203,9 @@ def _float_columns(batch: pa.RecordBatch, names: tuple[str, ...]) -> np.ndarray:
 
 def _groups(codes: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
     """``(code, row positions)`` for each code of a batch, rows in their order."""
+    if len(codes) and (codes == codes[0]).all():  # one series (files sorted by id)
+        yield int(codes[0]), np.arange(len(codes))
+        return
     order = np.argsort(codes, kind="stable")
     sorted_codes = codes[order]
     edges = np.flatnonzero(np.diff(sorted_codes)) + 1
@@ -216,13 +226,11 @@ class _Moments:
     def zeros(cls, series: int, columns: int) -> _Moments:
         return cls(np.zeros(series), np.zeros((series, columns)), np.zeros((series, columns)))
 
-    def add(self, s: int, values: np.ndarray, weights: np.ndarray) -> None:
-        """Merge the rows ``values`` of series ``s``, weighted, into its moments."""
-        total = float(weights.sum())
+    def merge(self, s: int, total: float, mean: np.ndarray, m2: np.ndarray) -> None:
+        """Merge one chunk's weight, mean and squared deviations into series ``s``
+        (Chan et al.'s pairwise update)."""
         if total == 0:
             return
-        mean = weights @ values / total
-        m2 = weights @ (values - mean) ** 2
         before = self.weight[s]
         merged = before + total
         delta = mean - self.mean[s]
@@ -246,13 +254,32 @@ class _Moments:
         return pooled, spread / total
 
 
-def _covered(position: np.ndarray, offset: int, length: int, stride: int, count: int):
-    """How many of windows ``0 .. count - 1`` (starting every ``stride`` steps) hold
-    ``position`` among their steps ``offset .. offset + length - 1``."""
-    low = -((-(position - offset - length + 1)) // stride)
-    high = (position - offset) // stride
-    low, high = np.maximum(low, 0), np.minimum(high, count - 1)
-    return np.maximum(high - low + 1, 0).astype(np.float64)
+def _chunk_moments(values: np.ndarray, weights: np.ndarray) -> tuple:
+    """Weight, mean and squared deviations of ``values`` (rows, columns) under each row
+    of ``weights`` (kinds, rows), in one pass: sums of the values shifted by their
+    first row (so the squares cancel little), then per kind."""
+    shifted = values - values[0]
+    sums = weights @ np.concatenate([shifted, shifted**2], axis=1)
+    total = weights.sum(axis=1)
+    width = values.shape[1]
+    safe = np.where(total > 0, total, 1.0)[:, None]
+    mean = sums[:, :width] / safe
+    m2 = np.maximum(sums[:, width:] - mean**2 * safe, 0.0)
+    return total, mean + values[0], m2
+
+
+def _covered(start: int, size: int, offset: int, length: int, stride: int, count: int):
+    """For each position ``start .. start + size - 1``: how many of windows ``0 ..
+    count - 1`` (starting every ``stride`` steps) hold it among their steps ``offset ..
+    offset + length - 1`` (a running sum of where windows begin and end)."""
+    low = max(0, -((-(start - offset - length + 1)) // stride))
+    high = min(count, (start + size - 1 - offset) // stride + 1)
+    if low >= high:
+        return np.zeros(size)
+    begins = offset + np.arange(low, high) * stride - start
+    bounds = np.clip(np.concatenate([begins, begins + length]), 0, size)
+    signs = np.repeat([1.0, -1.0], high - low)
+    return np.cumsum(np.bincount(bounds, weights=signs, minlength=size + 1)[:size])
 
 
 @dataclass
@@ -298,7 +325,9 @@ class StreamedTable:
     def _batches(self, columns: list[str]) -> Iterator[pa.RecordBatch]:
         """The dataset's record batches, in file, row group and row order."""
         for fragment in self.dataset.get_fragments():
-            yield from fragment.to_batches(columns=columns, batch_size=BATCH_ROWS)
+            yield from fragment.to_batches(
+                columns=columns, batch_size=BATCH_ROWS, batch_readahead=1, fragment_readahead=1
+            )
 
     def _codes(self, batch: pa.RecordBatch, *, grow: bool = False) -> np.ndarray:
         """Each row's series number (new series are numbered when ``grow``)."""
@@ -315,9 +344,13 @@ class StreamedTable:
                 f"{self.job.id_column!r}",
                 fix="Fill the missing ids, or drop those rows.",
             )
-        local, uniques = pd.factorize(column.to_numpy(zero_copy_only=False))
+        if len(column) and column.unique().to_pylist() == [column[0].as_py()]:
+            local, uniques = np.zeros(len(column), dtype=np.int64), [column[0].as_py()]
+        else:
+            local, uniques = pd.factorize(column.to_numpy(zero_copy_only=False))
+            uniques = uniques.tolist()
         numbers = []
-        for value in uniques.tolist():
+        for value in uniques:
             if value not in self.index:
                 if not grow:
                     raise InvalidInputError(
@@ -664,6 +697,10 @@ class StreamedTable:
     def statistics(self, season: int, sample: int = SAMPLE_WINDOWS) -> StreamStatistics:
         """One pass over the value columns: the moments, the naive scale and the
         samples (see the module's doc). ``season``: the period of MASE's naive error."""
+        with threadpool_limits(1, "blas"):  # small products: no BLAS threads spinning
+            return self._statistics(season, sample)
+
+    def _statistics(self, season: int, sample: int) -> StreamStatistics:
         job = self.job
         count, width, targets = len(self.ids), self.width, len(job.targets)
         inputs = {part: _Moments.zeros(count, width) for part in ("training", "all")}
@@ -686,18 +723,24 @@ class StreamedTable:
         carry = max(self.span - 1, season)
         for s, first, start, values in self._chunks(carry):
             new = values[start - first :]
-            position = np.arange(start, start + len(new))
-            for part in ("training", "all"):
-                windows = int(ranges[part][1][s])
-                inputs[part].add(
-                    s, new, _covered(position, 0, job.input_steps, job.stride, windows)
-                )
-                target_moments[part].add(
-                    s,
-                    new[:, :targets],
-                    _covered(position, lead, job.output_steps, job.stride, windows),
-                )
-            rows.add(s, new, (position < scaled_rows[s]).astype(np.float64))
+            size = len(new)
+            counts = [int(ranges[part][1][s]) for part in ("training", "all")]
+            weights = np.stack(
+                [
+                    *(_covered(start, size, 0, job.input_steps, job.stride, n) for n in counts),
+                    *(
+                        _covered(start, size, lead, job.output_steps, job.stride, n)
+                        for n in counts
+                    ),
+                    (np.arange(start, start + size) < scaled_rows[s]).astype(np.float64),
+                ]
+            )
+            total, mean, m2 = _chunk_moments(new, weights)
+            for kind, part in enumerate(("training", "all")):
+                inputs[part].merge(s, total[kind], mean[kind], m2[kind])
+                merged = (total[kind + 2], mean[kind + 2, :targets], m2[kind + 2, :targets])
+                target_moments[part].merge(s, *merged)
+            rows.merge(s, total[4], mean[4], m2[4])
             # the seasonal naive error of the training rows, the rows before included
             end = min(int(training_rows[s]) - first, len(values))
             if end > season and start - first < end:
@@ -712,7 +755,8 @@ class StreamedTable:
                     continue
                 numbers = np.arange(low, high)
                 index = offsets[part][s] + numbers - ranges[part][0][s]
-                chosen = np.isin(index, picks[part])
+                found = np.minimum(np.searchsorted(picks[part], index), len(picks[part]) - 1)
+                chosen = picks[part][found] == index if len(picks[part]) else index < 0
                 if chosen.any():
                     X, y, target_start = self._cut(values, first, numbers[chosen])
                     kept[part][int(index[chosen][0])] = (X, y, s, target_start)
