@@ -811,9 +811,8 @@ class StreamedTable:
         kept: dict[int, pd.DataFrame] = {}
         for batch in self._batches(columns):
             codes = self._codes(batch, grow=True)
-            frame = batch.to_pandas()
             for s, positions in _groups(codes):
-                rows = frame.iloc[positions[-steps:]]
+                rows = batch.take(pa.array(positions[-steps:])).to_pandas()
                 if s in kept:
                     rows = pd.concat([kept[s], rows]).iloc[-steps:]
                 kept[s] = rows
