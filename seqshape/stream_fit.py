@@ -213,14 +213,7 @@ def fit_stream(estimator, source: WindowSource):
         params["normalization"], state.spec, sample.X, sample.y, params["seasonal_base"]
     )
     normalization, targets = chosen.method, chosen.target_features
-    state.spec = replace(
-        state.spec,
-        normalization=normalization,
-        target_features=targets,
-        season=chosen.season,
-        base_seasons=chosen.base_seasons,
-        reasons=(*state.spec.reasons, chosen.reason, reason),
-    )
+    state.spec = chosen.applied_to(state.spec, reason)
     if normalization == "window":
         check_float32_range(
             sample.X,

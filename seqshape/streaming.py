@@ -57,7 +57,7 @@ import pyarrow.dataset as pads
 from threadpoolctl import threadpool_limits
 
 from seqshape.errors import InvalidInputError, InvalidTypeError
-from seqshape.tables import PARQUET_SUFFIXES
+from seqshape.tables import PARQUET_SUFFIXES, check_columns
 from seqshape.windowing import Windows, window_count
 
 # rows per record batch read from the dataset
@@ -432,14 +432,7 @@ class StreamedTable:
         schema = self.dataset.schema
         job = self.job
         needed = [c for c in (*job.inputs, job.time_column, job.id_column) if c]
-        missing = [c for c in needed if c not in schema.names]
-        if missing:
-            raise InvalidInputError(
-                "columns",
-                expected=f"columns {needed} in the data",
-                received=f"no column(s) {missing}; the data has {schema.names}",
-                fix="Check the column names (they are case-sensitive).",
-            )
+        check_columns(schema.names, needed)
         for name in job.inputs:
             kind = schema.field(name).type
             if not (

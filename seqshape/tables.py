@@ -166,13 +166,14 @@ def _load(source, sep: str | None, notes: list[str]) -> pd.DataFrame:
         ) from None
 
 
-def _check_columns(frame: pd.DataFrame, needed: Sequence[str]) -> None:
-    missing = [column for column in needed if column not in frame.columns]
+def check_columns(names: Sequence[str], needed: Sequence[str]) -> None:
+    """Raise a clear error naming the columns of ``needed`` missing from ``names``."""
+    missing = [column for column in needed if column not in names]
     if missing:
         raise InvalidInputError(
             "columns",
             expected=f"columns {list(needed)} in the data",
-            received=f"no column(s) {missing}; the data has {list(frame.columns)}",
+            received=f"no column(s) {missing}; the data has {list(names)}",
             fix="Check the column names (they are case-sensitive).",
         )
 
@@ -349,7 +350,7 @@ def read_table(
             fix="Check the file: it has no data rows.",
         )
     needed = [*columns, *label_columns, *(c for c in (time_column, id_column) if c)]
-    _check_columns(frame, needed)
+    check_columns(list(frame.columns), needed)
     check_numeric(frame, columns)
     gaps: list[str] = []
     if time_column:
