@@ -310,3 +310,51 @@ def test_fit_streams_when_reading_whole_would_need_more_than_half_the_memory(pan
     streams, reason = stream_decision(folder, JOB, memory=2**40)
     assert not streams and "--stream on to stream it" in reason
     assert stream_decision(folder, JOB, "off") == (False, "read whole (--stream off)")
+
+
+def test_the_command_line_streams_with_checkpoints_and_predicts(panel, tmp_path, capsys):
+    from seqshape.cli import main
+
+    _, folder = panel
+    fit = [
+        "fit", str(folder), "--target", "load", "--covariates", "temperature",
+        "--time-column", "t", "--id-column", "id", "--input-steps", "12",
+        "--output-steps", "4", "--epochs", "2", "--units", "4", "--stream", "on",
+        "--out", str(tmp_path / "run"), "--verbose", "0",
+    ]  # fmt: skip
+    assert main(fit) == 0
+    console = capsys.readouterr().out
+    assert console.startswith("Streaming: streamed because --stream on was given.")
+    assert "Refitting on all 665 windows for 2 epochs (streamed)" in console
+    assert not (tmp_path / "run.checkpoint").exists()  # checkpointed, then cleaned up
+    assert main(["predict", str(tmp_path / "run"), str(folder)]) == 0
+    forecasts = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert len(forecasts) == 3 * 4 and forecasts["load"].notna().all()
+
+
+@pytest.mark.parametrize(
+    ("extra", "data", "message"),
+    [
+        (["--per-step"], "folder", "Invalid `--per-step`: expected a forecast of numeric"),
+        (["--backtest-folds", "2"], "folder", "Invalid `--backtest-folds`"),
+        (["--label-column", "id"], "folder", "Invalid `--stream`: expected a forecast"),
+        ([], "csv", "Invalid `--stream`: expected a Parquet file or a folder"),
+    ],
+)
+def test_what_a_streamed_fit_does_not_serve_is_one_line(
+    panel, tmp_path, capsys, extra, data, message
+):
+    from seqshape.cli import main
+
+    frame, folder = panel
+    if data == "csv":
+        folder = tmp_path / "panel.csv"
+        frame.to_csv(folder, index=False)
+    code = main(
+        ["fit", str(folder), "--target", "load", "--time-column", "t", "--id-column", "id",
+         "--stream", "on", "--out", str(tmp_path / "run"), *extra]
+    )  # fmt: skip
+    assert code == 2
+    error = capsys.readouterr().err
+    assert message in error and len(error.strip().splitlines()) == 1
+    assert not (tmp_path / "run").exists()
