@@ -57,7 +57,7 @@ import pyarrow.dataset as pads
 from threadpoolctl import threadpool_limits
 
 from seqshape.errors import InvalidInputError, InvalidTypeError
-from seqshape.tables import PARQUET_SUFFIXES, check_columns
+from seqshape.tables import PARQUET_SUFFIXES, check_columns, parquet_files
 from seqshape.windowing import Windows, window_count
 
 # rows per record batch read from the dataset
@@ -75,30 +75,6 @@ TIME_SAMPLE = 10_000
 MEMORY_SHARE = 0.5
 
 PARTS = ("training", "validation", "test", "all")
-
-
-def parquet_files(source: str | os.PathLike) -> list[Path]:
-    """The Parquet files of ``source`` (a file, or a folder searched recursively),
-    sorted by path: the order rows are read in.
-
-    Raises:
-        InvalidInputError: no such file or folder, or a folder without Parquet files.
-    """
-    path = Path(os.fspath(source))
-    if path.is_file() and path.suffix.lower() in PARQUET_SUFFIXES:
-        return [path]
-    if path.is_dir():
-        files = sorted(
-            p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in PARQUET_SUFFIXES
-        )
-        if files:
-            return files
-    raise InvalidInputError(
-        "data",
-        expected=f"a Parquet file or a folder of Parquet files (ending in {PARQUET_SUFFIXES})",
-        received=repr(str(path)) + (" (a folder without any)" if path.is_dir() else ""),
-        fix="Check the path; streaming reads Parquet only (convert CSV with pandas or pyarrow).",
-    )
 
 
 def is_parquet_source(source: object) -> bool:

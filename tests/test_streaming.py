@@ -330,6 +330,25 @@ def test_the_command_line_streams_with_checkpoints_and_predicts(panel, tmp_path,
     assert main(["predict", str(tmp_path / "run"), str(folder)]) == 0
     forecasts = pd.read_csv(io.StringIO(capsys.readouterr().out))
     assert len(forecasts) == 3 * 4 and forecasts["load"].notna().all()
+    # evaluate reads the folder whole: every row was seen by the fit
+    assert main(["evaluate", str(tmp_path / "run"), str(folder)]) == 2
+    assert "only rows the fit saw" in capsys.readouterr().err
+    assert main(["evaluate", str(tmp_path / "run"), str(folder), "--include-seen"]) == 0
+    assert "including data the fit saw" in capsys.readouterr().out
+
+
+def test_a_small_folder_is_read_whole_by_default(panel, tmp_path, capsys):
+    from seqshape.cli import main
+
+    _, folder = panel
+    fit = [
+        "fit", str(folder), "--target", "load", "--time-column", "t", "--id-column", "id",
+        "--input-steps", "12", "--output-steps", "4", "--epochs", "1", "--units", "4",
+        "--out", str(tmp_path / "run"), "--verbose", "0", "--refit", "never",
+    ]  # fmt: skip
+    assert main(fit) == 0
+    console = capsys.readouterr().out
+    assert "Streaming" not in console and "Split by time" in console
 
 
 @pytest.mark.parametrize(
