@@ -247,6 +247,13 @@ def _fit_run(args: argparse.Namespace) -> tuple[dict, str]:
     from seqshape.runs import ClassificationJob, ForecastJob, fit_classification, fit_forecast
 
     estimator = SequenceModel(**_model_params(args))
+    if args.label_column and args.stream == "on":
+        raise InvalidInputError(
+            "--stream",
+            expected="a forecast (streamed fits forecast numeric targets)",
+            received="--label-column, a classification of whole series",
+            fix="Leave out --stream to classify series read whole.",
+        )
     if args.label_column:
         if not args.id_column:
             raise InvalidInputError(
@@ -289,10 +296,43 @@ def _fit_run(args: argparse.Namespace) -> tuple[dict, str]:
         per_step=args.per_step,
         date_format=args.date_format,
     )
+    streamed = _streamed(args, job)
+    if streamed is not None:
+        from seqshape.runs.streamed import fit_forecast_streamed
+
+        metrics = fit_forecast_streamed(
+            args.data,
+            job,
+            estimator,
+            args.out,
+            overwrite=args.overwrite,
+            say=_say,
+            reason=streamed,
+        )
+        return metrics, "MAE"
     metrics = fit_forecast(
         args.data, job, estimator, args.out, overwrite=args.overwrite, say=_say, sep=args.sep
     )
     return metrics, "accuracy" if metrics.get("target_task") == "classification" else "MAE"
+
+
+def _streamed(args: argparse.Namespace, job) -> str | None:
+    """Why ``fit`` streams DATA, or None when it reads it whole (``--stream``; see
+    ``seqshape.streaming.stream_decision``)."""
+    from seqshape.streaming import is_parquet_source, stream_decision
+
+    if not is_parquet_source(args.data):
+        if args.stream == "on":
+            raise InvalidInputError(
+                "--stream",
+                expected="a Parquet file or a folder of Parquet files to stream",
+                received=repr(args.data),
+                fix="Convert the data to Parquet (pandas: frame.to_parquet(path)), or "
+                "leave out --stream.",
+            )
+        return None
+    streams, reason = stream_decision(args.data, job, args.stream)
+    return reason if streams else None
 
 
 def _ranked(scores: dict, headline: str) -> dict:
@@ -627,6 +667,14 @@ def build_parser() -> argparse.ArgumentParser:
             "(default: none; classification pads and masks by itself)",
         )
     _add_reading(fit, dates=True)
+    fit.add_argument(
+        "--stream",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="read a Parquet file or folder in record batches instead of whole, to "
+        "forecast from data larger than memory; auto: when reading it whole would need "
+        "more than half the available memory (default: auto; docs/large-data.md)",
+    )
     fit.add_argument("--out", required=True, help="the run folder to write")
     fit.add_argument(
         "--overwrite", action="store_true", help="replace an existing run folder (default: off)"

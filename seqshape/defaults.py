@@ -23,7 +23,7 @@ Example:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from sklearn.model_selection import train_test_split
@@ -251,6 +251,18 @@ class Normalization:
     season: int
     reason: str
     base_seasons: int = 1
+
+    def applied_to(self, spec: TopologySpec, *reasons: str) -> TopologySpec:
+        """``spec`` normalised this way, with this choice's reason and ``reasons`` after
+        its own."""
+        return replace(
+            spec,
+            normalization=self.method,
+            target_features=self.target_features,
+            season=self.season,
+            base_seasons=self.base_seasons,
+            reasons=(*spec.reasons, self.reason, *reasons),
+        )
 
 
 # a seasonal base must beat the last value's error on the training windows by this much

@@ -288,14 +288,7 @@ class _SequenceEstimator(BaseEstimator):
             params["normalization"], state.spec, X_train, y_train, params["seasonal_base"]
         )
         normalization, targets = chosen.method, chosen.target_features
-        state.spec = dataclasses.replace(
-            state.spec,
-            normalization=normalization,
-            target_features=targets,
-            season=chosen.season,
-            base_seasons=chosen.base_seasons,
-            reasons=(*state.spec.reasons, chosen.reason, reason),
-        )
+        state.spec = chosen.applied_to(state.spec, reason)
         if normalization == "window" and X_train.dtype.kind == "f":
             check_float32_range(
                 X_train,

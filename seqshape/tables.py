@@ -99,6 +99,30 @@ class SeriesTable:
         return np.asarray(values)
 
 
+def parquet_files(source: str | os.PathLike) -> list[Path]:
+    """The Parquet files of ``source`` (a file, or a folder searched recursively),
+    sorted by path: the order rows are read in.
+
+    Raises:
+        InvalidInputError: no such file or folder, or a folder without Parquet files.
+    """
+    path = Path(os.fspath(source))
+    if path.is_file() and path.suffix.lower() in PARQUET_SUFFIXES:
+        return [path]
+    if path.is_dir():
+        files = sorted(
+            p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in PARQUET_SUFFIXES
+        )
+        if files:
+            return files
+    raise InvalidInputError(
+        "data",
+        expected=f"a Parquet file or a folder of Parquet files (ending in {PARQUET_SUFFIXES})",
+        received=repr(str(path)) + (" (a folder without any)" if path.is_dir() else ""),
+        fix="Check the path (a folder is read as the Parquet files in it, in path order).",
+    )
+
+
 def sniff_separator(sample: str) -> str:
     """The column separator of a delimited text file, from its first lines.
 
@@ -135,6 +159,17 @@ def _load(source, sep: str | None, notes: list[str]) -> pd.DataFrame:
         return source.to_pandas()
     path = Path(os.fspath(source))
     suffix = path.suffix.lower()
+    if path.is_dir():  # a folder of Parquet files, read in path order
+        files = parquet_files(path)
+        try:
+            return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+        except (ValueError, OSError) as error:
+            raise InvalidInputError(
+                "data",
+                expected="a folder of readable Parquet files",
+                received=f"{str(path)!r}, whose files could not be read ({error})",
+                fix="Check that every file is complete Parquet with the same columns.",
+            ) from None
     if suffix not in TEXT_SUFFIXES + PARQUET_SUFFIXES:
         raise InvalidInputError(
             "data",
@@ -166,13 +201,14 @@ def _load(source, sep: str | None, notes: list[str]) -> pd.DataFrame:
         ) from None
 
 
-def _check_columns(frame: pd.DataFrame, needed: Sequence[str]) -> None:
-    missing = [column for column in needed if column not in frame.columns]
+def check_columns(names: Sequence[str], needed: Sequence[str]) -> None:
+    """Raise a clear error naming the columns of ``needed`` missing from ``names``."""
+    missing = [column for column in needed if column not in names]
     if missing:
         raise InvalidInputError(
             "columns",
             expected=f"columns {list(needed)} in the data",
-            received=f"no column(s) {missing}; the data has {list(frame.columns)}",
+            received=f"no column(s) {missing}; the data has {list(names)}",
             fix="Check the column names (they are case-sensitive).",
         )
 
@@ -325,7 +361,8 @@ def read_table(
     """Read and check a table of one or many series.
 
     Args:
-        source: a CSV or Parquet path, a pandas or polars data frame.
+        source: a CSV or Parquet path, a folder of Parquet files (read in path order),
+            a pandas or polars data frame.
         columns: the numeric columns the job needs (checked to exist, to be numeric and
             to have no missing values).
         time_column: the time column; it must be sorted with no duplicates within a
@@ -349,7 +386,7 @@ def read_table(
             fix="Check the file: it has no data rows.",
         )
     needed = [*columns, *label_columns, *(c for c in (time_column, id_column) if c)]
-    _check_columns(frame, needed)
+    check_columns(list(frame.columns), needed)
     check_numeric(frame, columns)
     gaps: list[str] = []
     if time_column:

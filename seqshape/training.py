@@ -52,7 +52,7 @@ from seqshape.distribution import (
     usable_samples,
     wait_for_all,
 )
-from seqshape.errors import DivergedTrainingWarning, TrainingError
+from seqshape.errors import DivergedTrainingWarning, InvalidInputError, TrainingError
 from seqshape.fitted import FittedState
 from seqshape.progress import Progress
 
@@ -298,9 +298,14 @@ def _fit(
         if resumed_model is not None:
             guard.weights, guard.epoch = model.get_weights(), done
         reduce_once_per_step(model, distribution)
-        streaming = isinstance(train_data, ScaledBatches)
-        # ScaledBatches orders its own batches, as Keras orders arrays
-        batching = {"shuffle": not streaming} | ({} if streaming else {"batch_size": batch_size})
+        streaming = isinstance(train_data, keras.utils.PyDataset)
+        batching = {"batch_size": batch_size, "shuffle": True}
+        if streaming:  # ScaledBatches and ordered streams (seqshape.stream_fit) order their
+            # own batches (Keras would reorder a PyDataset's batches with Python's random)
+            ordered = isinstance(train_data, ScaledBatches) or getattr(
+                train_data, "sequential", False
+            )
+            batching = {"shuffle": False} if ordered else {}
         fitted = model.fit(
             *((train_data,) if streaming else train_data),
             validation_data=validation_data,
@@ -344,8 +349,10 @@ def train(
     """
     enable_compilation_cache()  # set up once, when the first model is trained
     plan = plan_devices(params.get("distribution"), params.get("devices"))
-    X_train, targets_train = training
     batch_size = params["batch_size"]
+    if isinstance(training, keras.utils.PyDataset):  # windows streamed from a table
+        return _train_streamed(state, options, params, (training, validation), plan)
+    X_train, targets_train = training
     if plan.active:  # every batch divides by the device count (seqshape.distribution)
         batch_size = global_batch(batch_size, plan.count)
         kept = usable_samples(len(X_train), plan.count)
@@ -359,6 +366,51 @@ def train(
     if validation is not None:
         validation_batch = global_batch(max(batch_size, 256), plan.count)
         validation_data = _data(state, *validation, plan, batch_size=validation_batch)
+    return _train_parts(
+        state,
+        options,
+        params,
+        (train_data, validation_data),
+        (training, validation),
+        len(X_train),
+        plan,
+        batch_size,
+    )
+
+
+def _train_streamed(state, options, params, data, plan) -> tuple[keras.Model, dict]:
+    """``train`` on ``keras.utils.PyDataset`` batches (``seqshape.stream_fit``): their
+    ``samples`` count, and their ``identity`` arrays key the checkpoint."""
+    training, validation = data
+    if plan.active:
+        raise InvalidInputError(
+            "distribution",
+            expected="one device for windows streamed from a table",
+            received=f"{plan.count} devices",
+            fix="Pass --distribution none (distribution=None) for a streamed fit.",
+        )
+    batch_size = params["batch_size"]
+    validation_data = validation
+    if validation is not None and not isinstance(validation, keras.utils.PyDataset):
+        validation_data = _data(state, *validation, plan, batch_size=max(batch_size, 256))
+    return _train_parts(
+        state,
+        options,
+        params,
+        (training, validation_data),
+        (training.identity, getattr(validation, "identity", validation)),
+        training.samples,
+        plan,
+        batch_size,
+    )
+
+
+def _train_parts(
+    state, options, params, data, hashed, samples, plan, batch_size
+) -> tuple[keras.Model, dict]:
+    """Early stopping, checkpoints and ``_fit`` on ``data`` (what Keras reads);
+    ``hashed``: the training and validation arrays a checkpoint's key digests."""
+    training, validation = hashed
     early_stopping = ResumableEarlyStopping(
         monitor="val_loss" if validation is not None else "loss",
         patience=params["patience"],
@@ -366,10 +418,10 @@ def train(
         restore_best_weights=validation is not None,
         # a small training set takes a few steps an epoch: its first epochs' validation
         # loss says little, so stopping watches once MIN_STEPS gradient steps have run
-        start_from_epoch=watched_from(len(X_train), batch_size, params["epochs"]),
+        start_from_epoch=watched_from(samples, batch_size, params["epochs"]),
     )
     callbacks = [EpochTimer(), FiniteLoss(), early_stopping]
-    data, folder = (train_data, validation_data), params["checkpoint_dir"]
+    folder = params["checkpoint_dir"]
     if folder is None and plan.processes == 1:
         return _fit(state, options, params, data, callbacks, None, plan, batch_size)
     settings = {k: v for k, v in params.items() if k not in _NOT_IN_FINGERPRINT}

@@ -34,6 +34,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "seqshape.datasets",
             "seqshape.tables",
             "seqshape.windowing",
+            "seqshape.streaming",  # tables larger than memory, read in record batches
             # the parameter table: read by ArchitectureOptions (builders), the
             # estimators and the command line, so below all three
             "seqshape.params",
@@ -58,6 +59,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "seqshape.distribution",  # the devices training uses
             "seqshape.export",  # the fitted state to one ONNX file
             "seqshape.progress",
+            "seqshape.stream_fit",  # an estimator fitted on streamed windows
             # the model as Keras code (the estimator's to_keras_code reads it), and the
             # doctor for the user's own Keras models
             "seqshape.code",

@@ -76,6 +76,7 @@ from seqshape.runs.targets import (
     target_steps,
 )
 from seqshape.seasons import choose_season
+from seqshape.streaming import StreamedTable, is_parquet_source, stream_decision
 from seqshape.tables import SeriesTable, check_numeric, read_table
 from seqshape.windowing import Windows, rolling_origin, split_by_time
 
@@ -610,10 +611,20 @@ def predict_forecast(
     """Forecast the steps after the end of each series in ``data`` (or, for a per-step
     job, the target at every row); optionally to CSV.
 
+    A Parquet file or folder is streamed for the last rows of each series when the
+    run was fitted streamed, or when it is too large to read whole
+    (``seqshape.streaming.stream_decision``).
+
     ``run`` is a run folder (or one opened with ``seqshape.runs.open_run``).
     """
     run = open_run(run)
     job = run.job
+    if (
+        not job.per_step
+        and is_parquet_source(data)
+        and (run.extra.get("streamed") or stream_decision(data, job)[0])
+    ):  # the last rows of each series, read in one streamed pass
+        data = StreamedTable.open(data, job).tails(job.input_steps + 1)
     table = _read(data, job, sep)
     plan = _plan(table, job, run.extra)
     if job.per_step:

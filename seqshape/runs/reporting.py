@@ -180,6 +180,12 @@ def forecast_sections(job: ForecastJob, model: Any, metrics: dict) -> list[tuple
         *(f"- read with {note}" for note in metrics.get("read", [])),
         *(f"- {gap}" for gap in metrics["gaps"][:10]),
     ]
+    if "streamed" in metrics:
+        streamed = metrics["streamed"]
+        data.append(
+            f"- {streamed['rows']:,} rows in {streamed['series']:,} series, {streamed['reason']}"
+            f" ({streamed['passes']} passes over the files). {streamed['choices']}"
+        )
     if metrics.get("season") is not None:
         data.insert(
             3,
