@@ -290,6 +290,21 @@ def test_the_pipeline_fits_a_clone_and_leaves_the_estimator_unfitted(tmp_path):
     assert (extra["task"], extra["classes"], extra["seen"][0]["rows"]) == ("regression", [], 300)
 
 
+def test_rows_the_fit_saw_are_known_again_without_a_time_column():
+    from seqshape.runs.forecasting import _new_from, seen_rows
+    from seqshape.tables import read_table
+
+    frame = _forecast_frame(60)[["load"]]
+    job = ForecastJob(targets=("load",), input_steps=12, output_steps=3)
+    seen = json.loads(json.dumps(seen_rows(read_table(frame, columns=["load"]), job)))
+    longer = pd.concat([frame, _forecast_frame(70)[["load"]].iloc[60:]], ignore_index=True)
+    table = read_table(longer.copy(), columns=["load"])  # other objects, same values
+    assert list(_new_from(table, job, seen).values()) == [60]  # the 10 rows after them
+    changed = longer.copy()
+    changed.loc[5, "load"] += 1.0
+    assert list(_new_from(read_table(changed, columns=["load"]), job, seen).values()) == [0]
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

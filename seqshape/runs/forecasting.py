@@ -265,8 +265,11 @@ def seen_rows(table: SeriesTable, job: ForecastJob) -> list[dict[str, Any]]:
 
 
 def _digest(rows: pd.DataFrame, job: ForecastJob, count: int) -> str:
-    values = rows[list(job.inputs)].iloc[:count].astype(str).to_numpy()
-    return hashlib.sha256(values.tobytes()).hexdigest()
+    """A digest of the first ``count`` rows' input values, the same in every process
+    (pandas' row hashes of their text, not the bytes of an array of Python objects)."""
+    values = rows[list(job.inputs)].iloc[:count].astype(str)
+    hashes = pd.util.hash_pandas_object(values, index=False).to_numpy()
+    return hashlib.sha256(hashes.tobytes()).hexdigest()
 
 
 def _new_from(table: SeriesTable, job: ForecastJob, seen: list[dict]) -> dict:
