@@ -274,7 +274,7 @@ def _peak(command: list[str], cwd: Path) -> tuple[int, str]:
     return int(lines[-1].split()[1]), "\n".join(lines[:-1])
 
 
-def test_a_table_several_times_the_fit_s_memory_trains_and_predicts(tmp_path):
+def test_a_table_over_twice_the_fit_s_peak_memory_trains_and_predicts(tmp_path):
     """2 GB of rows in memory terms (32 million rows of 8 columns): the streamed fit's
     peak resident memory, everything loaded (JAX, Keras, matplotlib) and compiled
     included, stays under half of it (measured: 0.86 GiB), the model forecasts better
