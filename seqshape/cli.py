@@ -31,6 +31,7 @@ import numpy as np
 
 from seqshape.errors import InvalidInputError, SeqShapeError
 from seqshape.params import BY_NAME, PARAMS, Param, params_of
+from seqshape.stops import clear_stops, request_stop
 
 if TYPE_CHECKING:
     from seqshape.builders import ArchitectureOptions
@@ -751,7 +752,15 @@ class _Terminated(BaseException):
 
 
 def _terminate(signum, frame):
-    raise _Terminated
+    stop = _Terminated()
+    request_stop(stop)  # raised again at the next batch if this one is lost
+    raise stop
+
+
+def _interrupt(signum, frame):
+    stop = KeyboardInterrupt()
+    request_stop(stop)
+    raise stop
 
 
 # a parameter's name in an error becomes its flag (``random_state`` -> ``--seed``)
@@ -793,6 +802,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handles_signals = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if handles_signals else None
+    # Ctrl-C as Python raises it, remembered so that a fit cannot lose it; an ignored
+    # SIGINT (a background job) stays ignored
+    interrupting = (
+        handles_signals and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    )
+    previous_interrupt = signal.signal(signal.SIGINT, _interrupt) if interrupting else None
+    clear_stops()
     try:
         return args.run(args)
     except SeqShapeError as error:
@@ -807,8 +823,11 @@ def main(argv: list[str] | None = None) -> int:
         print(_interrupted(args), file=sys.stderr)
         return 143 if isinstance(stop, _Terminated) else 130
     finally:
+        clear_stops()
         if handles_signals:
             signal.signal(signal.SIGTERM, previous)
+        if interrupting:
+            signal.signal(signal.SIGINT, previous_interrupt)
 
 
 if __name__ == "__main__":

@@ -55,6 +55,7 @@ from seqshape.distribution import (
 from seqshape.errors import DivergedTrainingWarning, InvalidInputError, TrainingError
 from seqshape.fitted import FittedState
 from seqshape.progress import Progress
+from seqshape.stops import raise_pending
 
 # Early stopping watches the validation loss once this many gradient steps have run.
 MIN_STEPS = 100
@@ -75,6 +76,16 @@ class EpochTimer(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["epoch_seconds"] = time.perf_counter() - self._started
+
+
+class PendingStop(keras.callbacks.Callback):
+    """Raises a stop that a signal handler asked for (``seqshape.stops``) before the
+    next batch or epoch."""
+
+    def _raise_pending(self, *args, **kwargs):
+        raise_pending()
+
+    on_train_batch_begin = on_test_batch_begin = on_epoch_begin = _raise_pending
 
 
 class FiniteLoss(keras.callbacks.Callback):
@@ -420,7 +431,7 @@ def _train_parts(
         # loss says little, so stopping watches once MIN_STEPS gradient steps have run
         start_from_epoch=watched_from(samples, batch_size, params["epochs"]),
     )
-    callbacks = [EpochTimer(), FiniteLoss(), early_stopping]
+    callbacks = [PendingStop(), EpochTimer(), FiniteLoss(), early_stopping]
     folder = params["checkpoint_dir"]
     if folder is None and plan.processes == 1:
         return _fit(state, options, params, data, callbacks, None, plan, batch_size)

@@ -320,6 +320,43 @@ def test_a_signal_ends_a_fit_in_one_line_keeping_the_checkpoint(tmp_path, series
     assert (tmp_path / "run.checkpoint" / "latest").is_file()
 
 
+def test_a_stop_whose_exception_was_lost_still_ends_the_fit(tmp_path, series_csv, capsys):
+    # a signal handler's exception that lands inside a garbage-collector callback is
+    # printed as "Exception ignored" and lost; the stop it asked for must still end the fit
+    import _thread
+    import threading
+
+    from seqshape.stops import request_stop
+
+    out, rescued = tmp_path / "run", threading.Event()
+
+    def ask_for_a_stop_without_raising():
+        deadline = time.monotonic() + 240
+        while not (tmp_path / "run.checkpoint" / "latest").exists():
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        request_stop(KeyboardInterrupt())  # what the handler records before it raises
+        if not finished.wait(120):  # the fit went on: end it, and fail below
+            rescued.set()
+            _thread.interrupt_main()
+
+    finished = threading.Event()
+    helper = threading.Thread(target=ask_for_a_stop_without_raising, daemon=True)
+    helper.start()
+    flags = ["--input-steps", "8", "--output-steps", "2", "--epochs", "100000"]
+    try:
+        code = main(["fit", str(series_csv), "--target", "a", *flags, "--patience", "100000",
+                     "--verbose", "0", "--out", str(out)])  # fmt: skip
+    finally:
+        finished.set()
+        helper.join()
+    assert not rescued.is_set()
+    assert code == 130
+    assert "seqshape: interrupted; checkpoint kept at" in capsys.readouterr().err
+    assert (tmp_path / "run.checkpoint" / "latest").is_file()
+
+
 def test_a_second_fit_to_the_same_out_fails_fast_and_touches_nothing(tmp_path, series_csv, capsys):
     out = tmp_path / "run"
     first = start_fit(series_csv, out)
