@@ -209,32 +209,43 @@ def choose_validation(
     return ValidationSplit(np.sort(train), np.sort(validation), method, reason)
 
 
-def _continuing_features(X: np.ndarray, first: np.ndarray) -> tuple[tuple[int, ...] | None, str]:
-    """For each target (``first``: its first step, per sample), the input feature whose
-    own level in the window of X ``(n, T, F)`` predicts it best, when that level
-    predicts it better than the target's mean does; else None.
+def _continuing_features(X: np.ndarray, y: np.ndarray) -> tuple[tuple[int, ...] | None, str]:
+    """For each target of y ``(n, H, K)``, the input feature of X ``(n, T, F)`` whose own
+    level in the window predicts it best, when that level predicts it better than the
+    target's mean does; else None.
 
-    A feature's level is its last value or its mean over the window; for the feature
-    chosen, also its value one season back (any lag of the window): the mean stands in
-    for series whose last value is a poor guess of the next, the lag for series whose
-    days differ more than their weeks (daily electricity demand).
+    A feature's level is its last value or its mean over the window, judged on the
+    target's first step (the mean stands in for series whose last value is a poor guess
+    of the next). For series whose days differ more than their weeks (daily electricity
+    demand), the level is the feature's last season instead: repeating its last ``m``
+    steps (``m >= 2``, any period that fits in the window) must forecast the target's
+    whole horizon better than the target's mean at each step does.
     """
-    last, level = X[:, -1, :], X.mean(axis=1)
+    last, level, first = X[:, -1, :], X.mean(axis=1), y[:, 0, :]
+    window, horizon = X.shape[1], y.shape[1]
     chosen, words = [], []
-    for k in range(first.shape[1]):
+    for k in range(y.shape[2]):
         target = first[:, k]
         errors = np.minimum(
             np.abs(last - target[:, None]).mean(axis=0),
             np.abs(level - target[:, None]).mean(axis=0),
         )
         j = int(np.argmin(errors))
-        lagged = np.abs(X[:, :, j] - target[:, None]).mean(axis=0).min()  # one lag a step
-        error = min(float(errors[j]), float(lagged))
         spread = float(np.abs(target - target.mean()).mean())
-        if not (error < 0.75 * spread or error == 0):
+        if errors[j] < 0.75 * spread or errors[j] == 0:
+            chosen.append(j)
+            words.append(f"{errors[j]:.3g} against {spread:.3g}")
+            continue
+        steps = y[:, :, k]
+        repeated = (  # the last m steps repeated over the horizon, for each period m
+            X[:, [window - m + h % m for h in range(horizon)], j] for m in range(2, window + 1)
+        )
+        seasonal = min((float(np.abs(r - steps).mean()) for r in repeated), default=np.inf)
+        spread = float(np.abs(steps - steps.mean(axis=0)).mean())
+        if not seasonal < 0.75 * spread:
             return None, ""
         chosen.append(j)
-        words.append(f"{error:.3g} against {spread:.3g}")
+        words.append(f"{seasonal:.3g} against {spread:.3g} over the horizon, a season back")
     return tuple(chosen), "; ".join(words)
 
 
@@ -403,11 +414,11 @@ def choose_normalization(
     """How ``spec``'s data (training part) is normalised.
 
     ``"window"`` needs regression on sequences whose targets continue input features:
-    for each target, one feature's level in the window (its last value, its mean over
-    the window, or its value one season back) must predict it better than the target's
-    mean (mean absolute error under 0.75 of the mean's). With window normalisation,
-    ``seasonal_base`` picks the naive forecast the output is restored onto
-    (``_seasonal_base``).
+    for each target, one feature's level in the window (its last value or its mean over
+    the window, or its last season repeated over the horizon) must predict it better
+    than the target's mean (mean absolute error under 0.75 of the mean's). With window
+    normalisation, ``seasonal_base`` picks the naive forecast the output is restored
+    onto (``_seasonal_base``).
     """
     if method == "series":
         raise InvalidInputError(
@@ -437,9 +448,9 @@ def choose_normalization(
     if can_window:
         rows = np.linspace(0, len(X) - 1, min(len(X), 20_000)).astype(np.int64)
         X, y = X[rows], y[rows]  # at most 20,000 samples, evenly spaced; a copy
-        first = y[:, 0, :] if y.ndim == 3 else y.reshape(len(y), -1)
+        steps = y if y.ndim == 3 else y.reshape(len(y), 1, -1)  # (n, H, K)
         targets, words = _continuing_features(
-            np.asarray(X, dtype=np.float64), np.asarray(first, dtype=np.float64)
+            np.asarray(X, dtype=np.float64), np.asarray(steps, dtype=np.float64)
         )
     if method == "window":
         if targets is None:
@@ -480,8 +491,9 @@ def choose_normalization(
         targets,
         season,
         f"Normalisation: y continues input features {list(targets)} (their level in the "
-        f"window, last value, mean or a season back, predicts y's first step better than "
-        f"y's mean: mean absolute error {words}), "
+        f"window, last value or mean, predicts y's first step better than y's mean, or "
+        f"their last season repeated predicts y's steps better: mean absolute error "
+        f"{words}), "
         "so each window's last value and scale are removed at the input and restored at "
         "the output, inside the model: forecasts follow series that move out of the "
         "training range." + base_words,

@@ -195,6 +195,15 @@ def test_a_weekly_pattern_gets_window_normalisation_from_the_week_before():
     assert "a season back" in chosen.reason
 
 
+def test_a_target_that_starts_as_an_old_input_step_is_not_a_season():
+    # y is the running sum of X held over 8 steps: its first step is X's first step (lag
+    # 5 predicts it exactly), but repeating X's steps forecasts none of the rest
+    X = np.random.default_rng(8).normal(size=(600, 5, 1))
+    y = np.cumsum(np.concatenate([X, np.zeros((600, 3, 1))], axis=1), axis=1)
+    chosen = choose_normalization("auto", spec_from_shapes(X.shape[1:], y.shape[1:]), X, y)
+    assert chosen.method == "global"
+
+
 def _trending_seasonal(steps: int = 400, seed: int = 0) -> np.ndarray:
     """Monthly, growing, with a seasonal swing that grows with the level."""
     rng = np.random.default_rng(seed)
