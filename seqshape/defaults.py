@@ -222,7 +222,7 @@ def _continuing_features(X: np.ndarray, y: np.ndarray) -> tuple[tuple[int, ...] 
     whole horizon better than the target's mean at each step does.
     """
     last, level, first = X[:, -1, :], X.mean(axis=1), y[:, 0, :]
-    window, horizon = X.shape[1], y.shape[1]
+    window = X.shape[1]
     chosen, words = [], []
     for k in range(y.shape[2]):
         target = first[:, k]
@@ -237,10 +237,10 @@ def _continuing_features(X: np.ndarray, y: np.ndarray) -> tuple[tuple[int, ...] 
             words.append(f"{errors[j]:.3g} against {spread:.3g}")
             continue
         steps = y[:, :, k]
-        repeated = (  # the last m steps repeated over the horizon, for each period m
-            X[:, [window - m + h % m for h in range(horizon)], j] for m in range(2, window + 1)
+        seasonal = min(  # the last m steps repeated over the horizon, for each period m
+            (_naive_error(X[:, :, [j]], y[:, :, [k]], m, 1) for m in range(2, window + 1)),
+            default=np.inf,
         )
-        seasonal = min((float(np.abs(r - steps).mean()) for r in repeated), default=np.inf)
         spread = float(np.abs(steps - steps.mean(axis=0)).mean())
         if not seasonal < 0.75 * spread:
             return None, ""
