@@ -112,6 +112,82 @@ def regression_scores(
     return scores
 
 
+class RunningRegressionScores:
+    """``regression_scores`` and ``error_by_step`` over forecasts that arrive in batches
+    (windows streamed from a table larger than memory): sums of absolute, squared and
+    symmetric percentage errors by step and target, so that the scores of every batch
+    together equal those of the batches concatenated (up to float rounding).
+
+    Example:
+        >>> import numpy as np
+        >>> truth, predicted = np.arange(12.0).reshape(4, 3, 1), np.ones((4, 3, 1))
+        >>> running = RunningRegressionScores()
+        >>> running.add(truth[:1], predicted[:1]); running.add(truth[1:], predicted[1:])
+        >>> whole = regression_scores(truth, predicted, scale=np.array([2.0]))
+        >>> streamed = running.scores(scale=np.array([2.0]))
+        >>> all(np.isclose(streamed[name], whole[name]) for name in whole), len(streamed)
+        (True, 4)
+        >>> running.count, np.allclose(running.error_by_step(), error_by_step(truth, predicted))
+        (4, True)
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.absolute: np.ndarray | None = None  # (steps, targets) sums
+        self.squared: np.ndarray | None = None
+        self.symmetric: np.ndarray | None = None
+
+    def add(self, y_true: np.ndarray, y_pred: np.ndarray) -> None:
+        """Add a batch of forecasts and the values they forecast."""
+        truth, predicted = _as_steps(y_true), _as_steps(y_pred)
+        error = predicted - truth
+        denominator = np.abs(truth) + np.abs(predicted)
+        ratio = np.divide(
+            2 * np.abs(error), denominator, out=np.zeros_like(truth), where=denominator > 0
+        )
+        sums = (np.abs(error).sum(axis=0), np.square(error).sum(axis=0), ratio.sum(axis=0))
+        if self.absolute is None:
+            self.absolute, self.squared, self.symmetric = sums
+        else:
+            self.absolute = self.absolute + sums[0]
+            self.squared = self.squared + sums[1]
+            self.symmetric = self.symmetric + sums[2]
+        self.count += len(truth)
+
+    def _sums(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self.absolute is None or self.squared is None or self.symmetric is None:
+            raise ValueError("no forecasts were added")
+        return self.absolute, self.squared, self.symmetric
+
+    def scores(self, scale: np.ndarray | None = None) -> dict[str, float]:
+        """MAE, RMSE and sMAPE over every forecast added; MASE given each target's
+        naive ``scale``, as ``regression_scores``."""
+        absolute, squared, symmetric = self._sums()
+        values = self.count * absolute.size
+        scores = {
+            "MAE": float(absolute.sum() / values),
+            "RMSE": float(np.sqrt(squared.sum() / values)),
+            "sMAPE": float(100 * symmetric.sum() / values),
+        }
+        if scale is not None:
+            errors = absolute.sum(axis=0) / (self.count * absolute.shape[0])
+            ratios = errors / np.where(np.asarray(scale) > 0, scale, np.nan)
+            scores["MASE"] = (
+                float(np.nanmean(ratios)) if np.isfinite(ratios).any() else float("nan")
+            )
+        return scores
+
+    def error_by_step(self) -> list[float]:
+        """MAE at each horizon step, as ``error_by_step``."""
+        absolute, _, _ = self._sums()
+        return (absolute.sum(axis=1) / (self.count * absolute.shape[1])).tolist()
+
+    def error_by_target(self) -> list[float]:
+        """MAE of each target, as ``error_by_target``."""
+        absolute, _, _ = self._sums()
+        return (absolute.sum(axis=0) / (self.count * absolute.shape[0])).tolist()
+
+
 def error_by_step(y_true, y_pred) -> list[float]:
     """MAE at each horizon step (averaged over samples and targets)."""
     return np.abs(_as_steps(y_true) - _as_steps(y_pred)).mean(axis=(0, 2)).tolist()

