@@ -541,6 +541,22 @@ class StreamedTable:
         second = np.floor(lengths * (1 - job.test_fraction))
         return first.astype(np.int64), second.astype(np.int64)
 
+    def _window_counts(self) -> np.ndarray:
+        """Each series' number of windows."""
+        job = self.job
+        return np.asarray(
+            [
+                window_count(int(n), job.input_steps, job.output_steps, job.stride, job.gap)
+                for n in self.lengths
+            ],
+            dtype=np.int64,
+        )
+
+    def _starting_from(self, rows: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """Each series' first window whose targets start at or after its row ``rows``."""
+        lead = self.job.input_steps + self.job.gap
+        return np.clip(-((-(rows - lead)) // self.job.stride), 0, counts)
+
     def window_ranges(self, part: str) -> tuple[np.ndarray, np.ndarray]:
         """For each series, the numbers ``[low, high)`` of its windows in ``part``.
 
@@ -548,33 +564,28 @@ class StreamedTable:
         + gap`` later. As ``split_by_time``: a window is in a part when all its targets
         are.
         """
-        job = self.job
-        counts = np.asarray(
-            [
-                window_count(int(n), job.input_steps, job.output_steps, job.stride, job.gap)
-                for n in self.lengths
-            ],
-            dtype=np.int64,
-        )
+        counts = self._window_counts()
         if part == "all":
             return np.zeros_like(counts), counts
         first, second = self.cuts()
-        lead, stride = job.input_steps + job.gap, job.stride
 
         def ending_by(cut):  # windows whose targets end at or before ``cut``
-            return np.clip((cut - self.span) // stride + 1, 0, counts)
-
-        def starting_from(cut):  # the first window whose targets start at or after ``cut``
-            return np.clip(-((-(cut - lead)) // stride), 0, counts)
+            return np.clip((cut - self.span) // self.job.stride + 1, 0, counts)
 
         if part == "training":
             return np.zeros_like(counts), ending_by(first)
         if part == "validation":
-            low = starting_from(first)
+            low = self._starting_from(first, counts)
             return low, np.maximum(low, ending_by(second))
         if part == "test":
-            return starting_from(second), counts
+            return self._starting_from(second, counts), counts
         raise ValueError(f"unknown part {part!r}; one of {PARTS}")
+
+    def ranges_after(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each series, the numbers ``[low, high)`` of the windows whose targets all
+        lie at or after its row ``rows[s]`` (the rows a fit did not see)."""
+        counts = self._window_counts()
+        return self._starting_from(np.asarray(rows, dtype=np.int64), counts), counts
 
     def count(self, part: str) -> int:
         """The number of windows in ``part``."""
@@ -654,9 +665,12 @@ class StreamedTable:
         y = values[starts[:, None] + lead + np.arange(job.output_steps)][:, :, : len(job.targets)]
         return X, y, numbers * job.stride + lead
 
-    def windows(self, part: str) -> Iterator[Windows]:
-        """The windows of ``part`` in dataset order, a record batch's worth at a time."""
-        low, high = self.window_ranges(part)
+    def windows(
+        self, part: str, ranges: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> Iterator[Windows]:
+        """The windows of ``part`` (or of each series' ``ranges`` of window numbers) in
+        dataset order, a record batch's worth at a time."""
+        low, high = self.window_ranges(part) if ranges is None else ranges
         ids = self.ids_array()
         for s, first, start, values in self._chunks(self.span - 1):
             a, b = self._window_numbers(first, start, len(values) - (start - first))
@@ -766,6 +780,43 @@ class StreamedTable:
         series = np.concatenate([np.full(len(p[0]), ids[p[2]], dtype=ids.dtype) for p in ordered])
         starts = np.concatenate([piece[3] for piece in ordered])
         return Windows(X, y, series, starts)
+
+    def rows_through(self, last_times: np.ndarray) -> np.ndarray:
+        """Each series' number of rows whose time is at or before ``last_times[s]``
+        (NaN: none), in one pass over the id and time columns. Dates are given as
+        int64 nanoseconds (as ``float``), numbers as they are."""
+        job = self.job
+        counts = np.zeros(len(self.ids), dtype=np.int64)
+        columns = [c for c in (job.id_column, job.time_column) if c]
+        for batch in self._batches(columns):
+            codes = self._codes(batch)
+            times = self._times(batch)
+            inside = times <= np.asarray(last_times, dtype=np.float64)[codes]
+            counts += np.bincount(codes[inside], minlength=len(self.ids))
+        return counts
+
+    def digests(self, rows: np.ndarray) -> list[str | None]:
+        """For each series with at least ``rows[s] > 0`` rows, the digest of its first
+        ``rows[s]`` rows' input values that an in-memory fit keeps to know those rows
+        again (``seqshape.runs.forecasting._digest``: pandas' hashes of each row's
+        text, the same row by row however the rows are read); None for the others."""
+        job = self.job
+        wanted = np.minimum(np.asarray(rows, dtype=np.int64), self.lengths)
+        hashers = {
+            s: hashlib.sha256() for s in range(len(self.ids)) if 0 < rows[s] <= self.lengths[s]
+        }
+        seen = np.zeros(len(self.ids), dtype=np.int64)
+        columns = [c for c in (job.id_column, *job.inputs) if c]
+        for batch in self._batches(columns):
+            codes = self._codes(batch)
+            for s, positions in _groups(codes):
+                keep = max(0, min(len(positions), int(wanted[s] - seen[s])))
+                seen[s] += len(positions)
+                if keep and s in hashers:
+                    frame = batch.take(pa.array(positions[:keep])).select(list(job.inputs))
+                    text = frame.to_pandas().astype(str)
+                    hashers[s].update(pd.util.hash_pandas_object(text, index=False).to_numpy())
+        return [hashers[s].hexdigest() if s in hashers else None for s in range(len(self.ids))]
 
     def head(self, rows: int = SEASON_ROWS) -> list[np.ndarray]:
         """The training targets of each series among the first ``rows`` rows read

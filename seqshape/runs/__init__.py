@@ -5,6 +5,8 @@ One module per job:
 - ``jobs``: ``ForecastJob`` and ``ClassificationJob``, and their file ``job.json``;
 - ``forecasting``: the forecasting pipeline (fit, backtest, predict, evaluate);
 - ``classification``: the classification pipeline (one label per series);
+- ``streamed`` and ``streamed_evaluate``: fit and evaluate on Parquet tables larger
+  than memory, read in record batches;
 - ``folder``: the run folder, written whole or not at all, and read back;
 - ``reporting``: what each report says.
 
@@ -44,8 +46,15 @@ from seqshape.runs.classification import (
     predict_classification,
 )
 from seqshape.runs.folder import Run, open_run
-from seqshape.runs.forecasting import backtest, evaluate_forecast, fit_forecast, predict_forecast
+from seqshape.runs.forecasting import (
+    backtest,
+    evaluate_forecast,
+    fit_forecast,
+    predict_forecast,
+    streams,
+)
 from seqshape.runs.jobs import JOBS, ClassificationJob, ForecastJob, Job, read_job
+from seqshape.runs.streamed_evaluate import evaluate_forecast_streamed
 
 _PREDICT = {"forecast": predict_forecast, "classification": predict_classification}
 _EVALUATE = {"forecast": evaluate_forecast, "classification": evaluate_classification}
@@ -71,8 +80,12 @@ def evaluate_run(
     sep: str | None = None,
 ) -> dict[str, Any]:
     """Scores of a run folder's model on labelled ``data``, next to the baselines;
-    ``scored`` says what was scored (see ``evaluate_forecast`` for ``include_seen``)."""
+    ``scored`` says what was scored (see ``evaluate_forecast`` for ``include_seen``).
+    A Parquet source that ``predict`` would stream is scored streamed
+    (``seqshape.runs.streamed_evaluate``)."""
     run = open_run(run_dir)
+    if run.job.kind == "forecast" and streams(run, data) and run.extra.get("task") == "regression":
+        return evaluate_forecast_streamed(run, data, include_seen=include_seen)
     return _EVALUATE[run.job.kind](run, data, include_seen=include_seen, sep=sep)
 
 
@@ -86,6 +99,7 @@ __all__ = [
     "backtest",
     "evaluate_classification",
     "evaluate_forecast",
+    "evaluate_forecast_streamed",
     "evaluate_run",
     "fit_classification",
     "fit_forecast",

@@ -622,11 +622,7 @@ def predict_forecast(
     """
     run = open_run(run)
     job = run.job
-    if (
-        not job.per_step
-        and is_parquet_source(data)
-        and (run.extra.get("streamed") or stream_decision(data, job)[0])
-    ):  # the last rows of each series, read in one streamed pass
+    if streams(run, data):  # the last rows of each series, read in one streamed pass
         data = StreamedTable.open(data, job).tails(job.input_steps + 1)
     table = _read(data, job, sep)
     plan = _plan(table, job, run.extra)
@@ -666,6 +662,47 @@ def predict_forecast(
     return frame
 
 
+def scored_words(kept: int, total: int, seen_rows: int, rows: int, include_seen: bool) -> str:
+    """What ``evaluate`` scored, in words: ``kept`` of ``total`` windows, ``seen_rows``
+    of the data's ``rows`` being rows the fit saw.
+
+    Raises:
+        InvalidInputError: the fit saw every target, and ``include_seen`` is off.
+    """
+    if seen_rows and not include_seen:
+        if kept == 0:
+            raise InvalidInputError(
+                "data",
+                expected="rows after the data the run was fitted on",
+                received=f"only rows the fit saw ({seen_rows} of {rows})",
+                fix="Pass newer data, or --include-seen to score the model on data it "
+                "was trained on (optimistic scores; include_seen=True in Python).",
+            )
+        return (
+            f"{kept} of {total} windows: {seen_rows} of {rows} rows are data the fit saw, "
+            "so only windows whose targets are all new were scored (--include-seen scores "
+            "all)"
+        )
+    if seen_rows:
+        return (
+            f"all {total} windows, including data the fit saw ({seen_rows} of {rows} rows): "
+            "those scores are optimistic"
+        )
+    return f"all {total} windows (none overlaps the data the run was fitted on)"
+
+
+def streams(run: Run, data: Any) -> bool:
+    """Whether ``predict`` and ``evaluate`` read ``data`` streamed: a Parquet source,
+    for a forecast (not labels per step), when the run was fitted streamed or the
+    source is too large to read whole (``seqshape.streaming.stream_decision``)."""
+    job = run.job
+    return (
+        not job.per_step
+        and is_parquet_source(data)
+        and bool(run.extra.get("streamed") or stream_decision(data, job)[0])
+    )
+
+
 def evaluate_forecast(
     run: str | os.PathLike | Run,
     data: Any,
@@ -691,26 +728,7 @@ def evaluate_forecast(
     if seen_rows_count and not include_seen:
         first = np.array([firsts[series_id] for series_id in windows.series])
         windows = windows.subset(windows.target_start >= first)
-        if len(windows) == 0:
-            raise InvalidInputError(
-                "data",
-                expected="rows after the data the run was fitted on",
-                received=f"only rows the fit saw ({seen_rows_count} of {len(table.frame)})",
-                fix="Pass newer data, or --include-seen to score the model on data it "
-                "was trained on (optimistic scores; include_seen=True in Python).",
-            )
-        scored = (
-            f"{len(windows)} of {total} windows: {seen_rows_count} of "
-            f"{len(table.frame)} rows are data the fit saw, so only windows whose "
-            "targets are all new were scored (--include-seen scores all)"
-        )
-    elif seen_rows_count:
-        scored = (
-            f"all {total} windows, including data the fit saw ({seen_rows_count} of "
-            f"{len(table.frame)} rows): those scores are optimistic"
-        )
-    else:
-        scored = f"all {total} windows (none overlaps the data the run was fitted on)"
+    scored = scored_words(len(windows), total, seen_rows_count, len(table.frame), include_seen)
     season = run.metrics.get("season")
     predictions = {"seqshape": _SeriesScaling.of_run(run, table, plan).predict(run.model, windows)}
     for name, baseline in run_baselines(plan, job, season).items():
