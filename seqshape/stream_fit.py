@@ -157,6 +157,12 @@ class StreamedBatches(keras.utils.PyDataset):
         self.epoch += 1
         self._stream = None
 
+    def start_at(self, epoch: int) -> None:
+        """Go on from ``epoch`` epochs done (a resumed fit): the next epochs take the
+        shuffles an uninterrupted fit would have taken."""
+        self.epoch += epoch
+        self._stream = None
+
 
 def _scaler(mean: np.ndarray, variance: np.ndarray, name: str, mask_value=None) -> LastAxisScaler:
     """A ``LastAxisScaler`` from streamed moments (a constant feature scales by 1)."""

@@ -308,6 +308,8 @@ def _fit(
             model = resumed_model
         if resumed_model is not None:
             guard.weights, guard.epoch = model.get_weights(), done
+        if done and hasattr(train_data, "start_at"):  # a stream shuffled by epoch number
+            train_data.start_at(done)
         reduce_once_per_step(model, distribution)
         streaming = isinstance(train_data, keras.utils.PyDataset)
         batching = {"batch_size": batch_size, "shuffle": True}

@@ -468,3 +468,42 @@ def test_the_command_line_evaluates_a_streamed_run_on_newer_rows(tmp_path, capsy
     result = json.loads(console[console.index("{") :])
     assert result["streamed"]["passes"] == 3
     assert result["scores"]["seqshape"]["MAE"] > 0
+
+
+def test_a_stopped_streamed_fit_resumes_where_it_stopped(panel, tmp_path, monkeypatch):
+    """A streamed fit stopped after its second epoch (as a signal stops it) keeps its
+    checkpoint; the same fit again resumes at the third epoch, reads that epoch's
+    shuffle (seeded by the epoch number, not restarted) and ends with the loss curve
+    of a fit that was never stopped."""
+    from seqshape import SequenceModel
+    from seqshape.stops import clear_stops, request_stop
+    from seqshape.stream_fit import WindowSource, fit_stream
+
+    _, folder = panel
+    table = StreamedTable.scan(folder, JOB)
+    source = WindowSource(table, table.statistics(season=6))
+    settings = {"epochs": 4, "units": (4,), "random_state": 0, "verbose": 0, "patience": 10}
+    whole = fit_stream(SequenceModel(**settings), source)
+
+    from seqshape.checkpoint import EpochCheckpoint
+
+    written = EpochCheckpoint.on_epoch_end
+
+    def stop_after_the_second_checkpoint(self, epoch, logs=None):
+        written(self, epoch, logs)
+        if epoch == 1:
+            request_stop(KeyboardInterrupt())  # what the command line's handler records
+
+    checkpoint = tmp_path / "checkpoint"
+    monkeypatch.setattr(EpochCheckpoint, "on_epoch_end", stop_after_the_second_checkpoint)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            fit_stream(SequenceModel(**settings, checkpoint_dir=checkpoint), source)
+    finally:
+        clear_stops()
+    monkeypatch.setattr(EpochCheckpoint, "on_epoch_end", written)
+    assert (checkpoint / "latest").is_file()
+    resumed = fit_stream(SequenceModel(**settings, checkpoint_dir=checkpoint), source)
+    assert len(resumed.history_["loss"]) == 4
+    np.testing.assert_allclose(resumed.history_["loss"], whole.history_["loss"], rtol=1e-4)
+    np.testing.assert_allclose(resumed.history_["val_loss"], whole.history_["val_loss"], rtol=1e-4)
