@@ -20,13 +20,13 @@ Example:
     >>> import numpy as np, pandas as pd, tempfile, os
     >>> from seqshape import SequenceModel
     >>> from seqshape.runs.jobs import ForecastJob
-    >>> from seqshape.streaming import StreamedTable
+    >>> from seqshape.streaming import StreamedTable, stream_statistics
     >>> path = os.path.join(tempfile.mkdtemp(), "load.parquet")
     >>> t = np.arange(400)
     >>> pd.DataFrame({"t": t, "load": np.sin(t / 5) + 2}).to_parquet(path, row_group_size=64)
     >>> job = ForecastJob(targets=("load",), input_steps=20, output_steps=5, time_column="t")
     >>> table = StreamedTable.scan(path, job)
-    >>> source = WindowSource(table, table.statistics(season=1))
+    >>> source = WindowSource(table, stream_statistics(table, season=1))
     >>> model = fit_stream(SequenceModel(epochs=2, units=(4,), verbose=0), source)
     >>> model.predict(source.sample("test").X).shape
     (56, 5, 1)

@@ -34,7 +34,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "seqshape.datasets",
             "seqshape.tables",
             "seqshape.windowing",
-            "seqshape.streaming",  # tables larger than memory, read in record batches
+            # tables larger than memory, read in record batches
+            "seqshape.streaming",
+            "seqshape.streaming.*",
             "seqshape.stops",  # stops signal handlers ask for, raised by the fit
             # the parameter table: read by ArchitectureOptions (builders), the
             # estimators and the command line, so below all three

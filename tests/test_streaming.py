@@ -26,7 +26,12 @@ from seqshape.runs.jobs import ForecastJob
 from seqshape.runs.series_scaling import SeriesScales
 from seqshape.runs.targets import make_windows, series_inputs
 from seqshape.scaling import LastAxisScaler
-from seqshape.streaming import StreamedTable, stream_decision
+from seqshape.streaming import (
+    StreamedTable,
+    concatenate_windows,
+    stream_decision,
+    stream_statistics,
+)
 from seqshape.tables import read_table
 from seqshape.windowing import Windows
 
@@ -85,15 +90,6 @@ def _in_memory(frame: pd.DataFrame, job: ForecastJob):
     return table, plan, windows, _split(windows, table, job)
 
 
-def _joined(parts: list[Windows]) -> Windows:
-    return Windows(
-        *(
-            np.concatenate([getattr(p, n) for p in parts])
-            for n in ("X", "y", "series", "target_start")
-        )
-    )
-
-
 def _ordered(windows: Windows, ids: list) -> Windows:
     order = np.lexsort((windows.target_start, [ids.index(s) for s in windows.series]))
     return windows.subset(order)
@@ -114,7 +110,7 @@ def test_the_split_gives_the_in_memory_windows(panel):
     assert streamed.lengths.tolist() == list(table.lengths.values())
     for name, part in zip(("training", "validation", "test"), parts, strict=True):
         assert streamed.count(name) == len(part)
-        got = _ordered(_joined(list(streamed.windows(name))), table.ids)
+        got = _ordered(concatenate_windows(list(streamed.windows(name))), table.ids)
         np.testing.assert_array_equal(got.X, part.X)
         np.testing.assert_array_equal(got.y, part.y)
         assert got.series.tolist() == part.series.tolist()
@@ -125,7 +121,7 @@ def test_the_statistics_equal_the_in_memory_ones(panel):
     frame, folder = panel
     table, plan, windows, (train, _, _) = _in_memory(frame, JOB)
     streamed = StreamedTable.scan(folder, JOB)
-    stats = streamed.statistics(season=3)
+    stats = stream_statistics(streamed, season=3)
     # global scaling: every input step of every training window, and every target step
     for part, expected in (("training", train), ("all", windows)):
         mean, variance = stats.inputs[part].pooled()
@@ -159,10 +155,10 @@ def test_samples_are_the_windows_the_in_memory_choices_read(panel):
     frame, folder = panel
     _, _, _, (train, _, test) = _in_memory(frame, JOB)
     streamed = StreamedTable.scan(folder, JOB)
-    whole = streamed.statistics(season=1)
+    whole = stream_statistics(streamed, season=1)
     np.testing.assert_array_equal(whole.samples["training"].X, train.X)  # all, in order
     np.testing.assert_array_equal(whole.samples["test"].y, test.y)
-    few = streamed.statistics(season=1, sample=50).samples["training"]
+    few = stream_statistics(streamed, season=1, sample=50).samples["training"]
     chosen = np.linspace(0, len(train) - 1, 50).astype(np.int64)  # as choose_normalization
     np.testing.assert_array_equal(few.X, train.X[chosen])
 

@@ -82,6 +82,7 @@ from seqshape.streaming import (
     SAMPLE_WINDOWS,
     StreamedTable,
     StreamStatistics,
+    stream_statistics,
 )
 
 CHOICES = (
@@ -207,7 +208,7 @@ def fit_forecast_streamed(
     check_out(out, overwrite)
     table = StreamedTable.scan(data, job)
     season, season_source = _season(table, job)
-    stats = table.statistics(season)
+    stats = stream_statistics(table, season)
     counts = {
         "train": table.count("training"),
         "validation": table.count("validation"),

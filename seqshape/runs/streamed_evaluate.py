@@ -49,7 +49,7 @@ from seqshape.runs.forecasting import (
 )
 from seqshape.runs.series_scaling import SeriesScales
 from seqshape.runs.targets import TargetPlan
-from seqshape.streaming import StreamedTable, _concatenate
+from seqshape.streaming import StreamedTable, concatenate_windows
 from seqshape.windowing import Windows
 
 # windows gathered before each prediction (record batches hold a few windows each)
@@ -111,10 +111,10 @@ def _gathered(windows, size: int):
         pending.append(part)
         count += len(part)
         if count >= size:
-            yield _concatenate(pending)
+            yield concatenate_windows(pending)
             pending, count = [], 0
     if pending:
-        yield _concatenate(pending)
+        yield concatenate_windows(pending)
 
 
 def evaluate_forecast_streamed(

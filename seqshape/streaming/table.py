@@ -1,25 +1,14 @@
-"""Tables larger than memory: a Parquet file or folder read in record batches.
+"""A Parquet table larger than memory, read for a forecast job one record batch at a time.
 
 ``StreamedTable.scan`` reads a dataset (``pyarrow.dataset``) one record batch at a
 time, never whole, and learns what the in-memory path learns from ``read_table``: the
 series (in order of first appearance), their lengths, and that each series' times
-increase. ``StreamedTable.statistics`` then makes one pass over the value columns and
-computes, exactly, the statistics the in-memory path computes from all its windows:
-
-- the mean and variance of every input feature over the training windows' input steps
-  and of every target over their target steps (each row weighted by the number of
-  windows that hold it, which is what scaling the array of windows does), for the
-  training part and for all windows (the refit);
-- each series' mean and variance over its training rows (``normalization="series"``);
-- the in-sample seasonal naive error of the training part (MASE's scale);
-- evenly spaced samples of at most ``SAMPLE_WINDOWS`` windows of each part (all of them
-  when there are fewer), from which the choices made on windows are made.
-
-Moments are merged with Chan et al.'s pairwise formula (no sums of squares).
-``StreamedTable.batches`` streams the windows of one part in batches, shuffled through
-a buffer of at most ``BUFFER_BYTES`` (like ``tf.data``'s shuffle), with memory bounded
-by the buffer, one record batch and a carry of ``span - 1`` rows for each series whose
-rows are not all read yet.
+increase. The table then splits each series by time as ``split_by_time`` does
+(``window_ranges``), yields the windows of a part a record batch's worth at a time
+(``windows``, ``batches``), and reads what predict and evaluate need in one pass each
+(``rows_through``, ``digests``, ``head``, ``tails``). Memory stays bounded by one
+record batch and a carry of ``span - 1`` rows for each series whose rows are not all
+read yet.
 
 Ordering required: within each series, rows come in time order in the dataset's order
 (files sorted by path, then row groups, then rows). Series may interleave, and one
@@ -37,9 +26,9 @@ Example:
     >>> table = StreamedTable.scan(folder, job)
     >>> table.ids, table.lengths.tolist(), table.count("training")
     (['a', 'b'], [50, 50], 58)
-    >>> stats = table.statistics(season=1)
-    >>> stats.samples["training"].X.shape
-    (58, 5, 1)
+    >>> first = next(table.windows("training"))
+    >>> first.X.shape, first.series[0]
+    ((24, 5, 1), 'a')
 """
 
 from __future__ import annotations
@@ -47,138 +36,24 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as pads
-from threadpoolctl import threadpool_limits
 
 from seqshape.errors import InvalidInputError, InvalidTypeError
-from seqshape.tables import PARQUET_SUFFIXES, check_columns, parquet_files
+from seqshape.streaming.batches import window_batches
+from seqshape.streaming.reading import BATCH_ROWS, open_dataset, reading_pool
+from seqshape.tables import check_columns, parquet_files
 from seqshape.windowing import Windows, window_count
 
-# rows per record batch read from the dataset
-BATCH_ROWS = 1 << 14
-# the most windows of each part kept in memory as a sample (as choose_normalization and
-# the guard use at most 20,000)
-SAMPLE_WINDOWS = 20_000
-# the shuffle buffer of training windows
-BUFFER_BYTES = 64 * 2**20
 # the first rows read for the season when it comes from autocorrelation
 SEASON_ROWS = 200_000
 # the first times of the first series kept for the calendar's season
 TIME_SAMPLE = 10_000
-# the share of available memory the in-memory path may need before fit streams
-MEMORY_SHARE = 0.5
 
 PARTS = ("training", "validation", "test", "all")
-
-
-def _reading_pool() -> pa.MemoryPool:
-    """The memory pool record batches are decoded into: jemalloc where pyarrow has it.
-
-    pyarrow's default pool (mimalloc on Linux) keeps what a pass freed, so a process's
-    resident memory creeps up with every record batch read; jemalloc hands it back.
-    Measured on a 96-million-row fit (5.7 GiB table): peak resident memory 0.88 GiB
-    with the default pool, 0.36 GiB with jemalloc.
-    """
-    try:
-        return pa.jemalloc_memory_pool()
-    except NotImplementedError:  # a pyarrow built without it
-        return pa.default_memory_pool()
-
-
-def is_parquet_source(source: object) -> bool:
-    """True for a path to a Parquet file or to a folder (the streamed fit's inputs)."""
-    if not isinstance(source, (str, os.PathLike)):
-        return False
-    path = Path(os.fspath(source))
-    return path.is_dir() or path.suffix.lower() in PARQUET_SUFFIXES
-
-
-def open_dataset(source: str | os.PathLike) -> pads.Dataset:
-    """A ``pyarrow.dataset`` over ``source``'s Parquet files, in path order."""
-    files = parquet_files(source)
-    # no pre-buffering of whole row groups' column chunks: memory stays near one row
-    # group's decoded columns (pre_buffer=True held several times more)
-    options = pads.ParquetFragmentScanOptions(pre_buffer=False)
-    try:
-        return pads.dataset(
-            [str(f) for f in files],
-            format=pads.ParquetFileFormat(default_fragment_scan_options=options),
-        )
-    except (pa.ArrowInvalid, OSError) as error:
-        raise InvalidInputError(
-            "data",
-            expected="readable Parquet files with one schema",
-            received=f"{str(source)!r}, which could not be opened ({error})",
-            fix="Check that every file is complete Parquet with the same columns.",
-        ) from None
-
-
-def decoded_bytes(dataset: pads.Dataset, columns: list[str]) -> int:
-    """The uncompressed size of ``columns`` in every row group (Parquet metadata only:
-    nothing is read), about what they take once decoded in memory."""
-    total = 0
-    for fragment in dataset.get_fragments():
-        metadata = fragment.metadata
-        for group in range(metadata.num_row_groups):
-            row_group = metadata.row_group(group)
-            for index in range(row_group.num_columns):
-                column = row_group.column(index)
-                if column.path_in_schema.split(".")[0] in columns:
-                    total += column.total_uncompressed_size
-    return total
-
-
-def available_memory() -> int:
-    """Bytes of memory available now (``MemAvailable`` on Linux, else free pages)."""
-    try:
-        with open("/proc/meminfo") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-
-
-def _gib(size: float) -> str:
-    return f"{size / 2**30:.2f} GiB"
-
-
-def stream_decision(
-    source: str | os.PathLike, job, asked: str = "auto", memory: int | None = None
-) -> tuple[bool, str]:
-    """Whether ``seqshape fit`` streams ``source``, and why (a sentence).
-
-    ``asked`` is ``--stream``: ``"on"`` and ``"off"`` decide; ``"auto"`` streams when
-    the in-memory path would need more than ``MEMORY_SHARE`` of the available memory:
-    three copies of the table's columns (read, sorted, as arrays) plus the windows,
-    which a panel holds as copies (``rows / stride`` windows of input and target steps
-    in float64).
-    """
-    if asked == "on":
-        return True, "streamed because --stream on was given"
-    if asked == "off":
-        return False, "read whole (--stream off)"
-    dataset = open_dataset(source)
-    columns = [c for c in (job.id_column, job.time_column, *job.inputs) if c]
-    table = decoded_bytes(dataset, columns)
-    rows = sum(f.metadata.num_rows for f in dataset.get_fragments())
-    window = (job.input_steps * len(job.inputs) + job.output_steps * len(job.targets)) * 8
-    need = 3 * table + rows // max(job.stride, 1) * window
-    memory = available_memory() if memory is None else memory
-    words = (
-        f"the in-memory path would need about {_gib(need)} (the table's columns take "
-        f"{_gib(table)} decoded, its windows more) and {_gib(memory)} is available"
-    )
-    if need > MEMORY_SHARE * memory:
-        return True, f"streamed: {words} (--stream off to read it whole)"
-    return False, f"read whole: {words} (--stream on to stream it)"
 
 
 def _float_columns(batch: pa.RecordBatch, names: tuple[str, ...]) -> np.ndarray:
@@ -202,91 +77,6 @@ def _groups(codes: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
     for rows in np.split(order, edges):
         if len(rows):
             yield int(codes[rows[0]]), rows
-
-
-@dataclass
-class _Moments:
-    """Weighted count, mean and sum of squared deviations per series and column."""
-
-    weight: np.ndarray  # (series,)
-    mean: np.ndarray  # (series, columns)
-    m2: np.ndarray  # (series, columns)
-
-    @classmethod
-    def zeros(cls, series: int, columns: int) -> _Moments:
-        return cls(np.zeros(series), np.zeros((series, columns)), np.zeros((series, columns)))
-
-    def merge(self, s: int, total: float, mean: np.ndarray, m2: np.ndarray) -> None:
-        """Merge one chunk's weight, mean and squared deviations into series ``s``
-        (Chan et al.'s pairwise update)."""
-        if total == 0:
-            return
-        before = self.weight[s]
-        merged = before + total
-        delta = mean - self.mean[s]
-        self.mean[s] += delta * total / merged
-        self.m2[s] += m2 + delta**2 * before * total / merged
-        self.weight[s] = merged
-
-    def pooled(
-        self, location: np.ndarray | None = None, scale: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The mean and (population) variance over every series, each series' values
-        first mapped to ``(x - location) / scale`` when given."""
-        mean, m2 = self.mean, self.m2
-        if location is not None:
-            mean, m2 = (mean - location) / scale, m2 / scale**2
-        total = self.weight.sum()
-        if total == 0:
-            return np.zeros(mean.shape[1]), np.zeros(mean.shape[1])
-        pooled = self.weight @ mean / total
-        spread = m2.sum(axis=0) + self.weight @ (mean - pooled) ** 2
-        return pooled, spread / total
-
-
-def _chunk_moments(values: np.ndarray, weights: np.ndarray) -> tuple:
-    """Weight, mean and squared deviations of ``values`` (rows, columns) under each row
-    of ``weights`` (kinds, rows), in one pass: sums of the values shifted by their
-    first row (so the squares cancel little), then per kind."""
-    shifted = values - values[0]
-    sums = weights @ np.concatenate([shifted, shifted**2], axis=1)
-    total = weights.sum(axis=1)
-    width = values.shape[1]
-    safe = np.where(total > 0, total, 1.0)[:, None]
-    mean = sums[:, :width] / safe
-    m2 = np.maximum(sums[:, width:] - mean**2 * safe, 0.0)
-    return total, mean + values[0], m2
-
-
-def _covered(start: int, size: int, offset: int, length: int, stride: int, count: int):
-    """For each position ``start .. start + size - 1``: how many of windows ``0 ..
-    count - 1`` (starting every ``stride`` steps) hold it among their steps ``offset ..
-    offset + length - 1`` (a running sum of where windows begin and end)."""
-    low = max(0, -((-(start - offset - length + 1)) // stride))
-    high = min(count, (start + size - 1 - offset) // stride + 1)
-    if low >= high:
-        return np.zeros(size)
-    begins = offset + np.arange(low, high) * stride - start
-    bounds = np.clip(np.concatenate([begins, begins + length]), 0, size)
-    signs = np.repeat([1.0, -1.0], high - low)
-    return np.cumsum(np.bincount(bounds, weights=signs, minlength=size + 1)[:size])
-
-
-@dataclass
-class StreamStatistics:
-    """What one streaming pass over the value columns found (see the module's doc).
-
-    ``inputs[part]`` and ``targets[part]`` (``part`` "training" or "all") are the
-    window-weighted moments of the input columns and of the targets; ``rows`` the
-    moments of each series' training rows; ``naive_scale`` the pooled seasonal naive
-    error of the training part per target; ``samples[part]`` the sampled windows.
-    """
-
-    inputs: dict[str, _Moments]
-    targets: dict[str, _Moments]
-    rows: _Moments
-    naive_scale: np.ndarray
-    samples: dict[str, Windows]
 
 
 class StreamedTable:
@@ -320,7 +110,7 @@ class StreamedTable:
                 batch_size=BATCH_ROWS,
                 batch_readahead=1,
                 fragment_readahead=1,
-                memory_pool=_reading_pool(),
+                memory_pool=reading_pool(),
             )
 
     def _codes(self, batch: pa.RecordBatch, *, grow: bool = False) -> np.ndarray:
@@ -618,7 +408,7 @@ class StreamedTable:
 
     # -- series chunks and their windows -------------------------------------------------
 
-    def _chunks(self, carry_rows: int) -> Iterator[tuple[int, int, int, np.ndarray]]:
+    def chunks(self, carry_rows: int) -> Iterator[tuple[int, int, int, np.ndarray]]:
         """``(series, position of values[0], position of the new rows, values)``: the
         rows of one series in one record batch, after the ``carry_rows`` rows before
         them (bounded: a series' carry is dropped once all its rows are read)."""
@@ -648,7 +438,7 @@ class StreamedTable:
                     carry[s] = joined[-carry_rows:].copy()
                 yield s, start - (0 if before is None else len(before)), start, joined
 
-    def _window_numbers(self, first: int, start: int, size: int) -> tuple[int, int]:
+    def window_numbers(self, first: int, start: int, size: int) -> tuple[int, int]:
         """The windows whose last step lies in the new rows ``[start, start + size)`` and
         whose first step lies in the chunk (from ``first``)."""
         stride = self.job.stride
@@ -656,7 +446,7 @@ class StreamedTable:
         high = (start + size - self.span) // stride + 1
         return low, high
 
-    def _cut(self, values: np.ndarray, first: int, numbers: np.ndarray) -> tuple:
+    def cut(self, values: np.ndarray, first: int, numbers: np.ndarray) -> tuple:
         """Windows ``numbers`` (X, y, target start) from ``values`` (rows from ``first``)."""
         job = self.job
         starts = numbers * job.stride - first
@@ -672,12 +462,12 @@ class StreamedTable:
         dataset order, a record batch's worth at a time."""
         low, high = self.window_ranges(part) if ranges is None else ranges
         ids = self.ids_array()
-        for s, first, start, values in self._chunks(self.span - 1):
-            a, b = self._window_numbers(first, start, len(values) - (start - first))
+        for s, first, start, values in self.chunks(self.span - 1):
+            a, b = self.window_numbers(first, start, len(values) - (start - first))
             a, b = max(a, int(low[s])), min(b, int(high[s]))
             if a >= b:
                 continue
-            X, y, target_start = self._cut(values, first, np.arange(a, b))
+            X, y, target_start = self.cut(values, first, np.arange(a, b))
             yield Windows(X, y, np.full(len(X), ids[s], dtype=ids.dtype), target_start)
 
     def batches(
@@ -685,101 +475,13 @@ class StreamedTable:
     ) -> Iterator[Windows]:
         """The windows of ``part`` in batches of ``batch_size`` (the last may be
         smaller): in dataset order without ``rng``, else shuffled through a buffer of
-        at most ``BUFFER_BYTES``."""
+        at most ``BUFFER_BYTES`` (``seqshape.streaming.batches``)."""
         window_bytes = (self.job.input_steps * self.width + self.job.output_steps) * 8 + 16
-        capacity = max(batch_size, min(self.count(part), BUFFER_BYTES // window_bytes))
-        buffer = _ShuffleBuffer(capacity, batch_size, rng)
-        for windows in self.windows(part):
-            yield from buffer.add(windows)
-        yield from buffer.drain()
+        yield from window_batches(
+            self.windows(part), batch_size, rng, total=self.count(part), window_bytes=window_bytes
+        )
 
-    # -- the statistics pass -------------------------------------------------------------
-
-    def statistics(self, season: int, sample: int = SAMPLE_WINDOWS) -> StreamStatistics:
-        """One pass over the value columns: the moments, the naive scale and the
-        samples (see the module's doc). ``season``: the period of MASE's naive error."""
-        with threadpool_limits(1, "blas"):  # small products: no BLAS threads spinning
-            return self._statistics(season, sample)
-
-    def _statistics(self, season: int, sample: int) -> StreamStatistics:
-        job = self.job
-        count, width, targets = len(self.ids), self.width, len(job.targets)
-        inputs = {part: _Moments.zeros(count, width) for part in ("training", "all")}
-        target_moments = {part: _Moments.zeros(count, targets) for part in ("training", "all")}
-        rows = _Moments.zeros(count, width)
-        naive_sum, naive_count = np.zeros(targets), 0
-        training_rows = np.asarray(self.training_lengths(), dtype=np.int64)
-        fraction = 1 - job.validation_fraction - job.test_fraction
-        scaled_rows = np.maximum(2, (self.lengths * fraction).astype(np.int64))
-        ranges = {part: self.window_ranges(part) for part in PARTS}
-        window_counts = {part: high - low for part, (low, high) in ranges.items()}
-        picks, offsets, kept = {}, {}, {}
-        for part in PARTS:
-            total = int(window_counts[part].sum())
-            picks[part] = np.linspace(0, total - 1, min(total, sample)).astype(np.int64)
-            offsets[part] = np.concatenate([[0], np.cumsum(window_counts[part])[:-1]])
-            kept[part] = {}
-        lead = job.input_steps + job.gap
-        ids = self.ids_array()
-        carry = max(self.span - 1, season)
-        for s, first, start, values in self._chunks(carry):
-            new = values[start - first :]
-            size = len(new)
-            counts = [int(ranges[part][1][s]) for part in ("training", "all")]
-            weights = np.stack(
-                [
-                    *(_covered(start, size, 0, job.input_steps, job.stride, n) for n in counts),
-                    *(
-                        _covered(start, size, lead, job.output_steps, job.stride, n)
-                        for n in counts
-                    ),
-                    (np.arange(start, start + size) < scaled_rows[s]).astype(np.float64),
-                ]
-            )
-            total, mean, m2 = _chunk_moments(new, weights)
-            for kind, part in enumerate(("training", "all")):
-                inputs[part].merge(s, total[kind], mean[kind], m2[kind])
-                merged = (total[kind + 2], mean[kind + 2, :targets], m2[kind + 2, :targets])
-                target_moments[part].merge(s, *merged)
-            rows.merge(s, total[4], mean[4], m2[4])
-            # the seasonal naive error of the training rows, the rows before included
-            end = min(int(training_rows[s]) - first, len(values))
-            if end > season and start - first < end:
-                low = max(season, start - first)
-                part = values[:end, :targets]
-                naive_sum += np.abs(part[low:] - part[low - season : end - season]).sum(axis=0)
-                naive_count += end - low
-            a, b = self._window_numbers(first, start, len(new))
-            for part in PARTS:
-                low, high = max(a, int(ranges[part][0][s])), min(b, int(ranges[part][1][s]))
-                if low >= high:
-                    continue
-                numbers = np.arange(low, high)
-                index = offsets[part][s] + numbers - ranges[part][0][s]
-                found = np.minimum(np.searchsorted(picks[part], index), len(picks[part]) - 1)
-                chosen = picks[part][found] == index if len(picks[part]) else index < 0
-                if chosen.any():
-                    X, y, target_start = self._cut(values, first, numbers[chosen])
-                    kept[part][int(index[chosen][0])] = (X, y, s, target_start)
-        samples = {part: self._joined(kept[part], ids, job) for part in PARTS}
-        scale = naive_sum / naive_count if naive_count else np.full(targets, np.nan)
-        return StreamStatistics(inputs, target_moments, rows, scale, samples)
-
-    def _joined(self, pieces: dict, ids: np.ndarray, job) -> Windows:
-        ordered = [pieces[key] for key in sorted(pieces)]
-        if not ordered:
-            width, targets = self.width, len(job.targets)
-            return Windows(
-                np.zeros((0, job.input_steps, width)),
-                np.zeros((0, job.output_steps, targets)),
-                ids[:0],
-                np.zeros(0, dtype=np.int64),
-            )
-        X = np.concatenate([piece[0] for piece in ordered])
-        y = np.concatenate([piece[1] for piece in ordered])
-        series = np.concatenate([np.full(len(p[0]), ids[p[2]], dtype=ids.dtype) for p in ordered])
-        starts = np.concatenate([piece[3] for piece in ordered])
-        return Windows(X, y, series, starts)
+    # -- one-pass reads for predict and evaluate -----------------------------------------
 
     def rows_through(self, last_times: np.ndarray) -> np.ndarray:
         """Each series' number of rows whose time is at or before ``last_times[s]``
@@ -857,80 +559,4 @@ class StreamedTable:
         return pd.concat([kept[s] for s in range(len(self.ids))], ignore_index=True)
 
 
-class _ShuffleBuffer:
-    """Windows in, shuffled batches out: a buffer of ``capacity`` windows from which
-    each batch is drawn at random once it is full (``rng`` None: in order)."""
-
-    def __init__(self, capacity: int, batch_size: int, rng: np.random.Generator | None):
-        self.capacity, self.batch_size, self.rng = capacity, batch_size, rng
-        self.arrays: list[np.ndarray] | None = None
-        self.free = np.arange(capacity)[::-1]  # a stack of free slots
-        self.free_count = capacity
-        self.pending: list[Windows] = []
-
-    def add(self, windows: Windows) -> Iterator[Windows]:
-        if self.rng is None:
-            yield from self._in_order(windows)
-            return
-        columns = (windows.X, windows.y, windows.series, windows.target_start)
-        if self.arrays is None:
-            self.arrays = [np.empty((self.capacity, *c.shape[1:]), dtype=c.dtype) for c in columns]
-        done = 0
-        while done < len(windows.X):
-            take = min(self.free_count, len(windows.X) - done)
-            slots = self.free[self.free_count - take : self.free_count]
-            for array, column in zip(self.arrays, columns, strict=True):
-                array[slots] = column[done : done + take]
-            self.free_count -= take
-            done += take
-            if self.free_count == 0:
-                drawn = self.rng.choice(self.capacity, self.batch_size, replace=False)
-                yield Windows(*(array[drawn] for array in self.arrays))
-                self.free[: self.batch_size] = drawn
-                self.free_count = self.batch_size
-
-    def _in_order(self, windows: Windows) -> Iterator[Windows]:
-        self.pending.append(windows)
-        held = sum(len(w) for w in self.pending)
-        if held < self.batch_size:
-            return
-        joined = _concatenate(self.pending)
-        whole = held - held % self.batch_size
-        for begin in range(0, whole, self.batch_size):
-            yield joined.subset(slice(begin, begin + self.batch_size))
-        self.pending = [joined.subset(slice(whole, held))] if whole < held else []
-
-    def drain(self) -> Iterator[Windows]:
-        if self.rng is None:
-            if self.pending:
-                yield _concatenate(self.pending)
-            return
-        if self.arrays is None:
-            return
-        used = np.setdiff1d(np.arange(self.capacity), self.free[: self.free_count])
-        used = self.rng.permutation(used)
-        for begin in range(0, len(used), self.batch_size):
-            drawn = used[begin : begin + self.batch_size]
-            yield Windows(*(array[drawn] for array in self.arrays))
-
-
-def _concatenate(parts: list[Windows]) -> Windows:
-    if len(parts) == 1:
-        return parts[0]
-    return Windows(
-        *(
-            np.concatenate([getattr(p, name) for p in parts])
-            for name in ("X", "y", "series", "target_start")
-        )
-    )
-
-
-__all__ = [
-    "StreamStatistics",
-    "StreamedTable",
-    "decoded_bytes",
-    "is_parquet_source",
-    "open_dataset",
-    "parquet_files",
-    "stream_decision",
-]
+__all__ = ["PARTS", "SEASON_ROWS", "StreamedTable"]
