@@ -477,7 +477,7 @@ def test_a_stopped_streamed_fit_resumes_where_it_stopped(panel, tmp_path, monkey
 
     _, folder = panel
     table = StreamedTable.scan(folder, JOB)
-    source = WindowSource(table, table.statistics(season=6))
+    source = WindowSource(table, stream_statistics(table, season=6))
     settings = {"epochs": 4, "units": (4,), "random_state": 0, "verbose": 0, "patience": 10}
     whole = fit_stream(SequenceModel(**settings), source)
 
