@@ -693,7 +693,9 @@ def build_parser() -> argparse.ArgumentParser:
         "predict",
         help="forecast (or classify) new data with a run folder's model",
         description="Forecast the steps after the end of each series in DATA (or classify "
-        "each series), with the model of RUN_DIR.",
+        "each series), with the model of RUN_DIR. A Parquet source is streamed (each "
+        "series' last rows, read in record batches) when the run was fitted streamed or "
+        "it is too large to read whole.",
         epilog="example: seqshape predict runs/demand demand.csv --out forecasts.csv",
     )
     predict.add_argument("run_dir", help=RUN_HELP)
@@ -708,7 +710,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Score the model of RUN_DIR on the windows of DATA, next to the "
         "baselines (those fitted on the training part are kept in the run folder). "
         "Windows whose targets the fit saw are left out: rows up to the end of the "
-        "data the run was fitted on do not count unless --include-seen.",
+        "data the run was fitted on do not count unless --include-seen. A Parquet source "
+        "is streamed (every window scored, read in record batches) when the run was "
+        "fitted streamed or it is too large to read whole.",
         epilog="example: seqshape evaluate runs/demand demand_2015.csv",
     )
     evaluate.add_argument("run_dir", help=RUN_HELP)
