@@ -31,7 +31,7 @@ import numpy as np
 
 from seqshape.errors import InvalidInputError, SeqShapeError
 from seqshape.params import BY_NAME, PARAMS, Param, params_of
-from seqshape.stops import clear_stops, request_stop
+from seqshape.stops import clear_stops, is_requested, request_stop
 
 if TYPE_CHECKING:
     from seqshape.builders import ArchitectureOptions
@@ -767,6 +767,15 @@ def _interrupt(signum, frame):
     raise stop
 
 
+def _quiet_lost_stop(unraisable) -> None:
+    """``sys.unraisablehook`` while the command runs: a stop raised inside a
+    garbage-collector callback is lost there ("Exception ignored in ...", with a
+    traceback) and raised again before the fit's next batch (``seqshape.stops``), so
+    nothing is printed for it; anything else goes to Python's own hook."""
+    if not is_requested(unraisable.exc_value):
+        sys.__unraisablehook__(unraisable)
+
+
 # a parameter's name in an error becomes its flag (``random_state`` -> ``--seed``)
 _FLAGS = {param.name: param.flag_name for param in PARAMS if param.flag} | {
     "checkpoint_dir": "--out",
@@ -812,6 +821,7 @@ def main(argv: list[str] | None = None) -> int:
         handles_signals and signal.getsignal(signal.SIGINT) is signal.default_int_handler
     )
     previous_interrupt = signal.signal(signal.SIGINT, _interrupt) if interrupting else None
+    previous_hook, sys.unraisablehook = sys.unraisablehook, _quiet_lost_stop
     clear_stops()
     try:
         return args.run(args)
@@ -828,6 +838,7 @@ def main(argv: list[str] | None = None) -> int:
         return 143 if isinstance(stop, _Terminated) else 130
     finally:
         clear_stops()
+        sys.unraisablehook = previous_hook
         if handles_signals:
             signal.signal(signal.SIGTERM, previous)
         if interrupting:

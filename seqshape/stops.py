@@ -14,6 +14,9 @@ Example:
     ... except KeyboardInterrupt:
     ...     print("stopped")
     stopped
+    >>> stop = KeyboardInterrupt()
+    >>> request_stop(stop); is_requested(stop), is_requested(KeyboardInterrupt())
+    (True, False)
     >>> clear_stops(); raise_pending()   # nothing asked for: nothing raised
 """
 
@@ -30,6 +33,11 @@ def request_stop(stop: BaseException) -> None:
 def clear_stops() -> None:
     """Forget the stops asked for (the command line does, when it starts and ends)."""
     _STOPS.clear()
+
+
+def is_requested(error: BaseException | None) -> bool:
+    """Whether ``error`` is a stop asked for here (the fit raises it again)."""
+    return any(error is stop for stop in _STOPS)
 
 
 def raise_pending() -> None:

@@ -357,6 +357,40 @@ def test_a_stop_whose_exception_was_lost_still_ends_the_fit(tmp_path, series_csv
     assert (tmp_path / "run.checkpoint" / "latest").is_file()
 
 
+def test_a_lost_stop_prints_no_traceback_and_other_lost_errors_still_print(capsys, monkeypatch):
+    # Python prints an exception raised inside a weakref callback ("Exception ignored
+    # in ...", a traceback); the command line's hook says nothing of a stop it will
+    # raise again, and leaves every other such error to Python's own hook
+    import weakref
+
+    from seqshape.cli import _quiet_lost_stop
+    from seqshape.stops import clear_stops, request_stop
+
+    class Thing:
+        pass
+
+    def lose(error):  # raised inside a weakref callback, where Python cannot raise it
+        def callback(_):
+            raise error
+
+        thing = Thing()
+        reference = weakref.ref(thing, callback)  # noqa: F841 (kept alive until the del)
+        del thing
+
+    monkeypatch.setattr("sys.unraisablehook", _quiet_lost_stop)
+    stop = KeyboardInterrupt()
+    request_stop(stop)
+    try:
+        lose(stop)
+        assert capsys.readouterr().err == ""
+        lose(KeyboardInterrupt())  # not one the command line asked for
+        lose(ValueError("a broken callback"))
+        err = capsys.readouterr().err
+        assert "KeyboardInterrupt" in err and "ValueError: a broken callback" in err
+    finally:
+        clear_stops()
+
+
 def test_a_second_fit_to_the_same_out_fails_fast_and_touches_nothing(tmp_path, series_csv, capsys):
     out = tmp_path / "run"
     first = start_fit(series_csv, out)
