@@ -36,14 +36,18 @@ def _as_steps(values: np.ndarray) -> np.ndarray:
     return array
 
 
+def _symmetric_ratios(truth: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """Each value's ``2 |error| / (|truth| + |prediction|)`` (0 where both are 0)."""
+    denominator = np.abs(truth) + np.abs(predicted)
+    return np.divide(
+        2 * np.abs(predicted - truth), denominator, out=np.zeros_like(truth), where=denominator > 0
+    )
+
+
 def smape(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     """Symmetric mean absolute percentage error, in percent (0 to 200)."""
     truth, predicted = np.ravel(y_true).astype(float), np.ravel(y_pred).astype(float)
-    denominator = np.abs(truth) + np.abs(predicted)
-    ratio = np.divide(
-        2 * np.abs(predicted - truth), denominator, out=np.zeros_like(truth), where=denominator > 0
-    )
-    return float(100 * ratio.mean())
+    return float(100 * _symmetric_ratios(truth, predicted).mean())
 
 
 def panel_naive_scale(panel: Sequence[np.ndarray], season: int = 1) -> np.ndarray:
@@ -75,7 +79,11 @@ def scaled_error(y_true, y_pred, scale: np.ndarray) -> float:
     """MASE given the naive ``scale`` of each target: each target's MAE over its scale,
     averaged over the targets that have a scale (a target whose scale is 0 or NaN is
     left out; NaN when none has one)."""
-    errors = np.abs(_as_steps(y_true) - _as_steps(y_pred)).mean(axis=(0, 1))
+    return _scaled(np.abs(_as_steps(y_true) - _as_steps(y_pred)).mean(axis=(0, 1)), scale)
+
+
+def _scaled(errors: np.ndarray, scale: np.ndarray) -> float:
+    """Each target's MAE ``errors`` over its ``scale``, averaged (see ``scaled_error``)."""
     scale = np.asarray(scale, dtype=np.float64)
     ratios = errors / np.where(scale > 0, scale, np.nan)
     return float(np.nanmean(ratios)) if np.isfinite(ratios).any() else float("nan")
@@ -133,31 +141,23 @@ class RunningRegressionScores:
 
     def __init__(self) -> None:
         self.count = 0
-        self.absolute: np.ndarray | None = None  # (steps, targets) sums
-        self.squared: np.ndarray | None = None
-        self.symmetric: np.ndarray | None = None
+        # (3, steps, targets): sums of absolute, squared and symmetric percentage errors
+        self.sums: np.ndarray | None = None
 
     def add(self, y_true: np.ndarray, y_pred: np.ndarray) -> None:
         """Add a batch of forecasts and the values they forecast."""
         truth, predicted = _as_steps(y_true), _as_steps(y_pred)
         error = predicted - truth
-        denominator = np.abs(truth) + np.abs(predicted)
-        ratio = np.divide(
-            2 * np.abs(error), denominator, out=np.zeros_like(truth), where=denominator > 0
-        )
-        sums = (np.abs(error).sum(axis=0), np.square(error).sum(axis=0), ratio.sum(axis=0))
-        if self.absolute is None:
-            self.absolute, self.squared, self.symmetric = sums
-        else:
-            self.absolute = self.absolute + sums[0]
-            self.squared = self.squared + sums[1]
-            self.symmetric = self.symmetric + sums[2]
+        sums = np.stack(
+            [np.abs(error), np.square(error), _symmetric_ratios(truth, predicted)]
+        ).sum(axis=1)
+        self.sums = sums if self.sums is None else self.sums + sums
         self.count += len(truth)
 
-    def _sums(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if self.absolute is None or self.squared is None or self.symmetric is None:
+    def _sums(self) -> np.ndarray:
+        if self.sums is None:
             raise ValueError("no forecasts were added")
-        return self.absolute, self.squared, self.symmetric
+        return self.sums
 
     def scores(self, scale: np.ndarray | None = None) -> dict[str, float]:
         """MAE, RMSE and sMAPE over every forecast added; MASE given each target's
@@ -170,22 +170,13 @@ class RunningRegressionScores:
             "sMAPE": float(100 * symmetric.sum() / values),
         }
         if scale is not None:
-            errors = absolute.sum(axis=0) / (self.count * absolute.shape[0])
-            ratios = errors / np.where(np.asarray(scale) > 0, scale, np.nan)
-            scores["MASE"] = (
-                float(np.nanmean(ratios)) if np.isfinite(ratios).any() else float("nan")
-            )
+            scores["MASE"] = _scaled(absolute.sum(axis=0) / (self.count * len(absolute)), scale)
         return scores
 
     def error_by_step(self) -> list[float]:
         """MAE at each horizon step, as ``error_by_step``."""
-        absolute, _, _ = self._sums()
+        absolute = self._sums()[0]
         return (absolute.sum(axis=1) / (self.count * absolute.shape[1])).tolist()
-
-    def error_by_target(self) -> list[float]:
-        """MAE of each target, as ``error_by_target``."""
-        absolute, _, _ = self._sums()
-        return (absolute.sum(axis=0) / (self.count * absolute.shape[0])).tolist()
 
 
 def error_by_step(y_true, y_pred) -> list[float]:

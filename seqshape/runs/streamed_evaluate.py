@@ -49,39 +49,39 @@ from seqshape.runs.forecasting import (
 )
 from seqshape.runs.series_scaling import SeriesScales
 from seqshape.runs.targets import TargetPlan
-from seqshape.streaming import StreamedTable, concatenate_windows
-from seqshape.windowing import Windows
+from seqshape.streaming import StreamedTable
 
-# windows gathered before each prediction (record batches hold a few windows each)
+# windows predicted at a time (record batches hold a few windows each)
 PREDICT_WINDOWS = 8192
 
 
-def _first_new_rows(run: Run, table: StreamedTable) -> tuple[np.ndarray, bool]:
-    """Each series' first row the fit did not see, and whether the fit's rows could be
-    told from new ones (a streamed fit without a time column keeps no digest). Reads
-    the table once more when the fit saw any of its series."""
+def _first_new_rows(run: Run, table: StreamedTable) -> tuple[np.ndarray, bool, bool]:
+    """Each series' first row the fit did not see; whether the fit's rows could be
+    told from new ones (a streamed fit without a time column keeps no digest); and
+    whether the table was read once more to tell them (when the fit saw any of its
+    series)."""
     job = run.job
     by_id = {entry["id"]: entry for entry in run.extra.get("seen", [])}
     entries = [by_id.get(str(series_id)) for series_id in table.ids]
     known = [entry for entry in entries if entry is not None]
     if not known:
-        return np.zeros(len(table.ids), dtype=np.int64), True
+        return np.zeros(len(table.ids), dtype=np.int64), True, False
     if job.time_column:
         last = np.full(len(table.ids), np.nan)
         for s, entry in enumerate(entries):
             if entry is not None and "last_time" in entry:
                 value = entry["last_time"]
                 last[s] = pd.Timestamp(value).value if isinstance(value, str) else value
-        return table.rows_through(last), True
+        return table.rows_through(last), True, True
     if not any(entry.get("digest") for entry in known):
-        return np.zeros(len(table.ids), dtype=np.int64), False
+        return np.zeros(len(table.ids), dtype=np.int64), False, False
     rows = np.asarray([0 if e is None else int(e["rows"]) for e in entries], dtype=np.int64)
     digests = table.digests(rows)
     same = [
         entry is not None and digest is not None and digest == entry.get("digest")
         for entry, digest in zip(entries, digests, strict=True)
     ]
-    return np.where(same, rows, 0), True
+    return np.where(same, rows, 0), True, True
 
 
 def _scaling(run: Run, table: StreamedTable) -> _SeriesScaling:
@@ -91,7 +91,8 @@ def _scaling(run: Run, table: StreamedTable) -> _SeriesScaling:
     if state is None:
         return _SeriesScaling(run.model, None, targets, None)
     scales = SeriesScales.from_dict(state)
-    new = [series_id for series_id in table.ids if series_id not in set(scales.ids)]
+    fitted = set(scales.ids)
+    new = [series_id for series_id in table.ids if series_id not in fitted]
     if new:
         raise InvalidInputError(
             "data",
@@ -101,20 +102,6 @@ def _scaling(run: Run, table: StreamedTable) -> _SeriesScaling:
             fix="Evaluate those series from data read whole (a smaller file), or refit with them.",
         )
     return _SeriesScaling(run.model, scales, targets, None)
-
-
-def _gathered(windows, size: int):
-    """Windows from record batches, gathered into groups of at least ``size``."""
-    pending: list[Windows] = []
-    count = 0
-    for part in windows:
-        pending.append(part)
-        count += len(part)
-        if count >= size:
-            yield concatenate_windows(pending)
-            pending, count = [], 0
-    if pending:
-        yield concatenate_windows(pending)
 
 
 def evaluate_forecast_streamed(
@@ -133,9 +120,8 @@ def evaluate_forecast_streamed(
             fix="Evaluate labels on data that fits in memory (a smaller Parquet file).",
         )
     table = StreamedTable.scan(data, job)
-    firsts, told = _first_new_rows(run, table)
-    known = {entry["id"] for entry in run.extra.get("seen", [])}
-    passes = 2 + (told and any(str(series_id) in known for series_id in table.ids))
+    firsts, told, read_again = _first_new_rows(run, table)
+    passes = 2 + read_again
     seen_rows = int(firsts.sum())
     ranges = table.window_ranges("all")
     total = int((ranges[1] - ranges[0]).sum())
@@ -158,7 +144,7 @@ def evaluate_forecast_streamed(
         if name in TRAINING_FREE
     }
     running: dict[str, RunningRegressionScores] = {}
-    for windows in _gathered(table.windows("all", ranges), PREDICT_WINDOWS):
+    for windows in table.batches("all", PREDICT_WINDOWS, ranges=ranges):
         predictions = {"seqshape": scaling.predict(run.model, windows)}
         for name, baseline in baselines.items():
             predictions[name] = baseline.fit(windows.X, windows.y).predict(windows.X)

@@ -471,14 +471,24 @@ class StreamedTable:
             yield Windows(X, y, np.full(len(X), ids[s], dtype=ids.dtype), target_start)
 
     def batches(
-        self, part: str, batch_size: int, rng: np.random.Generator | None = None
+        self,
+        part: str,
+        batch_size: int,
+        rng: np.random.Generator | None = None,
+        ranges: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> Iterator[Windows]:
-        """The windows of ``part`` in batches of ``batch_size`` (the last may be
-        smaller): in dataset order without ``rng``, else shuffled through a buffer of
-        at most ``BUFFER_BYTES`` (``seqshape.streaming.batches``)."""
+        """The windows of ``part`` (or of each series' ``ranges``, as ``windows``) in
+        batches of ``batch_size`` (the last may be smaller): in dataset order without
+        ``rng``, else shuffled through a buffer of at most ``BUFFER_BYTES``
+        (``seqshape.streaming.batches``)."""
+        low, high = self.window_ranges(part) if ranges is None else ranges
         window_bytes = (self.job.input_steps * self.width + self.job.output_steps) * 8 + 16
         yield from window_batches(
-            self.windows(part), batch_size, rng, total=self.count(part), window_bytes=window_bytes
+            self.windows(part, (low, high)),
+            batch_size,
+            rng,
+            total=int((high - low).sum()),
+            window_bytes=window_bytes,
         )
 
     # -- one-pass reads for predict and evaluate -----------------------------------------
