@@ -34,7 +34,6 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import DataConversionWarning
 from sklearn.metrics import accuracy_score, r2_score
-from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import validate_data
 
@@ -56,10 +55,17 @@ from seqshape.errors import (
 from seqshape.explain import Explanation, explain_model
 from seqshape.fitted import FittedState, StateMismatchError
 from seqshape.guard import baseline_predictions
-from seqshape.params import check_params, estimator_params, params_of
+from seqshape.params import check_params, estimator_params, params_of, resolved_epochs
 from seqshape.persistence import model_file_error, read_model_file, write_model_file
 from seqshape.scaling import LastAxisScaler
-from seqshape.training import ScaledBatches, is_large, kept_epoch, train
+from seqshape.training import (
+    DECAY_FLOOR,
+    ScaledBatches,
+    is_large,
+    kept_epoch,
+    small_set_epochs,
+    train,
+)
 from seqshape.validation import (
     as_numeric_array,
     check_float32_range,
@@ -68,10 +74,10 @@ from seqshape.validation import (
 )
 
 # A classifier's held-out part smaller than this is too few to stop on (a few samples
-# make early stopping end near the majority class): the epoch count is chosen by
-# cross-validation with CROSS_FOLDS folds instead, then the model trains on every sample.
+# make early stopping end near the majority class): the model trains on every sample for
+# a budget of steps with a decaying learning rate instead (seqshape.training.SMALL_SET_STEPS).
 SMALL_HOLDOUT = 30
-CROSS_FOLDS = 3
+SMALL_SET_METHOD = "all samples, cosine decay"
 
 # The guard scores at most this many held-out samples (evenly spaced).
 GUARD_SAMPLES = 20_000
@@ -232,6 +238,8 @@ class _SequenceEstimator(BaseEstimator):
                 instead of holding out the last samples of X.
         """
         params = check_params(self.get_params())
+        auto_epochs = params["epochs"] == "auto"
+        params["epochs"] = resolved_epochs(params["epochs"])
         # several processes split, initialise and shuffle alike (seqshape.distribution)
         params["random_state"] = shared_random_state(
             params["random_state"], params["distribution"]
@@ -266,9 +274,9 @@ class _SequenceEstimator(BaseEstimator):
                 and labels is not None
                 and split.method in ("stratified", "random")
                 and len(split.validation) < SMALL_HOLDOUT
-            ):  # too few to stop on: cross-validate the epoch count, then train on all
+            ):  # too few to stop on: train on all, for a budget of steps, then keep the last
                 X_train, y_train, X_val, y_val = X_array, y_array, X_array[:0], y_array[:0]
-                method, reason = "cross-validated epochs", ""
+                method, reason = SMALL_SET_METHOD, ""
         else:
             X_train, y_train = X_array, y_array
             X_val, y_val = self._read_validation(validation_data, state)
@@ -310,66 +318,30 @@ class _SequenceEstimator(BaseEstimator):
             else:
                 state.y_scaler = LastAxisScaler().fit(targets_train, "y")
         validation = (X_val, state.encode_targets(y_val)) if len(X_val) else None
-        if method == "cross-validated epochs":
-            epochs, words, state.baseline_check = self._cross_validated_epochs(
-                state, options, params, X_array, y_array, labels
-            )
+        if method == SMALL_SET_METHOD:
+            if auto_epochs:
+                params["epochs"] = small_set_epochs(len(X_array), params["batch_size"])
+            epochs, rate = params["epochs"], params["learning_rate"]
             reason = (
                 f"Validation: a held-out part of {len(split.validation)} samples is too "
-                f"few to stop on, so the epoch count ({epochs}) is the median best epoch "
-                f"of {CROSS_FOLDS}-fold cross-validation ({words}); the model then trains "
-                f"on all {len(X_array)} samples for that many epochs."
+                f"few to stop on (early stopping would end near the majority class), so the "
+                f"model trains on all {len(X_array)} samples for {epochs} epochs, its "
+                f"learning rate falling along a cosine from {rate:g} to {rate * DECAY_FLOOR:g}, "
+                "and keeps the last weights; nothing is held out for the baseline check."
             )
             state.validation["reason"] = reason
             state.spec = dataclasses.replace(
                 state.spec, reasons=(*state.spec.reasons[:-1], reason)
             )
-            params = {**params, "epochs": epochs, "patience": epochs}
+            params = {**params, "patience": epochs, "cosine_decay": True}
         model, history = train(state, options, params, (X_train, targets_train), validation)
         state.model, state.history = model, history
         state.best_epoch = kept_epoch(history, len(X_train), params["batch_size"])
         state.n_epochs = len(history["loss"])
         if len(X_val):
             state.baseline_check = self._check_baselines(state, X_train, y_train, X_val, y_val)
-        elif state.baseline_check is not None and state.baseline_check["baseline_wins"]:
-            warnings.warn(state.baseline_check["verdict"], BaselineWinsWarning, stacklevel=2)
         self._set_state(state)
         return self
-
-    def _cross_validated_epochs(self, state, options, params, X, y, labels):
-        """(epochs, their words, the guard's result on out-of-fold predictions).
-
-        Each of ``CROSS_FOLDS`` folds trains with early stopping on its held-out part;
-        the epoch count is the median of their best epochs.
-        """
-        folds = (
-            StratifiedKFold(CROSS_FOLDS, shuffle=True, random_state=params["random_state"])
-            if labels is not None and np.unique(labels, return_counts=True)[1].min() >= CROSS_FOLDS
-            else KFold(CROSS_FOLDS, shuffle=True, random_state=params["random_state"])
-        )
-        fold_params = {**params, "checkpoint_dir": None, "verbose": 0}
-        best_epochs, out_of_fold = [], None
-        for train_rows, held_rows in folds.split(X, labels):
-            training = (X[train_rows], state.encode_targets(y[train_rows]))
-            held = (X[held_rows], state.encode_targets(y[held_rows]))
-            model, history = train(state, options, fold_params, training, held)
-            best_epochs.append(kept_epoch(history, len(train_rows), params["batch_size"]))
-            outputs = model.predict(state.model_inputs(X[held_rows]), verbose=0)
-            predicted = state.predictions(outputs)
-            if out_of_fold is None:
-                out_of_fold = np.empty((len(X), *predicted.shape[1:]), dtype=predicted.dtype)
-            out_of_fold[held_rows] = predicted
-        epochs = max(1, int(np.median(best_epochs)))
-        predictions = {"model": out_of_fold}
-        predictions |= baseline_predictions(state.spec, y, X, y)
-        truth = y if state.spec.is_classifier else np.asarray(y, np.float64)
-        result = guard.compare(
-            predictions, truth.reshape(out_of_fold.shape), classifier=state.spec.is_classifier
-        )
-        result["part"] = "cross-validation"
-        result["verdict"] = guard.verdict(result)
-        words = "best epochs " + ", ".join(map(str, best_epochs))
-        return epochs, words, result
 
     def _check_baselines(self, state, X_train, y_train, X_val, y_val) -> dict:
         """Score the model and the baselines on the held-out part; warn when one wins.

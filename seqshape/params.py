@@ -42,6 +42,8 @@ VALIDATION_NAMES = ("auto", "temporal", "random", "stratified", "none")
 NORMALIZATION_NAMES = ("auto", "window", "series", "global", "none")
 DISTRIBUTION_NAMES = ("auto", "data_parallel")  # or None: one device
 
+# epochs="auto": the most epochs while a held-out part stops training early
+DEFAULT_EPOCHS = 200
 MAX_SEED = 2**32 - 1  # NumPy's and scikit-learn's seeds are 32-bit
 
 Checker = Callable[[Any, str], Any]
@@ -204,8 +206,31 @@ def _check_seasonal_base(value: Any, name: str) -> str | int:
     return int(value)
 
 
-def _parse_seasonal_base(text: str) -> str | int:
-    """``--seasonal-base auto`` or a number."""
+def _check_epochs(value: Any, name: str) -> str | int:
+    if isinstance(value, str) and value == "auto":
+        return value
+    if isinstance(value, str):
+        raise InvalidInputError(
+            name,
+            expected="'auto' or an int of 1 or more",
+            received=repr(value),
+            fix="Leave it on 'auto', or pass the most epochs to train, e.g. 100.",
+        )
+    return check_positive_int(value, name)
+
+
+def resolved_epochs(value: str | int) -> int:
+    """The epoch count ``epochs`` stands for where no budget of steps applies.
+
+    Example:
+        >>> resolved_epochs("auto"), resolved_epochs(30)
+        (200, 30)
+    """
+    return DEFAULT_EPOCHS if value == "auto" else int(value)
+
+
+def _parse_auto_or_int(text: str) -> str | int:
+    """``auto`` or a whole number on the command line (anything else: the checker says)."""
     return text if text == "auto" or not text.strip().lstrip("-").isdigit() else int(text)
 
 
@@ -344,12 +369,19 @@ PARAMS: tuple[Param, ...] = (
     ),
     Param(
         "epochs",
-        200,
-        check_positive_int,
-        "most epochs to train; early stopping usually ends sooner.",
+        "auto",
+        _check_epochs,
+        "most epochs to train; early stopping usually ends sooner. ``'auto'``: "
+        f"{DEFAULT_EPOCHS}, or, for a classifier whose held-out part would be too small to "
+        "stop on, as many epochs as make 2,000 gradient steps on every sample (the learning "
+        "rate decays along a cosine to a tenth; see ``validation``).",
         "training",
-        "int",
-        Flag(int),
+        "str | int",
+        Flag(
+            _parse_auto_or_int,
+            help=f"auto ({DEFAULT_EPOCHS}, or 2,000 steps for a small "
+            "classification set) or the most epochs",
+        ),
     ),
     Param(
         "batch_size",
@@ -417,7 +449,7 @@ PARAMS: tuple[Param, ...] = (
         "within 25% of it), when it beats the last value's error by 10% or more.",
         "training",
         "str | int",
-        Flag(_parse_seasonal_base, help="auto, or a period in steps (1: the last value)"),
+        Flag(_parse_auto_or_int, help="auto, or a period in steps (1: the last value)"),
     ),
     Param(
         "patience",

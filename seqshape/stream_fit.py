@@ -44,7 +44,7 @@ from seqshape.builders import ArchitectureOptions
 from seqshape.defaults import choose_normalization
 from seqshape.errors import InvalidInputError
 from seqshape.fitted import FittedState
-from seqshape.params import check_params, params_of
+from seqshape.params import check_params, params_of, resolved_epochs
 from seqshape.scaling import LastAxisScaler
 from seqshape.streaming import SAMPLE_WINDOWS, StreamedTable, StreamStatistics
 from seqshape.training import kept_epoch, train
@@ -188,6 +188,7 @@ def fit_stream(estimator, source: WindowSource):
     Like ``fit``, every learned attribute is assigned at the end.
     """
     params = check_params(estimator.get_params())
+    params["epochs"] = resolved_epochs(params["epochs"])
     options = ArchitectureOptions(**{p.name: params[p.name] for p in params_of("architecture")})
     sample = source.sample(source.training)
     state = estimator._read_spec(sample.X, sample.y, params)

@@ -44,10 +44,26 @@ def _sorted_classes(seed: int = 0):
 def test_label_sorted_classification_reaches_one_nearest_neighbour():
     X, y, X_test, y_test = _sorted_classes()
     model = seqshape.SequenceModel(units=(16,), epochs=60, random_state=0).fit(X, y)
-    assert model.validation_["method"] in ("stratified", "cross-validated epochs")
+    assert model.validation_["method"] in ("stratified", "all samples, cosine decay")
     accuracy = np.mean(model.predict(X_test) == y_test)
     flat = KNeighborsClassifier(1).fit(X[..., 0], y)
     assert accuracy >= np.mean(flat.predict(X_test[..., 0]) == y_test)
+
+
+def test_a_small_classification_set_trains_on_every_sample_for_a_budget_of_steps():
+    X, y, _, _ = _sorted_classes()
+    X, y = X[::2], y[::2]  # 38 samples: a held-out part of 8 is too few to stop on
+    model = seqshape.SequenceModel(units=(4,), batch_size=16, random_state=0).fit(X, y)
+    assert model.validation_["method"] == "all samples, cosine decay"
+    assert model.validation_["train"] == len(X)
+    # epochs="auto": 2,000 gradient steps of 3 batches, the last weights kept
+    assert model.n_epochs_ == model.best_epoch_ == 667
+    rate = model.model_.optimizer.learning_rate
+    assert float(rate) == pytest.approx(1e-4, rel=1e-3)  # decayed to a tenth
+    assert "667 epochs, its learning rate falling along a cosine" in str(model.explain())
+    assert model.baseline_check_ is None  # nothing held out to compare on
+    # an explicit epoch count is the budget
+    assert seqshape.SequenceModel(units=(4,), epochs=5).fit(X, y).n_epochs_ == 5
 
 
 def test_a_split_leaving_a_class_out_of_training_names_it():

@@ -18,6 +18,7 @@ from seqshape.builders.options import ArchitectureOptions
 from seqshape.builders.registry import diagram_lines, get_builder, topology_title
 from seqshape.code.custom_layers import class_sources
 from seqshape.code.source import LINE_LENGTH, model_source, shape_words, split_call
+from seqshape.params import resolved_epochs
 from seqshape.spec import TopologySpec
 
 PLACEHOLDER = "PLACEHOLDER"
@@ -27,7 +28,7 @@ PLACEHOLDER = "PLACEHOLDER"
 class Training:
     """The training settings the script writes (seqshape's defaults unless given)."""
 
-    epochs: int = 200
+    epochs: str | int = "auto"
     batch_size: int = 32
     learning_rate: float = 1e-3
     patience: int = 10
@@ -217,7 +218,7 @@ def _scaling_lines(spec: TopologySpec, learned: Learned | None) -> tuple[list[st
 
 
 def _fit_lines(spec: TopologySpec, training: Training, learned: Learned | None) -> list[str]:
-    lines = ["", f"EPOCHS = {training.epochs}"]
+    lines = ["", f"EPOCHS = {resolved_epochs(training.epochs)}"]
     if training.validation_fraction > 0:
         lines += [
             "# The last samples stop training early (for windows cut from one series, a",

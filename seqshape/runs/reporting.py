@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from seqshape import report
+from seqshape.params import resolved_epochs
 from seqshape.runs.guard import guard_line
 from seqshape.runs.jobs import ForecastJob
 from seqshape.runs.targets import TargetPlan, target_steps
@@ -53,7 +54,8 @@ def training_line(estimator: Any) -> str:
     """How long training may run, and whether progress is shown."""
     params = estimator.get_params()
     line = (
-        f"Training: at most {params['epochs']} epochs, stopping after {params['patience']} "
+        f"Training: at most {resolved_epochs(params['epochs'])} epochs, stopping after "
+        f"{params['patience']} "
         "without a better validation loss"
     )
     if params.get("verbose") == 0:
