@@ -595,7 +595,7 @@ def estimator_params(*, exclude: tuple[str, ...] = ()) -> Callable[[Class], Clas
         ... class Model:
         ...     '''A model.'''
         >>> Model(units=4).units, Model().epochs, "task" in vars(Model())
-        (4, 200, False)
+        (4, 'auto', False)
         >>> str(inspect.signature(Model))[:40]
         "(topology: 'str' = 'auto', strategy: 'st"
     """
