@@ -162,6 +162,16 @@ class ScaledBatches(keras.utils.PyDataset):
             self.order = np.random.permutation(len(self.X))
 
 
+def steps_per_epoch(samples: int, batch_size: int) -> int:
+    """Gradient steps an epoch takes over ``samples`` (the last batch may be smaller).
+
+    Example:
+        >>> steps_per_epoch(36, 32), steps_per_epoch(64, 32)
+        (2, 2)
+    """
+    return -(-samples // batch_size)
+
+
 def watched_from(samples: int, batch_size: int, epochs: int) -> int:
     """The first epoch (0-based) whose validation loss early stopping judges: the one by
     which ``MIN_STEPS`` gradient steps have run (a small set takes few steps an epoch).
@@ -170,8 +180,8 @@ def watched_from(samples: int, batch_size: int, epochs: int) -> int:
         >>> watched_from(36, 32, 200), watched_from(1200, 32, 200)
         (49, 2)
     """
-    steps_per_epoch = -(-samples // batch_size)
-    return min(max(0, -(-MIN_STEPS // steps_per_epoch) - 1), epochs - 1)
+    steps = steps_per_epoch(samples, batch_size)
+    return min(max(0, -(-MIN_STEPS // steps) - 1), epochs - 1)
 
 
 def kept_epoch(history: dict[str, list[float]], samples: int, batch_size: int) -> int:
@@ -206,7 +216,7 @@ def small_set_epochs(samples: int, batch_size: int) -> int:
         >>> small_set_epochs(36, 32), small_set_epochs(100, 32)
         (1000, 500)
     """
-    return -(-SMALL_SET_STEPS // -(-samples // batch_size))
+    return -(-SMALL_SET_STEPS // steps_per_epoch(samples, batch_size))
 
 
 def is_large(X: np.ndarray) -> bool:
@@ -452,7 +462,8 @@ def _train_parts(
     ``params["cosine_decay"]``, the learning rate decays over all the fit's steps."""
     training, validation = hashed
     if params.get("cosine_decay"):
-        params = {**params, "decay_steps": params["epochs"] * -(-samples // batch_size)}
+        steps = params["epochs"] * steps_per_epoch(samples, batch_size)
+        params = {**params, "decay_steps": steps}
     early_stopping = ResumableEarlyStopping(
         monitor="val_loss" if validation is not None else "loss",
         patience=params["patience"],

@@ -55,8 +55,7 @@ def training_line(estimator: Any) -> str:
     params = estimator.get_params()
     line = (
         f"Training: at most {resolved_epochs(params['epochs'])} epochs, stopping after "
-        f"{params['patience']} "
-        "without a better validation loss"
+        f"{params['patience']} without a better validation loss"
     )
     if params.get("verbose") == 0:
         return line + " (no progress shown: verbose 0) ..."
