@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from seqshape.estimator import SequenceClassifier, SequenceModel, SequenceRegressor, load
     from seqshape.explain import Explanation, explain_model
     from seqshape.runs.api import ForecastRun, forecast
-    from seqshape.spec import TopologySpec
+    from seqshape.spec import SeasonalBase, TopologySpec
 
 __version__ = "0.1.0"
 
@@ -78,7 +78,7 @@ _WHERE = {
     "keras_code": "seqshape.code",
     **dict.fromkeys(("Diagnosis", "Problem", "diagnose"), "seqshape.doctor"),
     **dict.fromkeys(("ForecastRun", "forecast"), "seqshape.runs.api"),
-    "TopologySpec": "seqshape.spec",
+    **dict.fromkeys(("SeasonalBase", "TopologySpec"), "seqshape.spec"),
 }
 
 
@@ -105,6 +105,7 @@ __all__ = [
     "ModelFileError",
     "NotFittedYetError",
     "Problem",
+    "SeasonalBase",
     "SeqShapeError",
     "SequenceClassifier",
     "SequenceModel",

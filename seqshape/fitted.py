@@ -127,6 +127,7 @@ def _check_spec(spec: TopologySpec) -> None:
         target_features=spec.target_features,
         season=spec.season,
         base_seasons=spec.base_seasons,
+        base_drift=spec.base_drift,
     )
     if not _same_fields(derived, spec):
         raise StateMismatchError(f"a spec that its own shapes contradict ({spec.title})")
@@ -156,6 +157,10 @@ def _check_spec(spec: TopologySpec) -> None:
         seasons > 1 and (season == 1 or season * seasons > (spec.input_steps or 0))
     ):
         raise StateMismatchError(f"a seasonal base averaging {seasons!r} seasons")
+    if not isinstance(spec.base_drift, bool) or (
+        spec.base_drift and (season == 1 or seasons > 1 or 2 * season > spec.input_steps)
+    ):
+        raise StateMismatchError(f"a seasonal base with drift {spec.base_drift!r}")
 
 
 def _same_fields(first: TopologySpec, second: TopologySpec) -> bool:

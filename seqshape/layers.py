@@ -364,7 +364,10 @@ class SeasonalNaive(keras.layers.Layer):
     ``target_features[k]`` at step ``T - season + (h mod season)``: the value one season
     before, within the window. ``season=1`` repeats the last value. With ``seasons=n``
     it is the mean of that step and the same step 1 to ``n - 1`` seasons earlier: less
-    noise on a stationary season, more lag on a growing one.
+    noise on a stationary season, more lag on a growing one. With ``drift=True`` a
+    trending season: the last season repeated, plus, for each season ahead, the window's
+    change per season (the mean of its last season minus the mean of its first whole
+    season, over the seasons between them).
 
     Args:
         season: the period, from 1 to the window's number of steps.
@@ -372,6 +375,8 @@ class SeasonalNaive(keras.layers.Layer):
             the window's).
         target_features: for each output feature, the input feature it continues.
         steps: output steps; ``None`` for one step without a time axis ``(batch, K)``.
+        drift: add the window's change per season (needs ``seasons=1`` and two whole
+            seasons in the window).
 
     Example:
         >>> import numpy as np
@@ -382,6 +387,9 @@ class SeasonalNaive(keras.layers.Layer):
         >>> averaged = SeasonalNaive(season=2, target_features=(0,), steps=2, seasons=3)
         >>> np.asarray(averaged(window))[0, :, 0].tolist()             # (0+2+4)/3, (1+3+5)/3
         [2.0, 3.0]
+        >>> trending = SeasonalNaive(season=3, target_features=(0,), steps=4, drift=True)
+        >>> np.asarray(trending(window))[0, :, 0].tolist()    # 3 4 5, +3 a season (4 - 1)
+        [6.0, 7.0, 8.0, 9.0]
     """
 
     def __init__(
@@ -390,9 +398,17 @@ class SeasonalNaive(keras.layers.Layer):
         target_features: Sequence[int],
         steps: int | None = None,
         seasons: int = 1,
+        drift: bool = False,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
+        if not isinstance(drift, (bool, np.bool_)) or (drift and seasons != 1):
+            raise InvalidInputError(
+                "drift",
+                expected="True or False, and False when seasons is above 1",
+                received=f"drift {drift!r} with seasons {seasons!r}",
+                fix="Pass drift=True only with seasons=1.",
+            )
         for name, value in (("season", season), ("steps", steps), ("seasons", seasons)):
             if value is None and name == "steps":
                 continue
@@ -407,6 +423,7 @@ class SeasonalNaive(keras.layers.Layer):
                 )
         self.season = int(season)
         self.seasons = int(seasons)
+        self.drift = bool(drift)
         self.steps = None if steps is None else int(steps)
         self.target_features = _check_indices(
             target_features, "target_features", allow_none=False, distinct=False
@@ -420,11 +437,12 @@ class SeasonalNaive(keras.layers.Layer):
                 received=f"shape {tuple(input_shape)}",
                 fix="Use a seasonal base on windows of one length.",
             )
-        if self.season * self.seasons > input_shape[1]:
+        if self.season * max(self.seasons, 2 if self.drift else 1) > input_shape[1]:
             raise InvalidInputError(
                 "season",
-                expected=f"season * seasons at most the window's {input_shape[1]} steps",
-                received=f"season {self.season}, seasons {self.seasons}",
+                expected=f"season * seasons at most the window's {input_shape[1]} steps "
+                "(two seasons with drift)",
+                received=f"season {self.season}, seasons {self.seasons}, drift {self.drift}",
                 fix="Use longer windows, a shorter season or fewer seasons.",
             )
         if max(self.target_features) >= input_shape[-1]:
@@ -447,8 +465,21 @@ class SeasonalNaive(keras.layers.Layer):
             for back in range(1, self.seasons + 1)
         ]
         mean = repeated[0] if self.seasons == 1 else sum(repeated) / float(self.seasons)
+        if self.drift:
+            mean = mean + self._drift(inputs, window)
         forecast = ops.take(mean, list(self.target_features), axis=-1)  # (batch, H, K)
         return forecast if self.steps is not None else forecast[:, 0, :]
+
+    def _drift(self, inputs, window: int):
+        """``(batch, H, F)``: the window's change per season times the seasons ahead."""
+        whole = window // self.season  # whole seasons in the window, 2 or more
+        last = ops.mean(inputs[:, window - self.season :, :], axis=1, keepdims=True)
+        start = window - whole * self.season
+        first = ops.mean(inputs[:, start : start + self.season, :], axis=1, keepdims=True)
+        horizon = 1 if self.steps is None else self.steps
+        ahead = np.asarray([h // self.season + 1 for h in range(horizon)], dtype="float32")
+        change = (last - first) / float(whole - 1)  # (batch, 1, F)
+        return change * ops.cast(ahead.reshape(1, horizon, 1), change.dtype)
 
     def compute_output_shape(self, input_shape):
         width = len(self.target_features)
@@ -463,6 +494,7 @@ class SeasonalNaive(keras.layers.Layer):
             target_features=list(self.target_features),
             steps=self.steps,
             seasons=self.seasons,
+            drift=self.drift,
         )
         return config
 
@@ -479,6 +511,7 @@ def normalized_model(
     epsilon: float = 1e-5,
     season: int = 1,
     seasons: int = 1,
+    drift: bool = False,
 ):
     """``restore(body(normalise(inputs)))``: the outputs of a model with instance
     normalisation around ``body``; with ``season > 1``,
@@ -495,6 +528,7 @@ def normalized_model(
             forecast of that period (``SeasonalNaive``); needs windows of a fixed
             length of at least ``season`` steps and no padding.
         seasons: how many past seasons the seasonal base averages (``SeasonalNaive``).
+        drift: the seasonal base adds the window's change per season (``SeasonalNaive``).
 
     Returns:
         The restored outputs, in the units of the raw input.
@@ -524,7 +558,7 @@ def normalized_model(
                 fix="Use season=1 with mask_value, or pad nothing.",
             )
         steps = outputs.shape[1] if len(outputs.shape) == 3 else None
-        base = SeasonalNaive(season, target_features, steps, seasons)(normalised)
+        base = SeasonalNaive(season, target_features, steps, seasons, drift)(normalised)
         outputs = keras.layers.Add()([outputs, base])
     return InstanceDenormalization(target_features)(
         [outputs, statistics_location, statistics_scale]

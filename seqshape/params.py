@@ -191,19 +191,27 @@ def _parse_distribution(text: str) -> str | None:
     return None if text.lower() == "none" else text
 
 
-def _check_seasonal_base(value: Any, name: str) -> str | int:
+def _check_seasonal_base(value: Any, name: str) -> str | int | tuple:
     if value == "auto" and isinstance(value, str):
         return value
-    whole = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-    if not whole or value < 1:
+    base = isinstance(value, tuple) and len(value) == 3  # a SeasonalBase, or one read back
+    parts = value[:2] if base else (value,)
+    whole = all(
+        isinstance(part, (int, np.integer))
+        and not isinstance(part, (bool, np.bool_))
+        and part >= 1
+        for part in parts
+    )
+    if not whole or (base and not isinstance(value[2], bool)):
         raise InvalidInputError(
             name,
-            expected="'auto' or a whole number of steps, 1 or more",
+            expected="'auto', a whole number of steps, 1 or more, or a SeasonalBase of whole "
+            "numbers",
             received=repr(value),
             fix="Leave it on 'auto', or pass 1 (the last value) or the season's length, "
             "e.g. 12 for monthly data.",
         )
-    return int(value)
+    return value if base else int(value)
 
 
 def _check_epochs(value: Any, name: str) -> str | int:
@@ -446,9 +454,13 @@ PARAMS: tuple[Param, ...] = (
         "value, ``m > 1`` the seasonal naive forecast of period ``m`` (the network then "
         "learns corrections to it), ``'auto'`` the period (1 to the window's length) "
         "whose naive forecast fits the training windows best (or its shortest divisor "
-        "within 25% of it), when it beats the last value's error by 10% or more.",
+        "within 25% of it), when it beats the last value's error by 10% or more; then "
+        "the mean of the last seasons, or the last season plus the window's change per "
+        "season (with three seasons or more in the window), where either fits the "
+        "training windows better. A ``seqshape.SeasonalBase`` (a fitted model's "
+        "``spec_.seasonal_base``) asks for that base exactly.",
         "training",
-        "str | int",
+        "str | int | SeasonalBase",
         Flag(_parse_auto_or_int, help="auto, or a period in steps (1: the last value)"),
     ),
     Param(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -27,6 +28,42 @@ from seqshape.validation import NAN_PADDING, check_choice, check_positive_int
 
 TASKS = ("regression", "binary", "multiclass")
 INPUT_KINDS = ("vector", "sequence", "tokens", "frames")
+
+
+class SeasonalBase(NamedTuple):
+    """The naive forecast that window normalisation restores a network's output onto:
+    the network learns corrections to it (``seqshape.layers.SeasonalNaive``).
+
+    ``season`` is its period (1: the window's last value); ``seasons`` how many past
+    seasons it averages (less noise, more lag); ``drift`` whether it adds the window's
+    change per season (a trending season). A tuple, so that it saves with a model's
+    parameters as a list.
+
+    Example:
+        >>> SeasonalBase(12, seasons=3).title
+        'the mean of the last 3 seasons of 12 steps'
+        >>> SeasonalBase(4, drift=True).title
+        "the last season of 4 steps plus the window's change per season"
+    """
+
+    season: int = 1
+    seasons: int = 1
+    drift: bool = False
+
+    @property
+    def title(self) -> str:
+        if self.season == 1:
+            return "the window's last value"
+        if self.drift:
+            return f"the last season of {self.season} steps plus the window's change per season"
+        if self.seasons > 1:
+            return f"the mean of the last {self.seasons} seasons of {self.season} steps"
+        return f"the seasonal naive forecast of period {self.season}"
+
+    @property
+    def steps(self) -> int:
+        """The input steps it reads: the window must hold at least these."""
+        return self.season * max(self.seasons, 2 if self.drift else 1)
 
 
 @dataclass(frozen=True)
@@ -68,6 +105,13 @@ class TopologySpec:
     season: int = 1
     # how many past seasons the seasonal base averages (less noise, more lag)
     base_seasons: int = 1
+    # the seasonal base adds the window's change per season (a trending season)
+    base_drift: bool = False
+
+    @property
+    def seasonal_base(self) -> SeasonalBase:
+        """The forecast window normalisation restores onto (period 1 without it)."""
+        return SeasonalBase(self.season, self.base_seasons, self.base_drift)
 
     @property
     def is_classifier(self) -> bool:

@@ -379,6 +379,7 @@ def test_script_layer_classes_compute_what_seqshape_layers_compute():
     for kwargs in (
         {"season": 3, "target_features": (2, 0), "steps": 5},
         {"season": 2, "target_features": (1,), "steps": None, "seasons": 3},
+        {"season": 3, "target_features": (0, 1), "steps": 7, "drift": True},
     ):
         np.testing.assert_allclose(
             np.asarray(namespace["SeasonalNaive"](**kwargs)(x)),

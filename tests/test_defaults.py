@@ -21,6 +21,8 @@ from seqshape.defaults import (
     overlap_stride,
 )
 from seqshape.errors import BaselineWinsWarning, InvalidInputError
+from seqshape.layers import SeasonalNaive
+from seqshape.spec import SeasonalBase
 from seqshape.windowing import panel_windows, sliding_windows
 
 
@@ -191,7 +193,8 @@ def test_a_trending_seasonal_series_gets_window_normalisation():
     assert (chosen.method, chosen.target_features) == ("window", (0,))
     assert "level in the window" in chosen.reason
     assert chosen.season == 4  # one year back beats the last value by far
-    assert "seasonal naive forecast of period 4" in chosen.reason
+    assert chosen.base.drift  # three years a window: their growth measured, carried on
+    assert "trending season (period 4)" in chosen.reason
 
 
 def test_a_weekly_pattern_gets_window_normalisation_from_the_week_before():
@@ -242,12 +245,32 @@ def test_a_noisy_stationary_season_is_based_on_the_mean_of_past_seasons():
     series = 10 + 2 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 0.5, t.shape)
     X, y = sliding_windows(series[:, None], 36, 6)
     chosen = choose_normalization("auto", spec_from_shapes(X.shape[1:], y.shape[1:]), X, y)
-    assert (chosen.season, chosen.base_seasons) == (12, 3)  # the noise averages out
+    assert chosen.base == SeasonalBase(12, seasons=3)  # the noise averages out
     assert "the mean of each window's last 3 seasons of 12 steps" in chosen.reason
+    growing = _trending_seasonal()
+    X, y = sliding_windows(growing[:, None], 24, 6)
+    chosen = choose_normalization("auto", spec_from_shapes(X.shape[1:], y.shape[1:]), X, y)
+    assert chosen.base == SeasonalBase(12)  # older seasons lag the growth
+
+
+def test_a_growing_season_adds_the_windows_change_per_season_with_three_seasons_in_it():
     growing = _trending_seasonal()
     X, y = sliding_windows(growing[:, None], 36, 6)
     chosen = choose_normalization("auto", spec_from_shapes(X.shape[1:], y.shape[1:]), X, y)
-    assert (chosen.season, chosen.base_seasons) == (12, 1)  # older seasons lag the growth
+    assert chosen.base == SeasonalBase(12, drift=True)
+    assert "plus its change per season" in chosen.reason
+    # two seasons a window: one difference of two seasons is too noisy a change
+    X, y = sliding_windows(growing[:, None], 24, 6)
+    chosen = choose_normalization("auto", spec_from_shapes(X.shape[1:], y.shape[1:]), X, y)
+    assert not chosen.base.drift
+    # the layer computes that base: one season of 12 back plus its change per season
+    X, y = sliding_windows(growing[:, None], 36, 14)
+    base = np.asarray(SeasonalNaive(12, (0,), steps=14, drift=True)(X.astype("float32")))
+    change = (X[:, 24:, 0].mean(axis=1) - X[:, :12, 0].mean(axis=1)) / 2
+    expected = np.concatenate([X[:, 24:, 0], X[:, 24:26, 0]], axis=1) + change[:, None] * (
+        np.arange(14) // 12 + 1
+    )
+    np.testing.assert_allclose(base[..., 0], expected, rtol=1e-5)
 
 
 def test_a_random_walk_keeps_the_last_value_as_its_base():
@@ -277,6 +300,14 @@ def test_a_seasonal_base_saves_loads_and_exports_as_code(tmp_path):
     assert loaded.spec_.season == 12
     np.testing.assert_array_equal(loaded.predict(X[:20]), model.predict(X[:20]))
     assert "class SeasonalNaive" in model.to_keras_code()
+    drifting = SeasonalBase(6, drift=True)  # asked for exactly, as a refit does
+    model = seqshape.SequenceModel(units=(4,), epochs=2, seasonal_base=drifting).fit(X, y)
+    assert model.spec_.seasonal_base == drifting
+    assert "plus the window's change per season (asked for)" in str(model.explain())
+    model.save(tmp_path / "drift.seqshape")
+    loaded = seqshape.load(tmp_path / "drift.seqshape")
+    assert loaded.spec_.seasonal_base == drifting
+    np.testing.assert_array_equal(loaded.predict(X[:20]), model.predict(X[:20]))
 
 
 def test_a_seasonal_base_the_data_cannot_hold_is_refused():
@@ -285,5 +316,9 @@ def test_a_seasonal_base_the_data_cannot_hold_is_refused():
         seqshape.SequenceModel(seasonal_base=36, epochs=1).fit(X, y)
     with pytest.raises(InvalidInputError, match=r"`seasonal_base`.*normalization 'global'"):
         seqshape.SequenceModel(seasonal_base=12, normalization="global", epochs=1).fit(X, y)
-    with pytest.raises(InvalidInputError, match=r"`seasonal_base`.*'auto' or a whole number"):
+    with pytest.raises(InvalidInputError, match=r"`seasonal_base`.*'auto', a whole number"):
         seqshape.SequenceModel(seasonal_base=0, epochs=1).fit(X, y)
+    with pytest.raises(InvalidInputError, match=r"`seasonal_base`.*reads 26"):
+        seqshape.SequenceModel(seasonal_base=SeasonalBase(13, drift=True), epochs=1).fit(X, y)
+    with pytest.raises(InvalidInputError, match=r"`seasonal_base`.*SeasonalBase of whole"):
+        seqshape.SequenceModel(seasonal_base=SeasonalBase(12, seasons=0), epochs=1).fit(X, y)

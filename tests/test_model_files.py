@@ -218,6 +218,8 @@ def _set(*keys, value):
         (_set("fitted", "spec", "season", value=True), "seasonal base of True"),
         (_set("fitted", "spec", "season", value=3), "layers differ"),
         (_set("fitted", "spec", "base_seasons", value=2), "averaging 2 seasons"),
+        (_set("fitted", "spec", "base_drift", value=True), "with drift True"),
+        (_set("fitted", "spec", "base_drift", value="yes"), "with drift 'yes'"),
         (_set("params", "units", value=[4]), "layers differ"),
         (_set("params", "cell", value="gru"), "layers differ"),
     ],

@@ -506,6 +506,24 @@ def test_the_saved_model_is_refitted_on_all_the_history(tmp_path):
     np.testing.assert_allclose(forecasts["sales"].to_numpy(), expected.ravel(), rtol=1e-6)
 
 
+def test_the_refit_keeps_the_evaluated_fits_seasonal_base(tmp_path):
+    # monthly, growing, its swing growing with it: three years a window take the last
+    # season plus the window's change per season
+    t = np.arange(300)
+    rng = np.random.default_rng(0)
+    level = (10 + 0.05 * t) * (1 + 0.3 * np.sin(2 * np.pi * t / 12)) + rng.normal(0, 0.3, 300)
+    frame = pd.DataFrame({"t": t, "sales": level})
+    job = ForecastJob(targets=("sales",), input_steps=36, output_steps=6, time_column="t")
+    model = SequenceModel(units=(4,), epochs=2, checkpoint_dir=None)
+    fit_forecast(frame, job, model, tmp_path / "evaluated", overwrite=False)
+    evaluated = seqshape.load(tmp_path / "evaluated" / "model.seqshape")  # refit: auto
+    never = ForecastJob(**{**job.__dict__, "refit": "never"})
+    fit_forecast(frame, never, model, tmp_path / "never")
+    kept = seqshape.load(tmp_path / "never" / "model.seqshape").spec_.seasonal_base
+    assert kept == seqshape.SeasonalBase(12, drift=True)
+    assert evaluated.spec_.seasonal_base == kept  # not one plain season of 12
+
+
 def test_refit_never_saves_the_evaluated_model(tmp_path):
     job = ForecastJob(targets=("price",), input_steps=20, output_steps=5, refit="never")
     with pytest.warns(seqshape.errors.BaselineWinsWarning):

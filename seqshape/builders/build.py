@@ -83,6 +83,7 @@ def build_model(
             mask_value=spec.mask_value,
             season=spec.season,
             seasons=spec.base_seasons,
+            drift=spec.base_drift,
         )
     else:
         outputs = builder.body(inputs, spec, options)  # (batch, *target_shape)

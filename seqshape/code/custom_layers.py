@@ -155,15 +155,18 @@ class SeasonalNaive(keras.layers.Layer):
 
     Output step h of feature k repeats input feature target_features[k] at step
     T - season + (h % season), averaged with the same step up to seasons - 1 seasons
-    earlier; steps=None gives one step, (batch, K).
+    earlier; with drift, plus the window's change per season (last season's mean minus
+    the first whole season's, over the seasons between) for each season ahead;
+    steps=None gives one step, (batch, K).
     """
 
-    def __init__(self, season, target_features, steps=None, seasons=1, **kwargs):
+    def __init__(self, season, target_features, steps=None, seasons=1, drift=False, **kwargs):
         super().__init__(**kwargs)
         self.season = season
         self.target_features = tuple(target_features)
         self.steps = steps
         self.seasons = seasons
+        self.drift = drift
 
     def call(self, inputs):
         window = inputs.shape[1]
@@ -177,6 +180,14 @@ class SeasonalNaive(keras.layers.Layer):
             for back in range(1, self.seasons + 1)
         ]
         mean = repeated[0] if self.seasons == 1 else sum(repeated) / float(self.seasons)
+        if self.drift:
+            whole = window // self.season
+            start = window - whole * self.season
+            last = keras.ops.mean(inputs[:, window - self.season :], axis=1, keepdims=True)
+            first = keras.ops.mean(inputs[:, start : start + self.season], axis=1, keepdims=True)
+            ahead = np.asarray([h // self.season + 1 for h in range(horizon)], "float32")
+            ahead = keras.ops.convert_to_tensor(ahead.reshape(1, horizon, 1), mean.dtype)
+            mean = mean + (last - first) / float(whole - 1) * ahead
         forecast = keras.ops.take(mean, list(self.target_features), axis=-1)
         return forecast if self.steps is not None else forecast[:, 0, :]
 
@@ -193,6 +204,7 @@ class SeasonalNaive(keras.layers.Layer):
             target_features=list(self.target_features),
             steps=self.steps,
             seasons=self.seasons,
+            drift=self.drift,
         )
         return config
 '''

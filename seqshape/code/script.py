@@ -148,8 +148,8 @@ def _scaling_lines(spec: TopologySpec, learned: Learned | None) -> tuple[list[st
         ]
         if spec.season > 1:
             lines += [
-                f"# SeasonalNaive repeats each window's last {spec.season} steps: the",
-                "# network's output is a correction added to that forecast before restoring.",
+                f"# SeasonalNaive gives {spec.seasonal_base.title}: the network's",
+                "# output is a correction added to that forecast before restoring.",
             ]
     elif spec.input_kind == "tokens":
         lines.append("# Token ids go into the Embedding as they are.")

@@ -221,7 +221,7 @@ def refit_on_everything(
     refit has no validation part to choose by)."""
     params = _refit_params(estimator, epochs)
     if estimator.get_params().get("seasonal_base") == "auto":
-        params["seasonal_base"] = int(evaluated.spec_.season)
+        params["seasonal_base"] = evaluated.spec_.seasonal_base
     model = clone(estimator).set_params(**params)
     with quiet_validation_check():
         return model.fit(windows.X, windows.y)

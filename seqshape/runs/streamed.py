@@ -284,7 +284,7 @@ def fit_forecast_streamed(
             )
             params = _refit_params(scaling.estimator, best)
             if scaling.estimator.get_params().get("seasonal_base") == "auto":
-                params["seasonal_base"] = int(model.spec_.season)
+                params["seasonal_base"] = model.spec_.seasonal_base
             saved = clone(scaling.estimator).set_params(**params)
             with quiet_validation_check():
                 fit_stream(saved, source.for_refit())
