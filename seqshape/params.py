@@ -202,11 +202,11 @@ def _check_seasonal_base(value: Any, name: str) -> str | int | tuple:
         and part >= 1
         for part in parts
     )
-    if not whole or (base and not isinstance(value[2], bool)):
+    if not whole or (base and (not isinstance(value[2], bool) or (value[2] and value[1] != 1))):
         raise InvalidInputError(
             name,
             expected="'auto', a whole number of steps, 1 or more, or a SeasonalBase of whole "
-            "numbers",
+            "numbers (drift with one season)",
             received=repr(value),
             fix="Leave it on 'auto', or pass 1 (the last value) or the season's length, "
             "e.g. 12 for monthly data.",

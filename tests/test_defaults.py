@@ -322,3 +322,5 @@ def test_a_seasonal_base_the_data_cannot_hold_is_refused():
         seqshape.SequenceModel(seasonal_base=SeasonalBase(13, drift=True), epochs=1).fit(X, y)
     with pytest.raises(InvalidInputError, match=r"`seasonal_base`.*SeasonalBase of whole"):
         seqshape.SequenceModel(seasonal_base=SeasonalBase(12, seasons=0), epochs=1).fit(X, y)
+    with pytest.raises(InvalidInputError, match=r"`seasonal_base`.*drift with one season"):
+        seqshape.SequenceModel(seasonal_base=SeasonalBase(6, 2, True), epochs=1).fit(X, y)
