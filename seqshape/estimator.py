@@ -73,10 +73,14 @@ from seqshape.validation import (
     describe,
 )
 
-# A classifier's held-out part smaller than this is too few to stop on (a few samples
-# make early stopping end near the majority class): the model trains on every sample for
-# a budget of steps with a decaying learning rate instead (seqshape.training.SMALL_SET_STEPS).
+# A classifier's held-out part smaller than this, in all or per class, is too few to
+# stop on (a few samples make early stopping end near the majority class, or at a noisy
+# epoch): the model trains on every sample for a budget of steps with a decaying learning
+# rate instead (seqshape.training.SMALL_SET_STEPS). Per class: OSULeaf's 40 held-out
+# leaves of 6 classes stopped at epochs 72-96 (test accuracy 0.909-0.946); its seed 0
+# trained on all 200 for the budget reached 0.950 (0.909 stopped early).
 SMALL_HOLDOUT = 30
+SMALL_HOLDOUT_PER_CLASS = 10
 SMALL_SET_METHOD = "all samples, cosine decay"
 
 # The guard scores at most this many held-out samples (evenly spaced).
@@ -88,6 +92,12 @@ WINDOW_MAGNITUDE = 1e15
 
 # Parameters a model file never sets: a path from a file could point anywhere.
 _NOT_FROM_FILES = ("checkpoint_dir",)
+
+
+def _small_holdout(labels: np.ndarray) -> int:
+    """The fewest held-out samples a classifier stops on: ``SMALL_HOLDOUT``, or
+    ``SMALL_HOLDOUT_PER_CLASS`` for each of its classes where that is more."""
+    return max(SMALL_HOLDOUT, SMALL_HOLDOUT_PER_CLASS * len(np.unique(labels)))
 
 
 class _FeatureNames(BaseEstimator):
@@ -273,7 +283,7 @@ class _SequenceEstimator(BaseEstimator):
                 params["validation"] == "auto"
                 and labels is not None
                 and split.method in ("stratified", "random")
-                and len(split.validation) < SMALL_HOLDOUT
+                and len(split.validation) < _small_holdout(labels)
             ):  # too few to stop on: train on all, for a budget of steps, then keep the last
                 X_train, y_train, X_val, y_val = X_array, y_array, X_array[:0], y_array[:0]
                 method, reason = SMALL_SET_METHOD, ""
@@ -324,7 +334,9 @@ class _SequenceEstimator(BaseEstimator):
             epochs, rate = params["epochs"], params["learning_rate"]
             reason = (
                 f"Validation: a held-out part of {len(split.validation)} samples is too "
-                f"few to stop on (early stopping would end near the majority class), so the "
+                f"few to stop on (under {_small_holdout(labels)}: {SMALL_HOLDOUT} in all, "
+                f"{SMALL_HOLDOUT_PER_CLASS} a class; early stopping would end near the "
+                "majority class or at a noisy epoch), so the "
                 f"model trains on all {len(X_array)} samples for {epochs} epochs, its "
                 f"learning rate falling along a cosine from {rate:g} to {rate * DECAY_FLOOR:g}, "
                 "and keeps the last weights; nothing is held out for the baseline check."
