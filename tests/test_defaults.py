@@ -68,6 +68,18 @@ def test_a_small_classification_set_trains_on_every_sample_for_a_budget_of_steps
     assert seqshape.SequenceModel(units=(4,), epochs=5).fit(X, y).n_epochs_ == 5
 
 
+def test_a_held_out_part_under_ten_samples_a_class_is_too_few_to_stop_on():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 10, 1))
+    six = np.arange(200) % 6  # 40 held out: 6 or 7 a class
+    model = seqshape.SequenceModel(units=(4,), epochs=2, random_state=0).fit(X, six)
+    assert model.validation_["method"] == "all samples, cosine decay"
+    assert "(under 60: 30 in all, 10 a class;" in model.validation_["reason"]
+    two = np.arange(200) % 2  # 40 held out: 20 a class
+    model = seqshape.SequenceModel(units=(4,), epochs=2, random_state=0).fit(X, two)
+    assert model.validation_["method"] == "stratified"
+
+
 def test_a_split_leaving_a_class_out_of_training_names_it():
     X = np.random.default_rng(0).normal(size=(20, 5, 1))
     y = np.array([0] * 10 + [1] * 9 + [2])
