@@ -158,7 +158,8 @@ def _check_spec(spec: TopologySpec) -> None:
     ):
         raise StateMismatchError(f"a seasonal base averaging {seasons!r} seasons")
     if not isinstance(spec.base_drift, bool) or (
-        spec.base_drift and (season == 1 or seasons > 1 or 2 * season > (spec.input_steps or 0))
+        spec.base_drift
+        and (season == 1 or seasons > 1 or spec.seasonal_base.steps > (spec.input_steps or 0))
     ):
         raise StateMismatchError(f"a seasonal base with drift {spec.base_drift!r}")
 

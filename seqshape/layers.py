@@ -59,6 +59,7 @@ import numpy as np
 from keras import ops
 
 from seqshape.errors import InvalidInputError, InvalidTypeError
+from seqshape.spec import SeasonalBase
 
 LOCATIONS = ("mean", "last")
 
@@ -437,7 +438,7 @@ class SeasonalNaive(keras.layers.Layer):
                 received=f"shape {tuple(input_shape)}",
                 fix="Use a seasonal base on windows of one length.",
             )
-        if self.season * max(self.seasons, 2 if self.drift else 1) > input_shape[1]:
+        if SeasonalBase(self.season, self.seasons, self.drift).steps > input_shape[1]:
             raise InvalidInputError(
                 "season",
                 expected=f"season * seasons at most the window's {input_shape[1]} steps "

@@ -199,9 +199,12 @@ def forecast_season(table: SeriesTable, job: ForecastJob) -> tuple[int, str]:
     )
 
 
-def _refit_params(estimator: BaseEstimator, epochs: int) -> dict[str, Any]:
+def _refit_params(
+    estimator: BaseEstimator, epochs: int, evaluated: BaseEstimator
+) -> dict[str, Any]:
     """The settings that train ``epochs`` epochs on every sample: no holdout, no early
-    stop, no checkpoints (those of the evaluated fit belong to another fit)."""
+    stop, no checkpoints (those of the evaluated fit belong to another fit), and the
+    seasonal base the ``evaluated`` fit chose (the model scored is the one refitted)."""
     params: dict[str, Any] = {
         "epochs": epochs,
         "patience": epochs,
@@ -210,6 +213,8 @@ def _refit_params(estimator: BaseEstimator, epochs: int) -> dict[str, Any]:
     }
     if "validation" in estimator.get_params():
         params["validation"] = "none"
+    if estimator.get_params().get("seasonal_base") == "auto":
+        params["seasonal_base"] = evaluated.spec_.seasonal_base
     return params
 
 
@@ -217,12 +222,8 @@ def refit_on_everything(
     estimator: BaseEstimator, windows: Windows, epochs: int, evaluated: BaseEstimator
 ) -> BaseEstimator:
     """A clone of ``estimator`` trained on every window for exactly ``epochs`` epochs,
-    with the seasonal base the ``evaluated`` fit chose on its validation part (the
-    refit has no validation part to choose by)."""
-    params = _refit_params(estimator, epochs)
-    if estimator.get_params().get("seasonal_base") == "auto":
-        params["seasonal_base"] = evaluated.spec_.seasonal_base
-    model = clone(estimator).set_params(**params)
+    as the ``evaluated`` fit was set up (``_refit_params``)."""
+    model = clone(estimator).set_params(**_refit_params(estimator, epochs, evaluated))
     with quiet_validation_check():
         return model.fit(windows.X, windows.y)
 

@@ -282,9 +282,7 @@ def fit_forecast_streamed(
                 f"Refitting on all {total:,} windows for {best} epochs (streamed), to "
                 "forecast from."
             )
-            params = _refit_params(scaling.estimator, best)
-            if scaling.estimator.get_params().get("seasonal_base") == "auto":
-                params["seasonal_base"] = model.spec_.seasonal_base
+            params = _refit_params(scaling.estimator, best, model)
             saved = clone(scaling.estimator).set_params(**params)
             with quiet_validation_check():
                 fit_stream(saved, source.for_refit())
