@@ -615,8 +615,9 @@ class _SequenceEstimator(BaseEstimator):
 
         Example:
             >>> import numpy as np, seqshape
+            >>> rng = np.random.default_rng(0)
             >>> model = seqshape.SequenceRegressor(units=4, epochs=1).fit(
-            ...     np.random.rand(16, 5, 1), np.random.rand(16))
+            ...     rng.random((16, 5, 1)), rng.random(16))
             >>> "X_MEAN = np.array([" in model.to_keras_code()
             True
         """
