@@ -62,8 +62,10 @@ from seqshape.training import (
     DECAY_FLOOR,
     ScaledBatches,
     is_large,
+    even_batch_size,
     kept_epoch,
     small_set_epochs,
+    steps_per_epoch,
     train,
 )
 from seqshape.validation import (
@@ -332,12 +334,15 @@ class _SequenceEstimator(BaseEstimator):
             if auto_epochs:
                 params["epochs"] = small_set_epochs(len(X_array), params["batch_size"])
             epochs, rate = params["epochs"], params["learning_rate"]
+            batch = even_batch_size(len(X_array), params["batch_size"])
+            batches = steps_per_epoch(len(X_array), batch)
             reason = (
                 f"Validation: a held-out part of {len(split.validation)} samples is too "
                 f"few to stop on (under {_small_holdout(labels)}: {SMALL_HOLDOUT} in all, "
                 f"{SMALL_HOLDOUT_PER_CLASS} a class; early stopping would end near the "
                 "majority class or at a noisy epoch), so the "
-                f"model trains on all {len(X_array)} samples for {epochs} epochs, its "
+                f"model trains on all {len(X_array)} samples for {epochs} epochs of "
+                f"{batches} batches of up to {batch} samples (shared out evenly), its "
                 f"learning rate falling along a cosine from {rate:g} to {rate * DECAY_FLOOR:g}, "
                 "and keeps the last weights; nothing is held out for the baseline check."
             )
