@@ -61,8 +61,8 @@ from seqshape.scaling import LastAxisScaler
 from seqshape.training import (
     DECAY_FLOOR,
     ScaledBatches,
-    is_large,
     even_batch_size,
+    is_large,
     kept_epoch,
     small_set_epochs,
     steps_per_epoch,
