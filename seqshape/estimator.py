@@ -350,7 +350,7 @@ class _SequenceEstimator(BaseEstimator):
             state.spec = dataclasses.replace(
                 state.spec, reasons=(*state.spec.reasons[:-1], reason)
             )
-            params = {**params, "patience": epochs, "cosine_decay": True}
+            params = {**params, "patience": epochs, "cosine_decay": True, "even_batches": True}
         model, history = train(state, options, params, (X_train, targets_train), validation)
         state.model, state.history = model, history
         state.best_epoch = kept_epoch(history, len(X_train), params["batch_size"])

@@ -395,8 +395,7 @@ PARAMS: tuple[Param, ...] = (
         "batch_size",
         32,
         check_positive_int,
-        "samples per gradient step, at most: an epoch's samples are shared out evenly "
-        "over the batches this makes (36 samples at 32: 18 + 18, not 32 + 4).",
+        "samples per gradient step.",
         "training",
         "int",
         Flag(int),

@@ -70,7 +70,7 @@ def test_a_small_classification_set_trains_on_every_sample_for_a_budget_of_steps
     assert seqshape.SequenceModel(units=(4,), epochs=5).fit(X, y).n_epochs_ == 5
 
 
-def test_an_epoch_is_shared_out_in_batches_about_as_full(monkeypatch):
+def test_a_small_set_epoch_is_shared_out_in_batches_about_as_full(monkeypatch):
     import keras
 
     batch_sizes = []
@@ -83,7 +83,9 @@ def test_an_epoch_is_shared_out_in_batches_about_as_full(monkeypatch):
     monkeypatch.setattr(keras.Model, "fit", recording_fit)
     X = np.random.default_rng(0).normal(size=(36, 10, 1))
     seqshape.SequenceModel(units=(4,), epochs=2, random_state=0).fit(X, np.arange(36) % 3)
-    assert batch_sizes == [18]  # 36 samples at batch_size 32: 18 + 18, not 32 + 4
+    assert batch_sizes == [18]  # a small set on every sample: 18 + 18, not 32 + 4
+    seqshape.SequenceModel(units=(4,), epochs=2, random_state=0).fit(X, X[:, -1, 0])
+    assert batch_sizes == [18, 32]  # early stopped regression: batches as given
 
 
 def test_a_held_out_part_under_ten_samples_a_class_is_too_few_to_stop_on():
