@@ -61,11 +61,9 @@ from seqshape.scaling import LastAxisScaler
 from seqshape.training import (
     DECAY_FLOOR,
     ScaledBatches,
-    even_batch_size,
     is_large,
     kept_epoch,
     small_set_epochs,
-    steps_per_epoch,
     train,
 )
 from seqshape.validation import (
@@ -334,15 +332,12 @@ class _SequenceEstimator(BaseEstimator):
             if auto_epochs:
                 params["epochs"] = small_set_epochs(len(X_array), params["batch_size"])
             epochs, rate = params["epochs"], params["learning_rate"]
-            batch = even_batch_size(len(X_array), params["batch_size"])
-            batches = steps_per_epoch(len(X_array), batch)
             reason = (
                 f"Validation: a held-out part of {len(split.validation)} samples is too "
                 f"few to stop on (under {_small_holdout(labels)}: {SMALL_HOLDOUT} in all, "
                 f"{SMALL_HOLDOUT_PER_CLASS} a class; early stopping would end near the "
                 "majority class or at a noisy epoch), so the "
-                f"model trains on all {len(X_array)} samples for {epochs} epochs of "
-                f"{batches} batches of up to {batch} samples (shared out evenly), its "
+                f"model trains on all {len(X_array)} samples for {epochs} epochs, its "
                 f"learning rate falling along a cosine from {rate:g} to {rate * DECAY_FLOOR:g}, "
                 "and keeps the last weights; nothing is held out for the baseline check."
             )
@@ -350,7 +345,7 @@ class _SequenceEstimator(BaseEstimator):
             state.spec = dataclasses.replace(
                 state.spec, reasons=(*state.spec.reasons[:-1], reason)
             )
-            params = {**params, "patience": epochs, "cosine_decay": True, "even_batches": True}
+            params = {**params, "patience": epochs, "cosine_decay": True}
         model, history = train(state, options, params, (X_train, targets_train), validation)
         state.model, state.history = model, history
         state.best_epoch = kept_epoch(history, len(X_train), params["batch_size"])

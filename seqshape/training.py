@@ -172,25 +172,6 @@ def steps_per_epoch(samples: int, batch_size: int) -> int:
     return -(-samples // batch_size)
 
 
-def even_batch_size(samples: int, batch_size: int) -> int:
-    """The batch size that shares ``samples`` out in the batches ``batch_size`` makes, each
-    as full as the others: an epoch of 36 samples at 32 takes 18 + 18, not 32 + 4 (a batch
-    of a few samples is a noisy gradient step, and BatchNormalization normalises it by its
-    own few samples' statistics and moves its running statistics towards them).
-
-    The number of gradient steps an epoch is unchanged; the last batch is at most one
-    sample short for each other batch. Used where a classifier trains on every sample
-    of a small set and keeps its last weights (an epoch of a few batches); not for early
-    stopped fits, where it was measured to hurt a forecaster (AirPassengers: 65 training
-    windows at 32 are 32 + 32 + 1; 22 + 22 + 21 took MASE from 0.445 to 0.541).
-
-    Example:
-        >>> even_batch_size(36, 32), even_batch_size(67, 32), even_batch_size(64, 32)
-        (18, 23, 32)
-    """
-    return -(-samples // steps_per_epoch(samples, batch_size))
-
-
 def watched_from(samples: int, batch_size: int, epochs: int) -> int:
     """The first epoch (0-based) whose validation loss early stopping judges: the one by
     which ``MIN_STEPS`` gradient steps have run (a small set takes few steps an epoch).
@@ -407,9 +388,7 @@ def train(
     Args:
         state: the spec, scalers and classes (the model, history and epochs unset).
         options: the architecture.
-        params: the checked training parameters (``seqshape.params.check_params``);
-            with ``params["even_batches"]``, an epoch's samples are shared out evenly
-            over its batches (``even_batch_size``).
+        params: the checked training parameters (``seqshape.params.check_params``).
         training: X and encoded targets of the training part.
         validation: X and encoded targets for early stopping, or None.
 
@@ -419,21 +398,18 @@ def train(
     """
     enable_compilation_cache()  # set up once, when the first model is trained
     plan = plan_devices(params.get("distribution"), params.get("devices"))
+    batch_size = params["batch_size"]
     if isinstance(training, keras.utils.PyDataset):  # windows streamed from a table
         return _train_streamed(state, options, params, (training, validation), plan)
     X_train, targets_train = training
     if plan.active:  # every batch divides by the device count (seqshape.distribution)
+        batch_size = global_batch(batch_size, plan.count)
         kept = usable_samples(len(X_train), plan.count)
         X_train, targets_train = X_train[:kept], targets_train[:kept]
         training = (X_train, targets_train)
         if validation is not None:
             kept = usable_samples(len(validation[0]), plan.count)
             validation = (validation[0][:kept], validation[1][:kept]) if kept else None
-    batch_size = params["batch_size"]
-    if params.get("even_batches"):  # no remainder batch of a few samples
-        batch_size = even_batch_size(len(X_train), batch_size)
-    if plan.active:
-        batch_size = global_batch(batch_size, plan.count)
     train_data = _data(state, X_train, targets_train, plan, batch_size=batch_size, shuffle=True)
     validation_data = None
     if validation is not None:

@@ -62,30 +62,10 @@ def test_a_small_classification_set_trains_on_every_sample_for_a_budget_of_steps
     assert model.n_epochs_ == model.best_epoch_ == 667
     rate = model.model_.optimizer.learning_rate
     assert float(rate) == pytest.approx(1e-4, rel=1e-3)  # decayed to a tenth
-    explained = str(model.explain())
-    assert "667 epochs of 3 batches of up to 13 samples" in explained  # 13 + 13 + 12
-    assert "its learning rate falling along a cosine" in explained
+    assert "667 epochs, its learning rate falling along a cosine" in str(model.explain())
     assert model.baseline_check_ is None  # nothing held out to compare on
     # an explicit epoch count is the budget
     assert seqshape.SequenceModel(units=(4,), epochs=5).fit(X, y).n_epochs_ == 5
-
-
-def test_a_small_set_epoch_is_shared_out_in_batches_about_as_full(monkeypatch):
-    import keras
-
-    batch_sizes = []
-    fit = keras.Model.fit
-
-    def recording_fit(model, *args, **kwargs):
-        batch_sizes.append(kwargs.get("batch_size"))
-        return fit(model, *args, **kwargs)
-
-    monkeypatch.setattr(keras.Model, "fit", recording_fit)
-    X = np.random.default_rng(0).normal(size=(36, 10, 1))
-    seqshape.SequenceModel(units=(4,), epochs=2, random_state=0).fit(X, np.arange(36) % 3)
-    assert batch_sizes == [18]  # a small set on every sample: 18 + 18, not 32 + 4
-    seqshape.SequenceModel(units=(4,), epochs=2, random_state=0).fit(X, X[:, -1, 0])
-    assert batch_sizes == [18, 32]  # early stopped regression: batches as given
 
 
 def test_a_held_out_part_under_ten_samples_a_class_is_too_few_to_stop_on():
