@@ -301,16 +301,22 @@ def _naive_inputs(X: np.ndarray, y: np.ndarray, targets) -> tuple[np.ndarray, np
     return np.asarray(X, dtype=np.float64)[:, :, list(targets)], targets_y
 
 
-def _naive_error(columns: np.ndarray, targets_y: np.ndarray, period: int, seasons: int) -> float:
-    """Mean absolute error of the mean of the last ``seasons`` seasons of ``period``."""
-    window, horizon = columns.shape[1], targets_y.shape[1]
-    forecast = np.mean(
+def _seasonal_forecast(columns: np.ndarray, horizon: int, period: int, seasons: int) -> np.ndarray:
+    """The mean of the last ``seasons`` seasons of ``period`` repeated over ``horizon``
+    steps: ``(n, H, K)``."""
+    window = columns.shape[1]
+    return np.mean(
         [
             columns[:, [window - back * period + h % period for h in range(horizon)], :]
             for back in range(1, seasons + 1)
         ],
         axis=0,
-    )  # (n, H, K)
+    )
+
+
+def _naive_error(columns: np.ndarray, targets_y: np.ndarray, period: int, seasons: int) -> float:
+    """Mean absolute error of the mean of the last ``seasons`` seasons of ``period``."""
+    forecast = _seasonal_forecast(columns, targets_y.shape[1], period, seasons)
     return float(np.abs(forecast - targets_y).mean())
 
 
@@ -322,9 +328,10 @@ def _drift_error(columns: np.ndarray, targets_y: np.ndarray, period: int) -> flo
     start = window - whole * period
     last, first = columns[:, window - period :], columns[:, start : start + period]
     change = (last.mean(axis=1) - first.mean(axis=1)) / (whole - 1)  # (n, K)
-    steps = [window - period + h % period for h in range(horizon)]
     ahead = np.asarray([h // period + 1 for h in range(horizon)], dtype=np.float64)
-    forecast = columns[:, steps, :] + change[:, None, :] * ahead[None, :, None]
+    forecast = (
+        _seasonal_forecast(columns, horizon, period, 1) + change[:, None, :] * ahead[None, :, None]
+    )
     return float(np.abs(forecast - targets_y).mean())
 
 
@@ -402,7 +409,7 @@ def _seasonal_base(
     seasons = min(averaged, key=lambda n: (averaged[n], n))
     # a trending season: the last one plus the window's change per season, where it
     # beats the seasonal mean as a seasonal base must beat the last value, and the
-    # change is measured over two seasons or more
+    # window holds DRIFT_SEASONS whole seasons or more
     drifting = (
         _drift_error(columns, targets_y, period) if window // period >= DRIFT_SEASONS else np.inf
     )
