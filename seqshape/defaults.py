@@ -366,6 +366,16 @@ class Normalization:
         )
 
 
+def _weights_words(window: int, period: int) -> str:
+    """The sentence on ``SeasonalWeights`` beside a seasonal base of ``period`` steps."""
+    seasons = window // period
+    return (
+        f" Beside it, a weight for each of the window's {seasons} past season"
+        f"{'s' if seasons != 1 else ''} at each output step, starting at zero, is learned "
+        "(SeasonalWeights): how much more or less of each season the forecast takes."
+    )
+
+
 def _seasonal_base(
     asked: str | int | SeasonalBase, spec: TopologySpec, X: np.ndarray, y: np.ndarray, targets
 ) -> tuple[SeasonalBase, str]:
@@ -386,7 +396,10 @@ def _seasonal_base(
             )
         if base.season == 1:
             return base, " The network's output is added to the window's last value (asked for)."
-        return base, f" The network learns corrections to {base.title} (asked for)."
+        return base, (
+            f" The network learns corrections to {base.title} (asked for)."
+            + _weights_words(window, base.season)
+        )
     if not spec.per_step or window < 2:
         return SeasonalBase(), ""
     errors = naive_errors(X, y, targets)
@@ -422,6 +435,7 @@ def _seasonal_base(
             + (f" averaged over {seasons} seasons" if seasons > 1 else "")
             + f" and {errors[0]:.3g} for the last value, so the network is trained to learn "
             f"corrections to that trending season (period {period})."
+            + _weights_words(window, period)
         )
     if seasons == 1:
         return SeasonalBase(period), (
@@ -429,13 +443,14 @@ def _seasonal_base(
             f"training windows' targets with mean absolute error {averaged[1]:.3g}, "
             f"against {errors[0]:.3g} for the last value, so the network is trained to "
             f"learn corrections to the seasonal naive forecast of period {period}."
+            + _weights_words(window, period)
         )
     return SeasonalBase(period, seasons), (
         f" Seasonal base: the mean of each window's last {seasons} seasons of {period} "
         f"steps fits the training windows' targets with mean absolute error "
         f"{averaged[seasons]:.3g}, against {averaged[1]:.3g} for the last season alone "
         f"and {errors[0]:.3g} for the last value, so the network is trained to learn "
-        f"corrections to that seasonal mean (period {period})."
+        f"corrections to that seasonal mean (period {period})." + _weights_words(window, period)
     )
 
 

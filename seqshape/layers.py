@@ -30,7 +30,9 @@ plain ``y * scale + location`` and the affine receives gradients from both ends.
 before restoring, so the body learns corrections to seasonal naive instead of the whole
 seasonal shape (with ``season=1`` the restored location, the last value, is the base).
 Seasonal naive commutes with the affine normalisation, so the sum in normalised units
-restores to ``body * scale + seasonal naive`` in the units of the input.
+restores to ``body * scale + seasonal naive`` in the units of the input. Beside it,
+``SeasonalWeights`` learns how much of each of the window's past seasons each output
+step takes: a linear path from the seasons to the forecast, starting at zero (the base).
 
 **Padding masks** for layers that take no Keras mask (convolutions): ``PaddingMask``
 turns padded steps into a boolean ``(batch, T)`` tensor, ``ZeroMaskedSteps`` sets the
@@ -70,6 +72,7 @@ __all__ = [
     "MaskedGlobalAveragePooling1D",
     "PaddingMask",
     "SeasonalNaive",
+    "SeasonalWeights",
     "ZeroMaskedSteps",
     "normalized_model",
 ]
@@ -500,6 +503,108 @@ class SeasonalNaive(keras.layers.Layer):
         return config
 
 
+@keras.saving.register_keras_serializable(package="seqshape")
+class SeasonalWeights(keras.layers.Layer):
+    """A learned correction from the window's past seasons: ``(batch, T, F)`` ->
+    ``(batch, steps, K)`` (or ``(batch, K)`` with ``steps=None``).
+
+    Output step ``h`` of output feature ``k`` is
+    ``sum(kernel[b - 1, h] * inputs[:, T - b * season + h % season, target_features[k]])``
+    over the window's whole seasons ``b = 1 .. T // season``: each past season, at the
+    output step's point of the season, weighted for that output step (the weights are
+    shared by the features). The kernel starts at zero, so a model with this beside a
+    fixed seasonal base (``SeasonalNaive``) starts from the base, and learns, for each
+    output step, how much more or less of each past season to take: the linear path
+    from the seasons to the forecast that a recurrent body finds slowly on few windows.
+
+    Args:
+        season: the period, from 1 to the window's number of steps.
+        target_features: for each output feature, the input feature it continues.
+        steps: output steps; ``None`` for one step without a time axis ``(batch, K)``.
+
+    Example:
+        >>> import numpy as np
+        >>> window = np.arange(6.0).reshape(1, 6, 1)             # 0 1 2 3 4 5
+        >>> layer = SeasonalWeights(season=2, target_features=(0,), steps=3)
+        >>> np.asarray(layer(window))[0, :, 0].tolist()           # the kernel starts at zero
+        [0.0, 0.0, 0.0]
+        >>> layer.kernel.shape                             # 3 seasons back, 3 output steps
+        (3, 3)
+        >>> layer.set_weights([np.asarray([[1.0, 1.0, 1.0], [0.0, 0.0, -1.0], [0.0] * 3])])
+        >>> np.asarray(layer(window))[0, :, 0].tolist()  # last season; the third less one back
+        [4.0, 5.0, 2.0]
+    """
+
+    def __init__(
+        self, season: int, target_features: Sequence[int], steps: int | None = None, **kwargs
+    ) -> None:
+        super().__init__(**kwargs)
+        for name, value in (("season", season), ("steps", steps)):
+            if value is None and name == "steps":
+                continue
+            if not (isinstance(value, (int, np.integer)) and not isinstance(value, bool)) or (
+                value < 1
+            ):
+                raise InvalidInputError(
+                    name,
+                    expected="a whole number of steps, 1 or more",
+                    received=repr(value),
+                    fix=f"Pass {name} as a positive int.",
+                )
+        self.season = int(season)
+        self.steps = None if steps is None else int(steps)
+        self.target_features = _check_indices(
+            target_features, "target_features", allow_none=False, distinct=False
+        )
+
+    def build(self, input_shape) -> None:
+        if len(input_shape) != 3 or input_shape[1] is None or input_shape[1] < self.season:
+            raise InvalidInputError(
+                "inputs",
+                expected=f"(batch, steps, features) with a fixed number of steps, at least "
+                f"the season's {self.season}",
+                received=f"shape {tuple(input_shape)}",
+                fix="Use windows of one length that hold a whole season.",
+            )
+        if max(self.target_features) >= input_shape[-1]:
+            raise InvalidInputError(
+                "target_features",
+                expected=f"indices below the number of input features ({input_shape[-1]})",
+                received=repr(list(self.target_features)),
+                fix="Name features by their position along X's last axis.",
+            )
+        seasons = int(input_shape[1]) // self.season
+        horizon = 1 if self.steps is None else self.steps
+        self.kernel = self.add_weight(shape=(seasons, horizon), initializer="zeros", name="kernel")
+
+    def call(self, inputs):
+        window = int(inputs.shape[1])
+        seasons, horizon = self.kernel.shape
+        source = [  # (seasons * horizon,): season b back, at output step h's point
+            window - back * self.season + h % self.season
+            for back in range(1, seasons + 1)
+            for h in range(horizon)
+        ]
+        values = ops.take(ops.take(inputs, list(self.target_features), axis=-1), source, axis=1)
+        values = ops.reshape(values, (-1, seasons, horizon, len(self.target_features)))
+        weights = ops.cast(ops.reshape(self.kernel, (1, seasons, horizon, 1)), values.dtype)
+        forecast = ops.sum(values * weights, axis=1)  # (batch, H, K)
+        return forecast if self.steps is not None else forecast[:, 0, :]
+
+    def compute_output_shape(self, input_shape):
+        width = len(self.target_features)
+        if self.steps is None:
+            return (input_shape[0], width)
+        return (input_shape[0], self.steps, width)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(
+            season=self.season, target_features=list(self.target_features), steps=self.steps
+        )
+        return config
+
+
 def normalized_model(
     inputs,
     body: Callable,
@@ -513,10 +618,12 @@ def normalized_model(
     season: int = 1,
     seasons: int = 1,
     drift: bool = False,
+    season_weights: bool = True,
 ):
     """``restore(body(normalise(inputs)))``: the outputs of a model with instance
     normalisation around ``body``; with ``season > 1``,
-    ``restore(body(normalise(inputs)) + seasonal_naive(normalise(inputs)))``.
+    ``restore(body(x) + seasonal_weights(x) + seasonal_naive(x))`` for
+    ``x = normalise(inputs)``.
 
     Args:
         inputs: the model's input tensor ``(batch, T, F)`` (``keras.Input``).
@@ -530,6 +637,9 @@ def normalized_model(
             length of at least ``season`` steps and no padding.
         seasons: how many past seasons the seasonal base averages (``SeasonalNaive``).
         drift: the seasonal base adds the window's change per season (``SeasonalNaive``).
+        season_weights: with ``season > 1``, also learn a weight for each of the
+            window's past seasons at each output step (``SeasonalWeights``, starting
+            at zero).
 
     Returns:
         The restored outputs, in the units of the raw input.
@@ -560,7 +670,10 @@ def normalized_model(
             )
         steps = outputs.shape[1] if len(outputs.shape) == 3 else None
         base = SeasonalNaive(season, target_features, steps, seasons, drift)(normalised)
-        outputs = keras.layers.Add()([outputs, base])
+        parts = [outputs, base]
+        if season_weights:
+            parts.insert(1, SeasonalWeights(season, target_features, steps)(normalised))
+        outputs = keras.layers.Add()(parts)
     return InstanceDenormalization(target_features)(
         [outputs, statistics_location, statistics_scale]
     )

@@ -347,6 +347,7 @@ def test_script_layer_classes_compute_what_seqshape_layers_compute():
         "ZeroMaskedSteps",
         "MaskedGlobalAveragePooling1D",
         "SeasonalNaive",
+        "SeasonalWeights",
     ]
     exec("\n\n".join(class_sources(names)), namespace)
     rng = np.random.default_rng(0)
@@ -384,6 +385,19 @@ def test_script_layer_classes_compute_what_seqshape_layers_compute():
         np.testing.assert_allclose(
             np.asarray(namespace["SeasonalNaive"](**kwargs)(x)),
             np.asarray(ours.SeasonalNaive(**kwargs)(x)),
+        )
+    for kwargs in (
+        {"season": 3, "target_features": (2, 0), "steps": 5},
+        {"season": 2, "target_features": (1,), "steps": None},
+    ):
+        theirs, mine = namespace["SeasonalWeights"](**kwargs), ours.SeasonalWeights(**kwargs)
+        theirs.build(x.shape)
+        mine.build(x.shape)
+        kernel = rng.normal(size=mine.kernel.shape).astype("float32")
+        for layer in (theirs, mine):
+            layer.set_weights([kernel])
+        np.testing.assert_allclose(
+            np.asarray(theirs(x)), np.asarray(mine(x)), rtol=1e-5, atol=1e-6
         )
 
 

@@ -13,7 +13,7 @@ class is short, readable and the user's to change. The argument checks of
 Example:
     >>> sorted(SOURCES)  # doctest: +NORMALIZE_WHITESPACE
     ['InstanceDenormalization', 'InstanceNormalization', 'MaskedGlobalAveragePooling1D',
-     'PaddingMask', 'SeasonalNaive', 'ZeroMaskedSteps']
+     'PaddingMask', 'SeasonalNaive', 'SeasonalWeights', 'ZeroMaskedSteps']
 """
 
 from __future__ import annotations
@@ -209,6 +209,59 @@ class SeasonalNaive(keras.layers.Layer):
         return config
 '''
 
+_SEASONAL_WEIGHTS = '''
+@keras.saving.register_keras_serializable(package="script")
+class SeasonalWeights(keras.layers.Layer):
+    """A learned weight for each past season of the window at each output step:
+    (batch, T, F) -> (batch, steps, K).
+
+    Output step h of feature k sums kernel[b - 1, h] times input feature
+    target_features[k] at step T - b * season + h % season, over the window's whole
+    seasons b = 1 .. T // season. The kernel starts at zero; steps=None gives one
+    step, (batch, K).
+    """
+
+    def __init__(self, season, target_features, steps=None, **kwargs):
+        super().__init__(**kwargs)
+        self.season = season
+        self.target_features = tuple(target_features)
+        self.steps = steps
+
+    def build(self, input_shape):
+        horizon = 1 if self.steps is None else self.steps
+        self.kernel = self.add_weight(
+            shape=(input_shape[1] // self.season, horizon), initializer="zeros", name="kernel"
+        )
+
+    def call(self, inputs):
+        window = inputs.shape[1]
+        seasons, horizon = self.kernel.shape
+        source = [
+            window - back * self.season + h % self.season
+            for back in range(1, seasons + 1)
+            for h in range(horizon)
+        ]
+        values = keras.ops.take(inputs, list(self.target_features), axis=-1)
+        values = keras.ops.take(values, source, axis=1)
+        values = keras.ops.reshape(values, (-1, seasons, horizon, len(self.target_features)))
+        weights = keras.ops.reshape(self.kernel, (1, seasons, horizon, 1))
+        forecast = keras.ops.sum(values * keras.ops.cast(weights, values.dtype), axis=1)
+        return forecast if self.steps is not None else forecast[:, 0, :]
+
+    def compute_output_shape(self, input_shape):
+        width = len(self.target_features)
+        if self.steps is None:
+            return (input_shape[0], width)
+        return (input_shape[0], self.steps, width)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            season=self.season, target_features=list(self.target_features), steps=self.steps
+        )
+        return config
+'''
+
 _PADDING_MASK = '''
 @keras.saving.register_keras_serializable(package="script")
 class PaddingMask(keras.layers.Layer):
@@ -280,6 +333,7 @@ SOURCES: dict[str, str] = {
     "InstanceDenormalization": _INSTANCE_DENORMALIZATION,
     "PaddingMask": _PADDING_MASK,
     "SeasonalNaive": _SEASONAL_NAIVE,
+    "SeasonalWeights": _SEASONAL_WEIGHTS,
     "ZeroMaskedSteps": _ZERO_MASKED_STEPS,
     "MaskedGlobalAveragePooling1D": _MASKED_POOLING,
 }

@@ -149,7 +149,8 @@ def _scaling_lines(spec: TopologySpec, learned: Learned | None) -> tuple[list[st
         if spec.season > 1:
             lines += [
                 f"# SeasonalNaive gives {spec.seasonal_base.title}: the network's",
-                "# output is a correction added to that forecast before restoring.",
+                "# output is a correction added to that forecast before restoring, with",
+                "# SeasonalWeights' learned weight for each past season of the window.",
             ]
     elif spec.input_kind == "tokens":
         lines.append("# Token ids go into the Embedding as they are.")
