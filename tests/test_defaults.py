@@ -311,7 +311,9 @@ def test_a_seasonal_base_saves_loads_and_exports_as_code(tmp_path):
     loaded = seqshape.load(tmp_path / "model.seqshape")
     assert loaded.spec_.season == 12
     np.testing.assert_array_equal(loaded.predict(X[:20]), model.predict(X[:20]))
-    assert "class SeasonalNaive" in model.to_keras_code()
+    code = model.to_keras_code()
+    assert "class SeasonalNaive" in code and "class SeasonalWeights" in code
+    assert "(SeasonalWeights)" in str(model.explain())
     drifting = SeasonalBase(6, drift=True)  # asked for exactly, as a refit does
     model = seqshape.SequenceModel(units=(4,), epochs=2, seasonal_base=drifting).fit(X, y)
     assert model.spec_.seasonal_base == drifting

@@ -17,6 +17,8 @@ from seqshape.layers import (
     InstanceNormalization,
     MaskedGlobalAveragePooling1D,
     PaddingMask,
+    SeasonalNaive,
+    SeasonalWeights,
     ZeroMaskedSteps,
     normalized_model,
 )
@@ -236,6 +238,10 @@ def test_padding_mask_layers():
         (lambda: InstanceNormalization(affine=1), InvalidTypeError, "affine"),
         (lambda: InstanceNormalization(epsilon=0), InvalidInputError, "epsilon"),
         (lambda: InstanceDenormalization((-1,)), InvalidInputError, "target_features"),
+        (lambda: SeasonalWeights(season=0, target_features=(0,)), InvalidInputError, "season"),
+        (lambda: SeasonalWeights(4, (0,), steps=0), InvalidInputError, "steps"),
+        (lambda: SeasonalWeights(4, (0,))(keras.Input((3, 1))), InvalidInputError, "inputs"),
+        (lambda: SeasonalWeights(2, (1,))(keras.Input((4, 1))), InvalidInputError, "target"),
         (
             lambda: InstanceNormalization(features=(5,))(keras.Input((4, 3))),
             InvalidInputError,
@@ -305,3 +311,63 @@ def test_instance_normalisation_forecasts_a_series_that_leaves_its_training_rang
 
     assert mae_normalised <= last_value, (mae_normalised, last_value)
     assert mae_standardised > 5 * mae_normalised, (mae_standardised, mae_normalised)
+
+
+def _seasonal_windows(samples: int = 600, seed: int = 0):
+    """12 -> 4 windows of a season of 4 steps whose next season is the mean of the last
+    two (the seasonal naive forecast repeats only the last), with noise."""
+    generator = np.random.default_rng(seed)
+    seasons = generator.normal(size=(samples, 3, 4))
+    X = seasons.reshape(samples, 12, 1)
+    y = (seasons[:, 1] + seasons[:, 2]) / 2 + generator.normal(0, 0.05, (samples, 4))
+    return X.astype("float32"), y[..., None].astype("float32")
+
+
+def test_seasonal_weights_start_at_zero_and_learn_how_much_of_each_season_to_take():
+    X, y = _seasonal_windows()
+    inputs = keras.Input((12, 1))
+    layer = SeasonalWeights(season=4, target_features=(0,), steps=4)
+    model = keras.Model(
+        inputs, keras.layers.Add()([layer(inputs), SeasonalNaive(4, (0,), 4)(inputs)])
+    )
+    np.testing.assert_array_equal(model.predict(X[:5], verbose=0), X[:5, 8:])  # the base
+    keras.utils.set_random_seed(0)
+    model.compile(keras.optimizers.Adam(0.05), "mean_squared_error")
+    model.fit(X[:500], y[:500], epochs=30, batch_size=32, verbose=0)
+    error = np.abs(model.predict(X[500:], verbose=0) - y[500:]).mean()
+    seasonal_naive = np.abs(X[500:, 8:] - y[500:]).mean()
+    assert error <= 0.25 * seasonal_naive
+    # the last two seasons: +0.5 each on the base's 1 for the last, the third near 0
+    np.testing.assert_allclose(
+        np.asarray(layer.kernel), [[-0.5] * 4, [0.5] * 4, [0.0] * 4], atol=0.1
+    )
+
+
+def test_a_seasonal_base_comes_with_seasonal_weights_unless_turned_off(tmp_path):
+    inputs = keras.Input((12, 2))
+    with_weights = keras.Model(
+        inputs, normalized_model(inputs, _zero_body, target_features=(1,), season=4)
+    )
+    without = keras.Model(
+        inputs,
+        normalized_model(inputs, _zero_body, target_features=(1,), season=4, season_weights=False),
+    )
+    assert [type(layer).__name__ for layer in with_weights.layers].count("SeasonalWeights") == 1
+    assert "SeasonalWeights" not in [type(layer).__name__ for layer in without.layers]
+    x = _windows(samples=3, steps=12, features=2)
+    np.testing.assert_allclose(
+        with_weights.predict(x, verbose=0), without.predict(x, verbose=0), rtol=1e-6
+    )  # zero at the start: the same forecast as the base alone
+    weights = next(layer for layer in with_weights.layers if isinstance(layer, SeasonalWeights))
+    weights.set_weights([np.full((3, 4), 0.1, "float32")])
+    path = tmp_path / "seasonal.keras"
+    with_weights.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), with_weights.predict(x, verbose=0))
+    assert not np.allclose(with_weights.predict(x, verbose=0), without.predict(x, verbose=0))
+
+
+def _zero_body(x):
+    """(batch, 12, 2) -> (batch, 4, 1) of zeros: a body that adds nothing to the base."""
+    x = keras.layers.Dense(4, kernel_initializer="zeros", name="zero")(keras.layers.Flatten()(x))
+    return keras.layers.Reshape((4, 1))(x)
