@@ -128,6 +128,7 @@ def _check_spec(spec: TopologySpec) -> None:
         season=spec.season,
         base_seasons=spec.base_seasons,
         base_drift=spec.base_drift,
+        base_weights=spec.base_weights,
     )
     if not _same_fields(derived, spec):
         raise StateMismatchError(f"a spec that its own shapes contradict ({spec.title})")
@@ -162,6 +163,10 @@ def _check_spec(spec: TopologySpec) -> None:
         and (season == 1 or seasons > 1 or spec.seasonal_base.steps > (spec.input_steps or 0))
     ):
         raise StateMismatchError(f"a seasonal base with drift {spec.base_drift!r}")
+    if not isinstance(spec.base_weights, bool) or (
+        spec.base_weights and (spec.normalization != "window" or spec.mask_value is not None)
+    ):
+        raise StateMismatchError(f"seasonal weights {spec.base_weights!r}")
 
 
 def _same_fields(first: TopologySpec, second: TopologySpec) -> bool:

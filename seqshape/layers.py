@@ -618,12 +618,12 @@ def normalized_model(
     season: int = 1,
     seasons: int = 1,
     drift: bool = False,
-    season_weights: bool = True,
+    season_weights: bool = False,
 ):
     """``restore(body(normalise(inputs)))``: the outputs of a model with instance
     normalisation around ``body``; with ``season > 1``,
-    ``restore(body(x) + seasonal_weights(x) + seasonal_naive(x))`` for
-    ``x = normalise(inputs)``.
+    ``restore(body(x) + seasonal_naive(x))`` for ``x = normalise(inputs)``, and with
+    ``season_weights`` ``+ seasonal_weights(x)`` inside.
 
     Args:
         inputs: the model's input tensor ``(batch, T, F)`` (``keras.Input``).
@@ -637,9 +637,9 @@ def normalized_model(
             length of at least ``season`` steps and no padding.
         seasons: how many past seasons the seasonal base averages (``SeasonalNaive``).
         drift: the seasonal base adds the window's change per season (``SeasonalNaive``).
-        season_weights: with ``season > 1``, also learn a weight for each of the
-            window's past seasons at each output step (``SeasonalWeights``, starting
-            at zero).
+        season_weights: also learn a weight for each of the window's past seasons
+            (steps, for ``season=1``) at each output step (``SeasonalWeights``,
+            starting at zero); needs windows of a fixed length and no padding.
 
     Returns:
         The restored outputs, in the units of the raw input.
@@ -660,19 +660,21 @@ def normalized_model(
         epsilon=epsilon,
     )(inputs)
     outputs = body(normalised)  # (batch, [T_out,] K) in normalised units
-    if season > 1:
-        if mask_value is not None:
-            raise InvalidInputError(
-                "season",
-                expected="1 for padded sequences (their windows end at different steps)",
-                received=repr(season),
-                fix="Use season=1 with mask_value, or pad nothing.",
-            )
-        steps = outputs.shape[1] if len(outputs.shape) == 3 else None
-        base = SeasonalNaive(season, target_features, steps, seasons, drift)(normalised)
-        parts = [outputs, base]
-        if season_weights:
-            parts.insert(1, SeasonalWeights(season, target_features, steps)(normalised))
+    if (season > 1 or season_weights) and mask_value is not None:
+        raise InvalidInputError(
+            "season" if season > 1 else "season_weights",
+            expected="a plain window for padded sequences (their windows end at different "
+            "steps): season=1 and no season_weights",
+            received=f"season {season!r}, season_weights {season_weights!r}",
+            fix="Use season=1 and season_weights=False with mask_value, or pad nothing.",
+        )
+    steps = outputs.shape[1] if len(outputs.shape) == 3 else None
+    parts = [outputs]
+    if season_weights:  # a learned weight for each past season, zero at the start
+        parts.append(SeasonalWeights(season, target_features, steps)(normalised))
+    if season > 1:  # the body learns corrections to the seasonal naive forecast
+        parts.append(SeasonalNaive(season, target_features, steps, seasons, drift)(normalised))
+    if len(parts) > 1:
         outputs = keras.layers.Add()(parts)
     return InstanceDenormalization(target_features)(
         [outputs, statistics_location, statistics_scale]

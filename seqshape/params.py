@@ -194,7 +194,8 @@ def _parse_distribution(text: str) -> str | None:
 def _check_seasonal_base(value: Any, name: str) -> str | int | tuple:
     if value == "auto" and isinstance(value, str):
         return value
-    base = isinstance(value, tuple) and len(value) == 3  # a SeasonalBase, or one read back
+    # a SeasonalBase, or one read back (files written before its weights field hold 3)
+    base = isinstance(value, tuple) and len(value) in (3, 4)
     parts = value[:2] if base else (value,)
     whole = all(
         isinstance(part, (int, np.integer))
@@ -202,7 +203,8 @@ def _check_seasonal_base(value: Any, name: str) -> str | int | tuple:
         and part >= 1
         for part in parts
     )
-    if not whole or (base and (not isinstance(value[2], bool) or (value[2] and value[1] != 1))):
+    flags_ok = base and all(isinstance(flag, bool) for flag in value[2:])
+    if not whole or (base and (not flags_ok or (value[2] and value[1] != 1))):
         raise InvalidInputError(
             name,
             expected="'auto', a whole number of steps, 1 or more, or a SeasonalBase of whole "

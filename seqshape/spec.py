@@ -36,7 +36,9 @@ class SeasonalBase(NamedTuple):
 
     ``season`` is its period (1: the window's last value); ``seasons`` how many past
     seasons it averages (less noise, more lag); ``drift`` whether it adds the window's
-    change per season (a trending season). A tuple, so that it saves with a model's
+    change per season (a trending season); ``weights`` whether the network also learns
+    a weight for each of the window's past seasons (steps, for period 1) at each output
+    step (``seqshape.layers.SeasonalWeights``). A tuple, so that it saves with a model's
     parameters as a list.
 
     Example:
@@ -49,6 +51,7 @@ class SeasonalBase(NamedTuple):
     season: int = 1
     seasons: int = 1
     drift: bool = False
+    weights: bool = False
 
     @property
     def title(self) -> str:
@@ -107,11 +110,13 @@ class TopologySpec:
     base_seasons: int = 1
     # the seasonal base adds the window's change per season (a trending season)
     base_drift: bool = False
+    # the body learns a weight for each past season of the window (SeasonalWeights)
+    base_weights: bool = False
 
     @property
     def seasonal_base(self) -> SeasonalBase:
         """The forecast window normalisation restores onto (period 1 without it)."""
-        return SeasonalBase(self.season, self.base_seasons, self.base_drift)
+        return SeasonalBase(self.season, self.base_seasons, self.base_drift, self.base_weights)
 
     @property
     def is_classifier(self) -> bool:

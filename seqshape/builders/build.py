@@ -84,6 +84,7 @@ def build_model(
             season=spec.season,
             seasons=spec.base_seasons,
             drift=spec.base_drift,
+            season_weights=spec.base_weights,
         )
     else:
         outputs = builder.body(inputs, spec, options)  # (batch, *target_shape)
