@@ -385,7 +385,8 @@ def _lags_errors(X: np.ndarray, y: np.ndarray, targets) -> tuple[float, float]:
     held-out ones, less a gap of a window and a horizon (overlapping windows would
     otherwise hold the held-out targets); ``(inf, 0)`` where too few windows are left.
     """
-    columns, targets_y = _naive_inputs(X, y, targets)  # (n, T, K), (n, H, K)
+    steps = y if y.ndim == 3 else y.reshape(len(y), 1, -1)  # one step: (n, 1, K)
+    columns, targets_y = _naive_inputs(X, steps, targets)  # (n, T, K), (n, H, K)
     count, window, width = columns.shape
     horizon = targets_y.shape[1]
     rows = np.unique(

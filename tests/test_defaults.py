@@ -257,19 +257,19 @@ def test_a_noisy_stationary_season_is_based_on_the_mean_of_past_seasons():
     series = 10 + 2 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 0.5, t.shape)
     X, y = sliding_windows(series[:, None], 36, 6)
     chosen = choose_normalization("auto", spec_from_shapes(X.shape[1:], y.shape[1:]), X, y)
-    assert chosen.base == SeasonalBase(12, seasons=3)  # the noise averages out
+    assert chosen.base == SeasonalBase(12, seasons=3, weights=True)  # the noise averages out
     assert "the mean of each window's last 3 seasons of 12 steps" in chosen.reason
     growing = _trending_seasonal()
     X, y = sliding_windows(growing[:, None], 24, 6)
     chosen = choose_normalization("auto", spec_from_shapes(X.shape[1:], y.shape[1:]), X, y)
-    assert chosen.base == SeasonalBase(12)  # older seasons lag the growth
+    assert chosen.base == SeasonalBase(12, weights=True)  # older seasons lag the growth
 
 
 def test_a_growing_season_adds_the_windows_change_per_season_with_three_seasons_in_it():
     growing = _trending_seasonal()
     X, y = sliding_windows(growing[:, None], 36, 6)
     chosen = choose_normalization("auto", spec_from_shapes(X.shape[1:], y.shape[1:]), X, y)
-    assert chosen.base == SeasonalBase(12, drift=True)
+    assert chosen.base == SeasonalBase(12, drift=True, weights=True)
     assert "plus its change per season" in chosen.reason
     # two seasons a window: one difference of two seasons is too noisy a change
     X, y = sliding_windows(growing[:, None], 24, 6)
@@ -290,6 +290,37 @@ def test_a_random_walk_keeps_the_last_value_as_its_base():
     chosen = choose_normalization("auto", spec_from_shapes(X.shape[1:], y.shape[1:]), X, y)
     assert (chosen.method, chosen.season) == ("window", 1)
     assert "seasonal naive" not in chosen.reason
+    # a walk without drift: its past steps say nothing the last value does not
+    walk = 100 + np.cumsum(np.random.default_rng(0).normal(size=(2400, 3)), axis=0)
+    X, y = sliding_windows(walk, 24, 6)
+    chosen = choose_normalization("auto", spec_from_shapes(X.shape[1:], y.shape[1:]), X, y)
+    assert chosen.base == SeasonalBase(1, weights=False)
+    assert "No weights are learned for the window's past steps" in chosen.reason
+
+
+def _smooth_trends(series: int = 30, steps: int = 150, seed: int = 0) -> np.ndarray:
+    """A panel of smooth series whose growth rate drifts slowly (like employment counts):
+    the window's last steps say where the next ones go; (series, steps)."""
+    rng = np.random.default_rng(seed)
+    growth = np.cumsum(rng.normal(0, 0.02, (series, steps)), axis=1) + rng.normal(
+        0, 0.1, (series, 1)
+    )
+    return 100 * rng.uniform(1, 10, (series, 1)) + np.cumsum(growth, axis=1)
+
+
+def test_smooth_trends_learn_weights_for_their_past_steps_and_beat_the_last_value():
+    panel = list(_smooth_trends()[..., None])
+    train = panel_windows(panel[:20], 24, 6)
+    X, y = train.X, train.y
+    chosen = choose_normalization("auto", spec_from_shapes(X.shape[1:], y.shape[1:]), X, y)
+    assert chosen.base == SeasonalBase(1, weights=True)
+    assert "past steps at each output step, starting at zero, is learned" in chosen.reason
+    model = seqshape.SequenceModel(random_state=0).fit(X, y)
+    test = panel_windows(panel[20:], 24, 6)  # series the model never saw
+    X_test, y_test = test.X, test.y
+    error = np.abs(model.predict(X_test) - y_test).mean()
+    last_value = np.abs(X_test[:, -1:, :] - y_test).mean()
+    assert error <= 0.5 * last_value
 
 
 def test_a_trending_seasonal_series_beats_seasonal_naive_by_ten_percent():

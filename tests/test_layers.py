@@ -243,6 +243,17 @@ def test_padding_mask_layers():
         (lambda: SeasonalWeights(4, (0,))(keras.Input((3, 1))), InvalidInputError, "inputs"),
         (lambda: SeasonalWeights(2, (1,))(keras.Input((4, 1))), InvalidInputError, "target"),
         (
+            lambda: normalized_model(
+                keras.Input((4, 1)),
+                keras.layers.Dense(1),
+                target_features=(0,),
+                mask_value=0.0,
+                season_weights=True,
+            ),
+            InvalidInputError,
+            "season_weights",
+        ),
+        (
             lambda: InstanceNormalization(features=(5,))(keras.Input((4, 3))),
             InvalidInputError,
             "features",
@@ -343,14 +354,17 @@ def test_seasonal_weights_start_at_zero_and_learn_how_much_of_each_season_to_tak
     )
 
 
-def test_a_seasonal_base_comes_with_seasonal_weights_unless_turned_off(tmp_path):
+@pytest.mark.parametrize("season", [1, 4])
+def test_seasonal_weights_start_at_zero_beside_the_base_and_save(tmp_path, season):
     inputs = keras.Input((12, 2))
     with_weights = keras.Model(
-        inputs, normalized_model(inputs, _zero_body, target_features=(1,), season=4)
+        inputs,
+        normalized_model(
+            inputs, _zero_body, target_features=(1,), season=season, season_weights=True
+        ),
     )
     without = keras.Model(
-        inputs,
-        normalized_model(inputs, _zero_body, target_features=(1,), season=4, season_weights=False),
+        inputs, normalized_model(inputs, _zero_body, target_features=(1,), season=season)
     )
     assert [type(layer).__name__ for layer in with_weights.layers].count("SeasonalWeights") == 1
     assert "SeasonalWeights" not in [type(layer).__name__ for layer in without.layers]
@@ -359,7 +373,8 @@ def test_a_seasonal_base_comes_with_seasonal_weights_unless_turned_off(tmp_path)
         with_weights.predict(x, verbose=0), without.predict(x, verbose=0), rtol=1e-6
     )  # zero at the start: the same forecast as the base alone
     weights = next(layer for layer in with_weights.layers if isinstance(layer, SeasonalWeights))
-    weights.set_weights([np.full((3, 4), 0.1, "float32")])
+    kernel = np.random.default_rng(0).normal(size=(12 // season, 4)).astype("float32")
+    weights.set_weights([kernel])
     path = tmp_path / "seasonal.keras"
     with_weights.save(path)
     loaded = keras.saving.load_model(path, safe_mode=True)

@@ -220,6 +220,13 @@ def _set(*keys, value):
         (_set("fitted", "spec", "base_seasons", value=2), "averaging 2 seasons"),
         (_set("fitted", "spec", "base_drift", value=True), "with drift True"),
         (_set("fitted", "spec", "base_drift", value="yes"), "with drift 'yes'"),
+        (_set("fitted", "spec", "base_weights", value="yes"), "seasonal weights 'yes'"),
+        (
+            lambda state: state["fitted"]["spec"].update(
+                base_weights=not state["fitted"]["spec"].get("base_weights", False)
+            ),
+            "layers differ",
+        ),
         (_set("params", "units", value=[4]), "layers differ"),
         (_set("params", "cell", value="gru"), "layers differ"),
     ],
