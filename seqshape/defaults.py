@@ -267,9 +267,12 @@ SEASONAL_TIE = 1.25
 # this last share of the training windows SEASONAL_GAIN better than the last value (the
 # ten accuracy sets: 0.2-0.6 of the last value's error for the seasonal ones and the
 # employment panel, 1.03-1.04 for the stock indices, exchange rate and share price);
-# the map is fitted on at most LAGS_ROWS rows (a window's target)
+# the map is fitted on at most LAGS_ROWS rows (a window's target), and on at least
+# LAGS_MIN_WINDOWS windows: UKgas' 24 (12 steps each) gave weights that took its MASE
+# from 2.00 to 1.89 but its sMAPE from 7.3 to 8.5, and AirPassengers' 11 none
 LAGS_HOLDOUT = 0.2
 LAGS_ROWS = 50_000
+LAGS_MIN_WINDOWS = 30
 
 
 def naive_errors(
@@ -383,7 +386,8 @@ def _lags_errors(X: np.ndarray, y: np.ndarray, targets) -> tuple[float, float]:
     removed and its scale divided out (as window normalisation does), one map for every
     target, no intercept. It is a ridge regression fitted on the windows before the
     held-out ones, less a gap of a window and a horizon (overlapping windows would
-    otherwise hold the held-out targets); ``(inf, 0)`` where too few windows are left.
+    otherwise hold the held-out targets); ``(inf, 0)`` where fewer than
+    ``LAGS_MIN_WINDOWS`` (or twice the window's steps) are left to fit it.
     """
     steps = y if y.ndim == 3 else y.reshape(len(y), 1, -1)  # one step: (n, 1, K)
     columns, targets_y = _naive_inputs(X, steps, targets)  # (n, T, K), (n, H, K)
@@ -394,7 +398,7 @@ def _lags_errors(X: np.ndarray, y: np.ndarray, targets) -> tuple[float, float]:
     )
     cut = int(count * (1 - LAGS_HOLDOUT))
     fit, held = rows[rows < cut - window - horizon], rows[rows >= cut]
-    if len(fit) < 2 * window or len(held) == 0:
+    if len(fit) < max(2 * window, LAGS_MIN_WINDOWS) or len(held) == 0:
         return np.inf, 0.0
     last = columns[:, -1:, :]
     scale = np.sqrt(columns.var(axis=1, keepdims=True) + 1e-5)
