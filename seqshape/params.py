@@ -459,8 +459,12 @@ PARAMS: tuple[Param, ...] = (
         "within 25% of it), when it beats the last value's error by 10% or more; then "
         "the mean of the last seasons, or the last season plus the window's change per "
         "season (with three seasons or more in the window), where either fits the "
-        "training windows better. A ``seqshape.SeasonalBase`` (a fitted model's "
-        "``spec_.seasonal_base``) asks for that base exactly.",
+        "training windows better. Beside an integer or ``'auto'`` base, the network "
+        "learns a weight for each past season of the window (``SeasonalWeights``) where "
+        "a linear map of the window's past steps forecasts the last fifth of the "
+        "training windows 10% better than the last value. A ``seqshape.SeasonalBase`` "
+        "(a fitted model's ``spec_.seasonal_base``) asks for that base and those "
+        "weights exactly.",
         "training",
         "str | int | SeasonalBase",
         Flag(_parse_auto_or_int, help="auto, or a period in steps (1: the last value)"),
