@@ -121,6 +121,33 @@ def _check_indices(
     return indices
 
 
+def _check_whole_steps(**values) -> None:
+    """Each value a whole number of steps, 1 or more (``steps`` may be None)."""
+    for name, value in values.items():
+        if value is None and name == "steps":
+            continue
+        if not (isinstance(value, (int, np.integer)) and not isinstance(value, bool)) or (
+            value < 1
+        ):
+            raise InvalidInputError(
+                name,
+                expected="a whole number of steps, 1 or more",
+                received=repr(value),
+                fix=f"Pass {name} as a positive int.",
+            )
+
+
+def _check_target_features(target_features: Sequence[int], input_shape) -> None:
+    """Each target feature an index along the input's last axis."""
+    if max(target_features) >= input_shape[-1]:
+        raise InvalidInputError(
+            "target_features",
+            expected=f"indices below the number of input features ({input_shape[-1]})",
+            received=repr(list(target_features)),
+            fix="Name features by their position along X's last axis.",
+        )
+
+
 def _step_weights(inputs, mask_value: float | None):
     """1.0 for real steps, 0.0 for padded ones: ``(batch, T, F) -> (batch, T, 1)``."""
     if mask_value is None:
@@ -359,8 +386,22 @@ class InstanceDenormalization(keras.layers.Layer):
         return config
 
 
+class _TargetSteps(keras.layers.Layer):
+    """A layer whose output is ``steps`` steps of its ``target_features``:
+    ``(batch, steps, K)``, or ``(batch, K)`` with ``steps=None``."""
+
+    target_features: tuple[int, ...]
+    steps: int | None
+
+    def compute_output_shape(self, input_shape):
+        width = len(self.target_features)
+        if self.steps is None:
+            return (input_shape[0], width)
+        return (input_shape[0], self.steps, width)
+
+
 @keras.saving.register_keras_serializable(package="seqshape")
-class SeasonalNaive(keras.layers.Layer):
+class SeasonalNaive(_TargetSteps):
     """The seasonal naive forecast of each window: ``(batch, T, F)`` ->
     ``(batch, steps, K)`` (or ``(batch, K)`` with ``steps=None``).
 
@@ -413,18 +454,7 @@ class SeasonalNaive(keras.layers.Layer):
                 received=f"drift {drift!r} with seasons {seasons!r}",
                 fix="Pass drift=True only with seasons=1.",
             )
-        for name, value in (("season", season), ("steps", steps), ("seasons", seasons)):
-            if value is None and name == "steps":
-                continue
-            if not (isinstance(value, (int, np.integer)) and not isinstance(value, bool)) or (
-                value < 1
-            ):
-                raise InvalidInputError(
-                    name,
-                    expected="a whole number of steps, 1 or more",
-                    received=repr(value),
-                    fix=f"Pass {name} as a positive int.",
-                )
+        _check_whole_steps(season=season, seasons=seasons, steps=steps)
         self.season = int(season)
         self.seasons = int(seasons)
         self.drift = bool(drift)
@@ -449,13 +479,7 @@ class SeasonalNaive(keras.layers.Layer):
                 received=f"season {self.season}, seasons {self.seasons}, drift {self.drift}",
                 fix="Use longer windows, a shorter season or fewer seasons.",
             )
-        if max(self.target_features) >= input_shape[-1]:
-            raise InvalidInputError(
-                "target_features",
-                expected=f"indices below the number of input features ({input_shape[-1]})",
-                received=repr(list(self.target_features)),
-                fix="Name features by their position along X's last axis.",
-            )
+        _check_target_features(self.target_features, input_shape)
 
     def _source_steps(self, window: int, back: int) -> list[int]:
         """For each output step, its input step ``back`` seasons earlier (1: the last)."""
@@ -485,12 +509,6 @@ class SeasonalNaive(keras.layers.Layer):
         change = (last - first) / float(whole - 1)  # (batch, 1, F)
         return change * ops.cast(ahead.reshape(1, horizon, 1), change.dtype)
 
-    def compute_output_shape(self, input_shape):
-        width = len(self.target_features)
-        if self.steps is None:
-            return (input_shape[0], width)
-        return (input_shape[0], self.steps, width)
-
     def get_config(self) -> dict:
         config = super().get_config()
         config.update(
@@ -504,7 +522,7 @@ class SeasonalNaive(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="seqshape")
-class SeasonalWeights(keras.layers.Layer):
+class SeasonalWeights(_TargetSteps):
     """A learned correction from the window's past seasons: ``(batch, T, F)`` ->
     ``(batch, steps, K)`` (or ``(batch, K)`` with ``steps=None``).
 
@@ -539,18 +557,7 @@ class SeasonalWeights(keras.layers.Layer):
         self, season: int, target_features: Sequence[int], steps: int | None = None, **kwargs
     ) -> None:
         super().__init__(**kwargs)
-        for name, value in (("season", season), ("steps", steps)):
-            if value is None and name == "steps":
-                continue
-            if not (isinstance(value, (int, np.integer)) and not isinstance(value, bool)) or (
-                value < 1
-            ):
-                raise InvalidInputError(
-                    name,
-                    expected="a whole number of steps, 1 or more",
-                    received=repr(value),
-                    fix=f"Pass {name} as a positive int.",
-                )
+        _check_whole_steps(season=season, steps=steps)
         self.season = int(season)
         self.steps = None if steps is None else int(steps)
         self.target_features = _check_indices(
@@ -566,13 +573,7 @@ class SeasonalWeights(keras.layers.Layer):
                 received=f"shape {tuple(input_shape)}",
                 fix="Use windows of one length that hold a whole season.",
             )
-        if max(self.target_features) >= input_shape[-1]:
-            raise InvalidInputError(
-                "target_features",
-                expected=f"indices below the number of input features ({input_shape[-1]})",
-                received=repr(list(self.target_features)),
-                fix="Name features by their position along X's last axis.",
-            )
+        _check_target_features(self.target_features, input_shape)
         seasons = int(input_shape[1]) // self.season
         horizon = 1 if self.steps is None else self.steps
         self.kernel = self.add_weight(shape=(seasons, horizon), initializer="zeros", name="kernel")
@@ -590,12 +591,6 @@ class SeasonalWeights(keras.layers.Layer):
         weights = ops.cast(ops.reshape(self.kernel, (1, seasons, horizon, 1)), values.dtype)
         forecast = ops.sum(values * weights, axis=1)  # (batch, H, K)
         return forecast if self.steps is not None else forecast[:, 0, :]
-
-    def compute_output_shape(self, input_shape):
-        width = len(self.target_features)
-        if self.steps is None:
-            return (input_shape[0], width)
-        return (input_shape[0], self.steps, width)
 
     def get_config(self) -> dict:
         config = super().get_config()
