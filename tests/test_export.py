@@ -274,6 +274,18 @@ def test_padded_sequences_of_any_length(tmp_path):
     np.testing.assert_allclose(_run(session, X), model.predict(X), **TOLERANCE)
 
 
+def test_a_seasonal_base_with_its_weights_is_exported(tmp_path):
+    t = np.arange(400)
+    rng = np.random.default_rng(0)
+    season = (10 + 0.05 * t) * (1 + 0.3 * np.sin(2 * np.pi * t / 12)) + rng.normal(0, 0.3, 400)
+    X, y = (np.array(part) for part in sliding_windows(season[:, None], 36, 6)[:2])
+    model = SequenceRegressor(units=(4,), epochs=2).fit(X, y)
+    assert model.spec_.seasonal_base == seqshape.SeasonalBase(12, drift=True, weights=True)
+    path = tmp_path / "seasonal.onnx"
+    model.export(path)
+    np.testing.assert_allclose(_run(_session(path), X[:8]), model.predict(X[:8]), **TOLERANCE)
+
+
 def test_unknown_format_and_unfitted_model_are_clear_errors(tmp_path):
     with pytest.raises(ExportError, match="format"):
         SequenceRegressor(**SMALL).fit(_noise(20, 3), _noise(20)).export(tmp_path / "m", "tflite")
