@@ -149,8 +149,13 @@ def _scaling_lines(spec: TopologySpec, learned: Learned | None) -> tuple[list[st
         if spec.season > 1:
             lines += [
                 f"# SeasonalNaive gives {spec.seasonal_base.title}: the network's",
-                "# output is a correction added to that forecast before restoring, with",
-                "# SeasonalWeights' learned weight for each past season of the window.",
+                "# output is a correction added to that forecast before restoring.",
+            ]
+        if spec.base_weights:
+            unit = "season" if spec.season > 1 else "step"
+            lines += [
+                f"# SeasonalWeights adds a learned weight for each past {unit} of the window",
+                "# at each output step (zero at the start).",
             ]
     elif spec.input_kind == "tokens":
         lines.append("# Token ids go into the Embedding as they are.")
