@@ -397,9 +397,10 @@ def _lags_errors(X: np.ndarray, y: np.ndarray, targets) -> tuple[float, float]:
         np.linspace(0, count - 1, min(count, max(1, LAGS_ROWS // width))).astype(np.int64)
     )
     cut = int(count * (1 - LAGS_HOLDOUT))
-    fit, held = rows[rows < cut - window - horizon], rows[rows >= cut]
-    if len(fit) < max(2 * window, LAGS_MIN_WINDOWS) or len(held) == 0:
+    fit, held = rows < cut - window - horizon, rows >= cut  # masks over the rows kept
+    if fit.sum() < max(2 * window, LAGS_MIN_WINDOWS) or not held.any():
         return np.inf, 0.0
+    columns, targets_y = columns[rows], targets_y[rows]  # only the windows used
     last = columns[:, -1:, :]
     scale = np.sqrt(columns.var(axis=1, keepdims=True) + 1e-5)
 

@@ -203,8 +203,11 @@ def _check_seasonal_base(value: Any, name: str) -> str | int | tuple:
         and part >= 1
         for part in parts
     )
-    flags_ok = base and all(isinstance(flag, bool) for flag in value[2:])
-    if not whole or (base and (not flags_ok or (value[2] and value[1] != 1))):
+    flags = value[2:] if base else ()  # drift, and weights where given
+    bad_flags = not all(isinstance(flag, bool) for flag in flags) or (
+        base and value[2] and value[1] != 1  # drift with one season only
+    )
+    if not whole or bad_flags:
         raise InvalidInputError(
             name,
             expected="'auto', a whole number of steps, 1 or more, or a SeasonalBase of whole "

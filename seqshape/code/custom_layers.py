@@ -150,7 +150,7 @@ class InstanceDenormalization(keras.layers.Layer):
 
 _SEASONAL_NAIVE = '''
 @keras.saving.register_keras_serializable(package="script")
-class SeasonalNaive(keras.layers.Layer):
+class SeasonalNaive(TargetSteps):
     """Each window's seasonal naive forecast: (batch, T, F) -> (batch, steps, K).
 
     Output step h of feature k repeats input feature target_features[k] at step
@@ -191,12 +191,6 @@ class SeasonalNaive(keras.layers.Layer):
         forecast = keras.ops.take(mean, list(self.target_features), axis=-1)
         return forecast if self.steps is not None else forecast[:, 0, :]
 
-    def compute_output_shape(self, input_shape):
-        width = len(self.target_features)
-        if self.steps is None:
-            return (input_shape[0], width)
-        return (input_shape[0], self.steps, width)
-
     def get_config(self):
         config = super().get_config()
         config.update(
@@ -211,7 +205,7 @@ class SeasonalNaive(keras.layers.Layer):
 
 _SEASONAL_WEIGHTS = '''
 @keras.saving.register_keras_serializable(package="script")
-class SeasonalWeights(keras.layers.Layer):
+class SeasonalWeights(TargetSteps):
     """A learned weight for each past season of the window at each output step:
     (batch, T, F) -> (batch, steps, K).
 
@@ -248,18 +242,24 @@ class SeasonalWeights(keras.layers.Layer):
         forecast = keras.ops.sum(values * keras.ops.cast(weights, values.dtype), axis=1)
         return forecast if self.steps is not None else forecast[:, 0, :]
 
-    def compute_output_shape(self, input_shape):
-        width = len(self.target_features)
-        if self.steps is None:
-            return (input_shape[0], width)
-        return (input_shape[0], self.steps, width)
-
     def get_config(self):
         config = super().get_config()
         config.update(
             season=self.season, target_features=list(self.target_features), steps=self.steps
         )
         return config
+'''
+
+_TARGET_STEPS = '''
+class TargetSteps(keras.layers.Layer):
+    """A layer whose output is `steps` steps of its target features: (batch, steps, K),
+    or (batch, K) with steps=None."""
+
+    def compute_output_shape(self, input_shape):
+        width = len(self.target_features)
+        if self.steps is None:
+            return (input_shape[0], width)
+        return (input_shape[0], self.steps, width)
 '''
 
 _PADDING_MASK = '''
@@ -337,7 +337,11 @@ SOURCES: dict[str, str] = {
     "ZeroMaskedSteps": _ZERO_MASKED_STEPS,
     "MaskedGlobalAveragePooling1D": _MASKED_POOLING,
 }
-HELPERS: dict[str, tuple[str, ...]] = {"InstanceNormalization": (_STEP_WEIGHTS,)}
+HELPERS: dict[str, tuple[str, ...]] = {
+    "InstanceNormalization": (_STEP_WEIGHTS,),
+    "SeasonalNaive": (_TARGET_STEPS,),
+    "SeasonalWeights": (_TARGET_STEPS,),
+}
 
 # names of the tensors a layer with several outputs returns, for the script's variables
 OUTPUT_NAMES: dict[str, list[str]] = {"InstanceNormalization": ["normalised", "location", "scale"]}
