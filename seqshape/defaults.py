@@ -29,6 +29,7 @@ import numpy as np
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import train_test_split
 
+from seqshape.combination import target_windows, window_rows
 from seqshape.errors import InvalidInputError
 from seqshape.spec import SeasonalBase, TopologySpec
 
@@ -294,7 +295,7 @@ def naive_errors(
         >>> naive_errors(X, y, (0,), seasons=2).round(2).tolist()
         [2.35, 3.04, 0.0, nan, nan, nan]
     """
-    columns, targets_y = _naive_inputs(X, y, targets)
+    columns, targets_y = target_windows(X, y, targets)
     window = X.shape[1]
     return np.asarray(
         [
@@ -304,12 +305,6 @@ def naive_errors(
             for period in range(1, window + 1)
         ]
     )
-
-
-def _naive_inputs(X: np.ndarray, y: np.ndarray, targets) -> tuple[np.ndarray, np.ndarray]:
-    """The target columns of X ``(n, T, K)`` in float64, and y as ``(n, H, K)``."""
-    targets_y = y if y.ndim == 3 else y[:, None, :]
-    return np.asarray(X, dtype=np.float64)[:, :, list(targets)], targets_y
 
 
 def _seasonal_forecast(columns: np.ndarray, horizon: int, period: int, seasons: int) -> np.ndarray:
@@ -358,6 +353,7 @@ class Normalization:
     target_features: tuple[int, ...] | None
     reason: str
     base: SeasonalBase = SeasonalBase()  # noqa: RUF009 (an immutable tuple)
+    ridge_share: float | None = None  # RidgeCombination's share before training
 
     @property
     def season(self) -> int:
@@ -374,8 +370,40 @@ class Normalization:
             base_seasons=self.base.seasons,
             base_drift=self.base.drift,
             base_weights=self.base.weights,
+            ridge_share=self.ridge_share,
             reasons=(*spec.reasons, self.reason, *reasons),
         )
+
+
+def _lags_split(count: int, window: int, width: int, horizon: int):
+    """The windows the lags check uses (at most ``LAGS_ROWS / width``, evenly spaced)
+    and two masks over them: those it fits the map on and those it scores it on;
+    ``(rows, None, None)`` where too few are left to fit it."""
+    rows = np.unique(
+        np.linspace(0, count - 1, min(count, max(1, LAGS_ROWS // width))).astype(np.int64)
+    )
+    cut = int(count * (1 - LAGS_HOLDOUT))
+    fit, held = rows < cut - window - horizon, rows >= cut
+    if fit.sum() < max(2 * window, LAGS_MIN_WINDOWS) or not held.any():
+        return rows, None, None
+    return rows, fit, held
+
+
+def _ridge_share(
+    asked: str | float | None, X: np.ndarray, y: np.ndarray, targets: tuple[int, ...]
+) -> float | None:
+    """``RidgeCombination``'s share before training (``None``: no ridge): a share asked
+    for as it is; with ``"auto"`` 0 (chosen after training) where the windows are
+    enough for the lags check's map (``_lags_split``): an unweighted ridge, its share
+    chosen on validation, took UKgas' MASE from 2.00 to 2.44 and AirPassengers' from 0.45
+    to 0.66 (3 seeds), with 24 and 16 windows left for the check's map."""
+    if asked != "auto":
+        return asked
+    count, window = X.shape[:2]
+    horizon = 1 if y.ndim == 2 else y.shape[1]
+    if window < 2 or _lags_split(count, window, len(targets), horizon)[1] is None:
+        return None
+    return 0.0
 
 
 def _lags_errors(X: np.ndarray, y: np.ndarray, targets) -> tuple[float, float]:
@@ -383,36 +411,22 @@ def _lags_errors(X: np.ndarray, y: np.ndarray, targets) -> tuple[float, float]:
     from each window's past steps to its targets, and of the last value.
 
     The map is what ``SeasonalWeights`` of period 1 learns: each window's last value
-    removed and its scale divided out (as window normalisation does), one map for every
-    target, no intercept. It is a ridge regression fitted on the windows before the
-    held-out ones, less a gap of a window and a horizon (overlapping windows would
-    otherwise hold the held-out targets); ``(inf, 0)`` where fewer than
+    removed and its scale divided out (as window normalisation does, ``window_rows``),
+    one map for every target, no intercept. It is a ridge regression fitted on the
+    windows before the held-out ones, less a gap of a window and a horizon (overlapping
+    windows would otherwise hold the held-out targets); ``(inf, 0)`` where fewer than
     ``LAGS_MIN_WINDOWS`` (or twice the window's steps) are left to fit it.
     """
-    steps = y if y.ndim == 3 else y.reshape(len(y), 1, -1)  # one step: (n, 1, K)
-    columns, targets_y = _naive_inputs(X, steps, targets)  # (n, T, K), (n, H, K)
-    count, window, width = columns.shape
-    horizon = targets_y.shape[1]
-    rows = np.unique(
-        np.linspace(0, count - 1, min(count, max(1, LAGS_ROWS // width))).astype(np.int64)
-    )
-    cut = int(count * (1 - LAGS_HOLDOUT))
-    fit, held = rows < cut - window - horizon, rows >= cut  # masks over the rows kept
-    if fit.sum() < max(2 * window, LAGS_MIN_WINDOWS) or not held.any():
+    columns, targets_y = target_windows(X, y, targets)  # (n, T, K), (n, H, K)
+    rows, fit, held = _lags_split(*columns.shape, targets_y.shape[1])
+    if fit is None:
         return np.inf, 0.0
-    columns, targets_y = columns[rows], targets_y[rows]  # only the windows used
-    last = columns[:, -1:, :]
-    scale = np.sqrt(columns.var(axis=1, keepdims=True) + 1e-5)
-
-    def flat(values: np.ndarray, part: np.ndarray) -> np.ndarray:  # (n, S, K) -> (n K, S)
-        return np.swapaxes((values[part] - last[part]) / scale[part], 1, 2).reshape(
-            -1, values.shape[1]
-        )
-
-    ridge = Ridge(alpha=1.0, fit_intercept=False).fit(flat(columns, fit), flat(targets_y, fit))
-    predicted = np.swapaxes(ridge.predict(flat(columns, held)).reshape(-1, width, horizon), 1, 2)
-    forecast = predicted * scale[held] + last[held]
-    truth = targets_y[held]
+    width = columns.shape[2]
+    inputs, outputs, last, scale = window_rows(columns[rows], targets_y[rows])
+    fit, held = np.repeat(fit, width), np.repeat(held, width)  # a row per window and target
+    ridge = Ridge(alpha=1.0, fit_intercept=False).fit(inputs[fit], outputs[fit])
+    forecast = ridge.predict(inputs[held]) * scale[held] + last[held]
+    truth = outputs[held] * scale[held] + last[held]
     return float(np.abs(forecast - truth).mean()), float(np.abs(last[held] - truth).mean())
 
 
@@ -497,7 +511,7 @@ def _naive_base(
         and errors[divisor - 1] <= min(SEASONAL_TIE * best, SEASONAL_GAIN * errors[0])
     )
     # the mean of the last n seasons, where it fits the training windows better
-    columns, targets_y = _naive_inputs(X, y, targets)
+    columns, targets_y = target_windows(X, y, targets)
     averaged = {  # one period, not all of them again for each number of seasons
         seasons: _naive_error(columns, targets_y, period, seasons)
         for seasons in range(1, window // period + 1)
@@ -541,6 +555,7 @@ def choose_normalization(
     X: np.ndarray,
     y: np.ndarray,
     seasonal_base: str | int = "auto",
+    ridge_share: str | float | None = "auto",
 ) -> Normalization:
     """How ``spec``'s data (training part) is normalised.
 
@@ -549,7 +564,8 @@ def choose_normalization(
     the window, or its last season repeated over the horizon) must predict it better
     than the target's mean (mean absolute error under 0.75 of the mean's). With window
     normalisation, ``seasonal_base`` picks the naive forecast the output is restored
-    onto (``_seasonal_base``).
+    onto (``_seasonal_base``) and ``ridge_share`` whether a ridge map of the window is
+    combined with the network's forecast (``_ridge_share``).
     """
     if method == "series":
         raise InvalidInputError(
@@ -566,6 +582,7 @@ def choose_normalization(
             "none": "inputs are fed as they are",
         }[method]
         _refuse_seasonal_base(seasonal_base, method)
+        _refuse_ridge(ridge_share, method)
         return Normalization(method, None, f"Normalisation {method!r} was asked for: {words}.")
     can_window = (
         spec.task == "regression"
@@ -605,9 +622,11 @@ def choose_normalization(
             f"Normalisation 'window' was asked for: each window's last value and scale "
             f"are removed from the input and restored on targets {list(targets)}." + base_words,
             base,
+            _ridge_share(ridge_share, X, y, targets),
         )
     if targets is None:
         _refuse_seasonal_base(seasonal_base, "global")
+        _refuse_ridge(ridge_share, "global")
         return Normalization(
             "global",
             None,
@@ -626,7 +645,20 @@ def choose_normalization(
         "the output, inside the model: forecasts follow series that move out of the "
         "training range." + base_words,
         base,
+        _ridge_share(ridge_share, X, y, targets),
     )
+
+
+def _refuse_ridge(ridge_share: str | float | None, method: str) -> None:
+    if ridge_share not in ("auto", None):
+        raise InvalidInputError(
+            "ridge_share",
+            expected="'auto' or None unless inputs are normalised by window (the ridge "
+            "works in each window's units)",
+            received=f"{ridge_share!r} with normalization {method!r}",
+            fix="Use normalization='window' (or 'auto' where y continues features of X), "
+            "or leave ridge_share on 'auto'.",
+        )
 
 
 def _refuse_seasonal_base(seasonal_base: str | int | SeasonalBase, method: str) -> None:

@@ -42,6 +42,7 @@ from seqshape._backend import enable_compilation_cache
 from seqshape._inference import SMALL_BATCH, small_batch_forward
 from seqshape.builders import ArchitectureOptions, infer_spec_from_arrays
 from seqshape.code import fitted_code
+from seqshape.combination import EVEN_SHARE, choose_share, ridge_layer, ridge_kernel, share_words
 from seqshape.defaults import choose_normalization, choose_validation
 from seqshape.distribution import is_writer, shared_random_state
 from seqshape.errors import (
@@ -303,7 +304,12 @@ class _SequenceEstimator(BaseEstimator):
 
         state.check_tokens(X_array)
         chosen = choose_normalization(
-            params["normalization"], state.spec, X_train, y_train, params["seasonal_base"]
+            params["normalization"],
+            state.spec,
+            X_train,
+            y_train,
+            params["seasonal_base"],
+            params["ridge_share"],
         )
         normalization, targets = chosen.method, chosen.target_features
         state.spec = chosen.applied_to(state.spec, reason)
@@ -350,10 +356,39 @@ class _SequenceEstimator(BaseEstimator):
         state.model, state.history = model, history
         state.best_epoch = kept_epoch(history, len(X_train), params["batch_size"])
         state.n_epochs = len(history["loss"])
+        if state.spec.ridge_share is not None:
+            self._combine(state, (X_train, y_train), (X_val, y_val), params["ridge_share"])
         if len(X_val):
             state.baseline_check = self._check_baselines(state, X_train, y_train, X_val, y_val)
         self._set_state(state)
         return self
+
+    def _combine(self, state, training, validation, asked) -> None:
+        """Fit ``RidgeCombination``'s map on the training windows and set its share: as
+        asked, or the one that fits the validation windows best (``choose_share``)."""
+        layer = ridge_layer(state.model)
+        layer.kernel.assign(ridge_kernel(*training, state.spec.target_features))
+        X_val, y_val = validation
+        errors = None
+        if asked != "auto":
+            share = asked
+        elif len(X_val) == 0:
+            share = EVEN_SHARE
+        else:
+            if len(X_val) > GUARD_SAMPLES:
+                chosen = np.linspace(0, len(X_val) - 1, GUARD_SAMPLES).astype(np.int64)
+                X_val, y_val = X_val[chosen], y_val[chosen]
+            forecasts = []
+            for alone in (0.0, 1.0):  # the network's forecast, then the ridge's
+                layer.share.assign(alone)
+                outputs = _model_outputs(state, X_val, self.batch_size)
+                forecasts.append(state.predictions(outputs))
+            share, errors = choose_share(*forecasts, y_val)
+        layer.share.assign(share)
+        words = share_words(share, len(training[0]), errors, asked=asked != "auto")
+        state.spec = dataclasses.replace(
+            state.spec, ridge_share=float(share), reasons=(*state.spec.reasons, words)
+        )
 
     def _check_baselines(self, state, X_train, y_train, X_val, y_val) -> dict:
         """Score the model and the baselines on the held-out part; warn when one wins.

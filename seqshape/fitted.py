@@ -129,6 +129,7 @@ def _check_spec(spec: TopologySpec) -> None:
         base_seasons=spec.base_seasons,
         base_drift=spec.base_drift,
         base_weights=spec.base_weights,
+        ridge_share=spec.ridge_share,
     )
     if not _same_fields(derived, spec):
         raise StateMismatchError(f"a spec that its own shapes contradict ({spec.title})")
@@ -167,6 +168,14 @@ def _check_spec(spec: TopologySpec) -> None:
         spec.base_weights and (spec.normalization != "window" or spec.mask_value is not None)
     ):
         raise StateMismatchError(f"seasonal weights {spec.base_weights!r}")
+    share = spec.ridge_share
+    if share is not None and (
+        not isinstance(share, float)
+        or not 0.0 <= share <= 1.0
+        or spec.normalization != "window"
+        or spec.mask_value is not None
+    ):
+        raise StateMismatchError(f"a ridge share of {share!r}")
 
 
 def _same_fields(first: TopologySpec, second: TopologySpec) -> bool:

@@ -33,6 +33,9 @@ Seasonal naive commutes with the affine normalisation, so the sum in normalised 
 restores to ``body * scale + seasonal naive`` in the units of the input. Beside it,
 ``SeasonalWeights`` learns how much of each of the window's past seasons each output
 step takes: a linear path from the seasons to the forecast, starting at zero (the base).
+``RidgeCombination`` sits after the restoring layer: it mixes the network's forecast
+with a linear map of the raw window whose kernel is fitted in closed form (ridge) and
+whose share is chosen on validation windows, both set by seqshape after training.
 
 **Padding masks** for layers that take no Keras mask (convolutions): ``PaddingMask``
 turns padded steps into a boolean ``(batch, T)`` tensor, ``ZeroMaskedSteps`` sets the
@@ -600,6 +603,102 @@ class SeasonalWeights(_TargetSteps):
         return config
 
 
+@keras.saving.register_keras_serializable(package="seqshape")
+class RidgeCombination(_TargetSteps):
+    """The network's forecast combined with a linear one: ``[forecast, window]`` ->
+    ``(1 - share) * forecast + share * ridge(window)``, ``(batch, steps, K)`` (or
+    ``(batch, K)`` with ``steps=None``).
+
+    ``ridge(window)`` is a linear map of the window's past steps, each target on its
+    own and one map for all of them: with ``last`` the target's last value and ``scale``
+    its spread in the window (``sqrt(variance + epsilon)``, the statistics
+    ``InstanceNormalization`` takes), output step ``h`` is
+    ``last + scale * sum(kernel[t, h] * (window[t] - last) / scale)``. Its ``kernel``
+    and ``share`` are not trained by gradient: seqshape fits the kernel in closed form
+    (a ridge regression on the training windows) and chooses the share on the
+    validation windows after training (``seqshape.combination``). Both start at zero,
+    so the layer passes the network's forecast through until they are set.
+
+    Args:
+        target_features: for each output feature, the input feature it continues.
+        steps: output steps; ``None`` for one step without a time axis ``(batch, K)``.
+        epsilon: added to the window's variance (constant windows give the last value).
+
+    Example:
+        >>> import numpy as np
+        >>> window = np.arange(4.0).reshape(1, 4, 1)                       # 0 1 2 3
+        >>> layer = RidgeCombination(target_features=(0,), steps=2)
+        >>> forecast = np.full((1, 2, 1), 10.0)
+        >>> np.asarray(layer([forecast, window]))[0, :, 0].tolist()      # share 0
+        [10.0, 10.0]
+        >>> kernel = np.zeros((4, 2)); kernel[2] = [-1.0, -2.0]   # 3 + (3 - 2) * (h + 1)
+        >>> layer.set_weights([kernel, np.asarray(0.5)])
+        >>> np.asarray(layer([forecast, window]))[0, :, 0].round(4).tolist()
+        [7.0, 7.5]
+    """
+
+    def __init__(
+        self,
+        target_features: Sequence[int],
+        steps: int | None = None,
+        epsilon: float = 1e-5,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        _check_whole_steps(steps=steps)
+        self.steps = None if steps is None else int(steps)
+        self.epsilon = float(epsilon)
+        self.target_features = _check_indices(
+            target_features, "target_features", allow_none=False, distinct=False
+        )
+
+    def build(self, input_shape) -> None:
+        window_shape = tuple(input_shape[1])
+        if len(window_shape) != 3 or window_shape[1] is None:
+            raise InvalidInputError(
+                "inputs",
+                expected="[forecast, window] with the window (batch, steps, features) of a "
+                "fixed number of steps",
+                received=f"window shape {window_shape}",
+                fix="Use windows of one length (no padding).",
+            )
+        _check_target_features(self.target_features, window_shape)
+        horizon = 1 if self.steps is None else self.steps
+        self.kernel = self.add_weight(
+            shape=(int(window_shape[1]), horizon),
+            initializer="zeros",
+            trainable=False,
+            name="kernel",
+        )
+        self.share = self.add_weight(shape=(), initializer="zeros", trainable=False, name="share")
+
+    def call(self, inputs):
+        forecast, window = inputs
+        values = ops.take(window, list(self.target_features), axis=-1)  # (batch, T, K)
+        last = values[:, -1:, :]
+        shifted = values - last
+        offset = ops.mean(shifted, axis=1, keepdims=True)
+        scale = ops.sqrt(
+            ops.mean(ops.square(shifted - offset), axis=1, keepdims=True) + self.epsilon
+        )
+        kernel = ops.cast(self.kernel, values.dtype)
+        ridge = ops.einsum("btk,th->bhk", shifted / scale, kernel) * scale + last  # (batch, H, K)
+        if self.steps is None:
+            ridge = ridge[:, 0, :]
+        share = ops.cast(self.share, forecast.dtype)
+        return (1.0 - share) * forecast + share * ops.cast(ridge, forecast.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return super().compute_output_shape(input_shape[1])
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(
+            target_features=list(self.target_features), steps=self.steps, epsilon=self.epsilon
+        )
+        return config
+
+
 def normalized_model(
     inputs,
     body: Callable,
@@ -614,6 +713,7 @@ def normalized_model(
     seasons: int = 1,
     drift: bool = False,
     season_weights: bool = False,
+    ridge: bool = False,
 ):
     """``restore(body(normalise(inputs)))``: the outputs of a model with instance
     normalisation around ``body``; with ``season > 1``,
@@ -635,6 +735,9 @@ def normalized_model(
         season_weights: also learn a weight for each of the window's past seasons
             (steps, for ``season=1``) at each output step (``SeasonalWeights``,
             starting at zero); needs windows of a fixed length and no padding.
+        ridge: combine the restored forecast with a linear map of the raw window
+            (``RidgeCombination``, passing the forecast through until seqshape sets
+            its kernel and share); needs windows of a fixed length and no padding.
 
     Returns:
         The restored outputs, in the units of the raw input.
@@ -655,13 +758,14 @@ def normalized_model(
         epsilon=epsilon,
     )(inputs)
     outputs = body(normalised)  # (batch, [T_out,] K) in normalised units
-    if (season > 1 or season_weights) and mask_value is not None:
+    if (season > 1 or season_weights or ridge) and mask_value is not None:
         raise InvalidInputError(
-            "season" if season > 1 else "season_weights",
+            "season" if season > 1 else "season_weights" if season_weights else "ridge",
             expected="a plain window for padded sequences (their windows end at different "
-            "steps): season=1 and no season_weights",
-            received=f"season {season!r}, season_weights {season_weights!r}",
-            fix="Use season=1 and season_weights=False with mask_value, or pad nothing.",
+            "steps): season=1, no season_weights and no ridge",
+            received=f"season {season!r}, season_weights {season_weights!r}, ridge {ridge!r}",
+            fix="Use season=1, season_weights=False and ridge=False with mask_value, or "
+            "pad nothing.",
         )
     steps = outputs.shape[1] if len(outputs.shape) == 3 else None
     parts = [outputs]
@@ -671,9 +775,12 @@ def normalized_model(
         parts.append(SeasonalNaive(season, target_features, steps, seasons, drift)(normalised))
     if len(parts) > 1:
         outputs = keras.layers.Add()(parts)
-    return InstanceDenormalization(target_features)(
+    restored = InstanceDenormalization(target_features)(
         [outputs, statistics_location, statistics_scale]
     )
+    if ridge:  # a linear forecast of the raw window beside the network's
+        return RidgeCombination(target_features, steps, epsilon=epsilon)([restored, inputs])
+    return restored
 
 
 @keras.saving.register_keras_serializable(package="seqshape")

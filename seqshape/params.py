@@ -219,6 +219,34 @@ def _check_seasonal_base(value: Any, name: str) -> str | int | tuple:
     return value if base else int(value)
 
 
+def _check_ridge_share(value: Any, name: str) -> str | float | None:
+    if value is None or (isinstance(value, str) and value == "auto"):
+        return value
+    if (
+        isinstance(value, (int, float, np.integer, np.floating))
+        and not isinstance(value, (bool, np.bool_))
+        and 0.0 <= float(value) <= 1.0
+    ):
+        return float(value)
+    raise InvalidInputError(
+        name,
+        expected="'auto', None (no ridge) or the ridge's share of the forecast, from 0 to 1",
+        received=repr(value),
+        fix="Leave it on 'auto' (chosen on the validation windows), pass None to forecast "
+        "with the network alone, or a share such as 0.5.",
+    )
+
+
+def _parse_ridge_share(text: str) -> str | float | None:
+    """``auto``, ``none`` or a number on the command line (anything else: the checker)."""
+    if text in ("auto", "none"):
+        return None if text == "none" else text
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
 def _check_epochs(value: Any, name: str) -> str | int:
     if isinstance(value, str) and value == "auto":
         return value
@@ -471,6 +499,21 @@ PARAMS: tuple[Param, ...] = (
         "training",
         "str | int | SeasonalBase",
         Flag(_parse_auto_or_int, help="auto, or a period in steps (1: the last value)"),
+    ),
+    Param(
+        "ridge_share",
+        "auto",
+        _check_ridge_share,
+        "with window normalisation, the share of the forecast given to a ridge map of "
+        "each window's past steps (``RidgeCombination``: fitted in closed form on the "
+        "training windows, each target in its window's units, beside the network trained "
+        "on its own): ``'auto'`` where 30 or more training windows fit it, with the share "
+        "from 0 to 1 (in tenths) that gives the validation windows the lowest mean "
+        "absolute error (0.5 without a validation part); a number, that share; ``None``, "
+        "the network alone.",
+        "training",
+        "str | float | None",
+        Flag(_parse_ridge_share, help="auto, none, or the ridge's share from 0 to 1"),
     ),
     Param(
         "patience",

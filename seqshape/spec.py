@@ -112,6 +112,9 @@ class TopologySpec:
     base_drift: bool = False
     # the body learns a weight for each past season of the window (SeasonalWeights)
     base_weights: bool = False
+    # the forecast is combined with a ridge map of the window (RidgeCombination): the
+    # ridge's share, chosen after training (None: the network alone)
+    ridge_share: float | None = None
 
     @property
     def seasonal_base(self) -> SeasonalBase:

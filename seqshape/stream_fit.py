@@ -217,7 +217,12 @@ def fit_stream(estimator, source: WindowSource):
         "validation": validation_count,
     }
     chosen = choose_normalization(
-        params["normalization"], state.spec, sample.X, sample.y, params["seasonal_base"]
+        params["normalization"],
+        state.spec,
+        sample.X,
+        sample.y,
+        params["seasonal_base"],
+        params["ridge_share"],
     )
     normalization, targets = chosen.method, chosen.target_features
     state.spec = chosen.applied_to(state.spec, reason)
@@ -254,6 +259,10 @@ def fit_stream(estimator, source: WindowSource):
     state.model, state.history = model, history
     state.best_epoch = kept_epoch(history, training_count, batch_size)
     state.n_epochs = len(history["loss"])
+    if state.spec.ridge_share is not None:  # the map fitted on the sample of training windows
+        none = (sample.X[:0], sample.y[:0])
+        held_out = none if held is None else (held.X, held.y)
+        estimator._combine(state, (sample.X, sample.y), held_out, params["ridge_share"])
     if held is not None:
         state.baseline_check = estimator._check_baselines(
             state, sample.X, sample.y, held.X, held.y

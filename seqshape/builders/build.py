@@ -85,6 +85,7 @@ def build_model(
             seasons=spec.base_seasons,
             drift=spec.base_drift,
             season_weights=spec.base_weights,
+            ridge=spec.ridge_share is not None,
         )
     else:
         outputs = builder.body(inputs, spec, options)  # (batch, *target_shape)

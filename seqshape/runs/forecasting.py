@@ -204,7 +204,8 @@ def _refit_params(
 ) -> dict[str, Any]:
     """The settings that train ``epochs`` epochs on every sample: no holdout, no early
     stop, no checkpoints (those of the evaluated fit belong to another fit), and the
-    seasonal base the ``evaluated`` fit chose (the model scored is the one refitted)."""
+    seasonal base and ridge share the ``evaluated`` fit chose (the model scored is the
+    one refitted)."""
     params: dict[str, Any] = {
         "epochs": epochs,
         "patience": epochs,
@@ -215,6 +216,8 @@ def _refit_params(
         params["validation"] = "none"
     if estimator.get_params().get("seasonal_base") == "auto":
         params["seasonal_base"] = evaluated.spec_.seasonal_base
+    if estimator.get_params().get("ridge_share") == "auto":
+        params["ridge_share"] = evaluated.spec_.ridge_share
     return params
 
 
