@@ -89,7 +89,9 @@ def ridge_kernel(X: np.ndarray, y: np.ndarray, targets: Sequence[int]) -> np.nda
     columns, steps = target_windows(X[kept], y[kept], targets)
     inputs, outputs, _, scale = window_rows(columns, steps)
     weight = scale[:, 0] / scale.mean()
-    ridge = Ridge(alpha=RIDGE_ALPHA, fit_intercept=False).fit(inputs, outputs, sample_weight=weight)
+    ridge = Ridge(alpha=RIDGE_ALPHA, fit_intercept=False).fit(
+        inputs, outputs, sample_weight=weight
+    )
     return np.asarray(ridge.coef_, dtype=np.float64).T.reshape(columns.shape[1], -1)
 
 
@@ -114,7 +116,9 @@ def choose_share(
     """
     network, ridge = np.asarray(network, np.float64), np.asarray(ridge, np.float64)
     truth = np.asarray(truth, np.float64).reshape(network.shape)
-    errors = [float(np.abs(share * ridge + (1 - share) * network - truth).mean()) for share in SHARES]
+    errors = [
+        float(np.abs(share * ridge + (1 - share) * network - truth).mean()) for share in SHARES
+    ]
     best = int(np.argmin(errors))
     return SHARES[best], {"mix": errors[best], "network": errors[0], "ridge": errors[-1]}
 

@@ -400,7 +400,7 @@ def _ridge_share(
     if asked != "auto":
         return asked
     count, window = X.shape[:2]
-    horizon = 1 if y.ndim == 2 else y.shape[1]
+    horizon = y.shape[1] if y.ndim == 3 else 1
     if window < 2 or _lags_split(count, window, len(targets), horizon)[1] is None:
         return None
     return 0.0

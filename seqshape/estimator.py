@@ -42,7 +42,7 @@ from seqshape._backend import enable_compilation_cache
 from seqshape._inference import SMALL_BATCH, small_batch_forward
 from seqshape.builders import ArchitectureOptions, infer_spec_from_arrays
 from seqshape.code import fitted_code
-from seqshape.combination import EVEN_SHARE, choose_share, ridge_layer, ridge_kernel, share_words
+from seqshape.combination import EVEN_SHARE, choose_share, ridge_kernel, ridge_layer, share_words
 from seqshape.defaults import choose_normalization, choose_validation
 from seqshape.distribution import is_writer, shared_random_state
 from seqshape.errors import (

@@ -33,6 +33,7 @@ from seqshape.builders import (
 from seqshape.code import keras_code
 from seqshape.code import source as code_source
 from seqshape.code.custom_layers import class_sources
+from seqshape.combination import ridge_kernel
 from seqshape.errors import InvalidInputError
 from seqshape.params import params_of
 
@@ -348,6 +349,7 @@ def test_script_layer_classes_compute_what_seqshape_layers_compute():
         "MaskedGlobalAveragePooling1D",
         "SeasonalNaive",
         "SeasonalWeights",
+        "RidgeCombination",
     ]
     exec("\n\n".join(class_sources(names)), namespace)
     rng = np.random.default_rng(0)
@@ -399,6 +401,38 @@ def test_script_layer_classes_compute_what_seqshape_layers_compute():
         np.testing.assert_allclose(
             np.asarray(theirs(x)), np.asarray(mine(x)), rtol=1e-5, atol=1e-6
         )
+    forecast = rng.normal(size=(4, 5, 2)).astype("float32")
+    for steps, outputs in ((5, forecast), (None, forecast[:, 0, :])):
+        kwargs = {"target_features": (2, 0), "steps": steps}
+        theirs, mine = namespace["RidgeCombination"](**kwargs), ours.RidgeCombination(**kwargs)
+        theirs.build([outputs.shape, x.shape])
+        mine.build([outputs.shape, x.shape])
+        kernel = rng.normal(size=mine.kernel.shape).astype("float32")
+        for layer in (theirs, mine):
+            layer.set_weights([kernel, np.asarray(0.3, "float32")])
+        np.testing.assert_allclose(
+            np.asarray(theirs([outputs, x])), np.asarray(mine([outputs, x])), rtol=1e-5, atol=1e-5
+        )
+
+
+def test_a_scripts_ridge_is_seqshapes(tmp_path):
+    """The closed-form map a script fits for RidgeCombination is the one seqshape fits,
+    and the script sets the share seqshape chose."""
+    rng = np.random.default_rng(3)
+    series = np.sin(np.arange(400) * 2 * np.pi / 12) * 3 + rng.normal(0, 0.3, 400) + 10
+    X = np.stack([series[i : i + 24] for i in range(360)])[..., None]
+    y = np.stack([series[i + 24 : i + 30] for i in range(360)])[..., None]
+    model = seqshape.SequenceModel(epochs=1, units=(4,), random_state=0).fit(X, y)
+    assert model.spec_.ridge_share is not None
+    script = model.to_keras_code()
+    assert f"RIDGE_SHARE = {model.spec_.ridge_share!r}" in script
+    start = script.index("TARGET_FEATURES = ")
+    end = script.index("ridge = next(")
+    namespace = {"np": np, "X": X, "y": y, "n_train": 300}
+    exec(script[start:end], namespace)
+    np.testing.assert_allclose(
+        namespace["kernel"], ridge_kernel(X[:300], y[:300], (0,)), rtol=1e-6, atol=1e-8
+    )
 
 
 def test_user_builder_without_code_is_read_off_its_model():

@@ -58,6 +58,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "seqshape.training",
             "seqshape.seasons",
             "seqshape.defaults",
+            "seqshape.combination",  # the ridge map and its share, beside the network
             "seqshape.guard",
             "seqshape.distribution",  # the devices training uses
             "seqshape.export",  # the fitted state to one ONNX file

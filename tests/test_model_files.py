@@ -227,6 +227,14 @@ def _set(*keys, value):
             ),
             "layers differ",
         ),
+        (_set("fitted", "spec", "ridge_share", value="half"), "a ridge share of 'half'"),
+        (_set("fitted", "spec", "ridge_share", value=1.5), "a ridge share of 1.5"),
+        (
+            lambda state: state["fitted"]["spec"].update(
+                ridge_share=None if state["fitted"]["spec"].get("ridge_share") is not None else 0.5
+            ),
+            "layers differ|a ridge share of 0.5",
+        ),
         (_set("params", "units", value=[4]), "layers differ"),
         (_set("params", "cell", value="gru"), "layers differ"),
     ],

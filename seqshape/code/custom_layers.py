@@ -13,7 +13,8 @@ class is short, readable and the user's to change. The argument checks of
 Example:
     >>> sorted(SOURCES)  # doctest: +NORMALIZE_WHITESPACE
     ['InstanceDenormalization', 'InstanceNormalization', 'MaskedGlobalAveragePooling1D',
-     'PaddingMask', 'SeasonalNaive', 'SeasonalWeights', 'ZeroMaskedSteps']
+     'PaddingMask', 'RidgeCombination', 'SeasonalNaive', 'SeasonalWeights',
+     'ZeroMaskedSteps']
 """
 
 from __future__ import annotations
@@ -250,6 +251,59 @@ class SeasonalWeights(TargetSteps):
         return config
 '''
 
+_RIDGE_COMBINATION = '''
+@keras.saving.register_keras_serializable(package="script")
+class RidgeCombination(TargetSteps):
+    """The network's forecast mixed with a linear map of the window's past steps:
+    [forecast, window] -> (1 - share) * forecast + share * ridge(window).
+
+    ridge(window) takes each target's window less its last value, over its spread
+    (sqrt(variance + epsilon)), maps it through kernel (T, steps) and restores the
+    last value and spread. kernel and share are set after training, not trained.
+    """
+
+    def __init__(self, target_features, steps=None, epsilon=1e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.target_features = tuple(target_features)
+        self.steps = steps
+        self.epsilon = epsilon
+
+    def build(self, input_shape):
+        horizon = 1 if self.steps is None else self.steps
+        self.kernel = self.add_weight(
+            shape=(input_shape[1][1], horizon),
+            initializer="zeros",
+            trainable=False,
+            name="kernel",
+        )
+        self.share = self.add_weight(shape=(), initializer="zeros", trainable=False, name="share")
+
+    def call(self, inputs):
+        forecast, window = inputs
+        values = keras.ops.take(window, list(self.target_features), axis=-1)
+        last = values[:, -1:, :]
+        shifted = values - last
+        offset = keras.ops.mean(shifted, axis=1, keepdims=True)
+        variance = keras.ops.mean(keras.ops.square(shifted - offset), axis=1, keepdims=True)
+        scale = keras.ops.sqrt(variance + self.epsilon)
+        kernel = keras.ops.cast(self.kernel, values.dtype)
+        ridge = keras.ops.einsum("btk,th->bhk", shifted / scale, kernel) * scale + last
+        if self.steps is None:
+            ridge = ridge[:, 0, :]
+        share = keras.ops.cast(self.share, forecast.dtype)
+        return (1.0 - share) * forecast + share * keras.ops.cast(ridge, forecast.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return super().compute_output_shape(input_shape[1])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            target_features=list(self.target_features), steps=self.steps, epsilon=self.epsilon
+        )
+        return config
+'''
+
 _TARGET_STEPS = '''
 class TargetSteps(keras.layers.Layer):
     """A layer whose output is `steps` steps of its target features: (batch, steps, K),
@@ -334,6 +388,7 @@ SOURCES: dict[str, str] = {
     "PaddingMask": _PADDING_MASK,
     "SeasonalNaive": _SEASONAL_NAIVE,
     "SeasonalWeights": _SEASONAL_WEIGHTS,
+    "RidgeCombination": _RIDGE_COMBINATION,
     "ZeroMaskedSteps": _ZERO_MASKED_STEPS,
     "MaskedGlobalAveragePooling1D": _MASKED_POOLING,
 }
@@ -341,6 +396,7 @@ HELPERS: dict[str, tuple[str, ...]] = {
     "InstanceNormalization": (_STEP_WEIGHTS,),
     "SeasonalNaive": (_TARGET_STEPS,),
     "SeasonalWeights": (_TARGET_STEPS,),
+    "RidgeCombination": (_TARGET_STEPS,),
 }
 
 # names of the tensors a layer with several outputs returns, for the script's variables

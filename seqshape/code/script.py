@@ -18,6 +18,7 @@ from seqshape.builders.options import ArchitectureOptions
 from seqshape.builders.registry import diagram_lines, get_builder, topology_title
 from seqshape.code.custom_layers import class_sources
 from seqshape.code.source import LINE_LENGTH, model_source, shape_words, split_call
+from seqshape.combination import EVEN_SHARE
 from seqshape.params import resolved_epochs
 from seqshape.spec import TopologySpec
 
@@ -261,6 +262,8 @@ def _fit_lines(spec: TopologySpec, training: Training, learned: Learned | None) 
         ")",
         "",
     ]
+    if spec.ridge_share is not None:
+        lines += _ridge_lines(spec, learned)
     if spec.task == "regression":
         lines.append("predictions = unscale(model.predict(inputs_all[:5]), y.shape[1:])")
     elif spec.task == "binary":
@@ -275,6 +278,39 @@ def _fit_lines(spec: TopologySpec, training: Training, learned: Learned | None) 
         if learned is not None and learned.classes is not None:
             lines.append("predictions = CLASSES[indices]")
     return lines
+
+
+def _ridge_lines(spec: TopologySpec, learned: Learned | None) -> list[str]:
+    """Lines that fit RidgeCombination's map on the training windows and set its share."""
+    share = spec.ridge_share if learned is not None else EVEN_SHARE
+    why = "the share seqshape chose" if learned is not None else "an even mix"
+    return [
+        "# RidgeCombination mixes the forecast with a ridge map of each window's past steps,",
+        "# fitted here in closed form on the training windows: each target's window less",
+        "# its last value, over its spread; one map for every target, no intercept, each",
+        "# row weighted by its window's spread. (seqshape chooses the share on the",
+        "# validation windows.)",
+        f"TARGET_FEATURES = {list(spec.target_features)}",
+        f"RIDGE_SHARE = {share!r}  # {why}",
+        'windows = X[:n_train][:, :, TARGET_FEATURES].astype("float64")',
+        'steps = y[:n_train].reshape(n_train, -1, len(TARGET_FEATURES)).astype("float64")',
+        "last = windows[:, -1:, :]",
+        "spread = np.sqrt(windows.var(axis=1, keepdims=True) + 1e-5)",
+        "",
+        "",
+        "def window_rows(values):  # (n, S, K) -> (n K, S)",
+        "    return np.swapaxes((values - last) / spread, 1, 2).reshape(-1, values.shape[1])",
+        "",
+        "",
+        "rows_in, rows_out = window_rows(windows), window_rows(steps)",
+        "weight = (spread / spread.mean()).reshape(-1, 1)",
+        "gram = (rows_in * weight).T @ rows_in + 1.0 * np.eye(rows_in.shape[1])",
+        "kernel = np.linalg.solve(gram, (rows_in * weight).T @ rows_out)",
+        "ridge = next(layer for layer in model.layers if isinstance(layer, RidgeCombination))",
+        "ridge.kernel.assign(kernel)",
+        "ridge.share.assign(RIDGE_SHARE)",
+        "",
+    ]
 
 
 def keras_script(
