@@ -274,13 +274,14 @@ def test_padded_sequences_of_any_length(tmp_path):
     np.testing.assert_allclose(_run(session, X), model.predict(X), **TOLERANCE)
 
 
-def test_a_seasonal_base_with_its_weights_is_exported(tmp_path):
+def test_a_seasonal_base_with_its_weights_and_ridge_is_exported(tmp_path):
     t = np.arange(400)
     rng = np.random.default_rng(0)
     season = (10 + 0.05 * t) * (1 + 0.3 * np.sin(2 * np.pi * t / 12)) + rng.normal(0, 0.3, 400)
     X, y = (np.array(part) for part in sliding_windows(season[:, None], 36, 6)[:2])
     model = SequenceRegressor(units=(4,), epochs=2).fit(X, y)
     assert model.spec_.seasonal_base == seqshape.SeasonalBase(12, drift=True, weights=True)
+    assert model.spec_.ridge_share > 0  # a RidgeCombination after the restore, in use
     path = tmp_path / "seasonal.onnx"
     model.export(path)
     np.testing.assert_allclose(_run(_session(path), X[:8]), model.predict(X[:8]), **TOLERANCE)
