@@ -133,6 +133,27 @@ def test_fit_flags_reach_the_forecast_job_and_the_estimator(tmp_path, monkeypatc
     assert "seqshape beats the best baseline (mean) by 50% on MAE" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(("text", "share"), [("none", None), ("0.3", 0.3), ("auto", "auto")])
+def test_the_ridge_share_flag_reaches_the_estimator(tmp_path, monkeypatch, text, share):
+    seen = {}
+
+    def fake_fit(data, job, estimator, out, overwrite=False, **_):
+        seen.update(estimator=estimator)
+        return _fake_metrics("MAE")
+
+    monkeypatch.setattr("seqshape.runs.fit_forecast", fake_fit)
+    flags = ["--target", "price", "--ridge-share", text]
+    assert main(_fit_arguments(tmp_path, _walk(50), *flags)) == 0
+    assert seen["estimator"].get_params()["ridge_share"] == share
+
+
+def test_a_bad_ridge_share_is_one_error_line(tmp_path, capsys):
+    flags = ["--target", "price", "--ridge-share", "2"]
+    assert main(_fit_arguments(tmp_path, _walk(200), *flags)) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--ridge-share" in err[0] and "from 0 to 1" in err[0]
+
+
 def test_fit_defaults_are_the_jobs_defaults(tmp_path, monkeypatch):
     from seqshape.runs import ClassificationJob, ForecastJob
 
