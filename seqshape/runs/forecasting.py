@@ -380,13 +380,19 @@ class _SeriesScaling:
         return self.restore(model.predict(self.model_inputs(windows)), windows.series)
 
     def describe(self, model: BaseEstimator) -> dict[str, str]:
-        """The normalisation used and why, for metrics.json and the report."""
+        """The normalisation used and why, for metrics.json and the report; with a
+        ridge combination its share and why."""
         if self.scales is not None:
             return {"method": "series", "reason": str(self.reason)}
         spec = getattr(model, "spec_", None)
         method = getattr(spec, "normalization", "global")
         reason = next((r for r in getattr(spec, "reasons", ()) if "ormalis" in r), "")
-        return {"method": str(method), "reason": reason}
+        described = {"method": str(method), "reason": reason}
+        share = getattr(spec, "ridge_share", None)
+        if share is not None:  # the ridge's share of the forecast, and why
+            described["ridge_share"] = share
+            described["ridge"] = next(r for r in spec.reasons if r.startswith("Ridge comb"))
+        return described
 
     def extra(self) -> dict:
         return {} if self.scales is None else {"series_scales": self.scales.to_dict()}
