@@ -105,3 +105,21 @@ def test_padded_windows_take_no_ridge():
             mask_value=-1.0,
             ridge=True,
         )
+
+
+def test_a_table_run_reports_the_share_and_its_refit_keeps_it(tmp_path):
+    import pandas as pd
+
+    from seqshape.runs import ForecastJob, fit_forecast
+
+    frame = pd.DataFrame({"demand": _noisy_seasons(700)})
+    job = ForecastJob(targets=("demand",), input_steps=24, output_steps=6)
+    model = seqshape.SequenceModel(units=(4,), epochs=2, random_state=0)
+    metrics = fit_forecast(frame, job, model, tmp_path / "run")
+    share = metrics["normalization"]["ridge_share"]
+    assert 0.0 <= share <= 1.0
+    assert metrics["normalization"]["ridge"].startswith("Ridge combination")
+    assert "refit" in metrics  # the model saved is trained again on all the windows
+    saved = seqshape.load(tmp_path / "run" / "model.seqshape")
+    assert saved.spec_.ridge_share == share
+    assert float(ridge_layer(saved.model_).share.numpy()) == pytest.approx(share)
