@@ -417,13 +417,14 @@ def _lags_errors(X: np.ndarray, y: np.ndarray, targets) -> tuple[float, float]:
     windows would otherwise hold the held-out targets); ``(inf, 0)`` where fewer than
     ``LAGS_MIN_WINDOWS`` (or twice the window's steps) are left to fit it.
     """
-    columns, targets_y = target_windows(X, y, targets)  # (n, T, K), (n, H, K)
-    rows, fit, held = _lags_split(*columns.shape, targets_y.shape[1])
+    width, horizon = len(targets), (y.shape[1] if y.ndim == 3 else 1)
+    rows, fit, held = _lags_split(len(X), X.shape[1], width, horizon)
     if fit is None:
         return np.inf, 0.0
-    width = columns.shape[2]
-    inputs, outputs, last, scale = window_rows(columns[rows], targets_y[rows])
-    fit, held = np.repeat(fit, width), np.repeat(held, width)  # a row per window and target
+    used = fit | held  # a copy of these windows only, (n, T, K) and (n, H, K)
+    columns, targets_y = target_windows(X[rows[used]], y[rows[used]], targets)
+    inputs, outputs, last, scale = window_rows(columns, targets_y)
+    fit, held = np.repeat(fit[used], width), np.repeat(held[used], width)  # window by target
     ridge = Ridge(alpha=1.0, fit_intercept=False).fit(inputs[fit], outputs[fit])
     forecast = ridge.predict(inputs[held]) * scale[held] + last[held]
     truth = outputs[held] * scale[held] + last[held]
