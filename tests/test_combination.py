@@ -115,7 +115,9 @@ def test_a_table_run_reports_the_share_and_its_refit_keeps_it(tmp_path):
     frame = pd.DataFrame({"demand": _noisy_seasons(700)})
     job = ForecastJob(targets=("demand",), input_steps=24, output_steps=6)
     model = seqshape.SequenceModel(units=(4,), epochs=2, random_state=0)
-    metrics = fit_forecast(frame, job, model, tmp_path / "run")
+    said = []
+    metrics = fit_forecast(frame, job, model, tmp_path / "run", say=said.append)
+    assert metrics["normalization"]["ridge"] in said  # the command line prints it
     share = metrics["normalization"]["ridge_share"]
     assert 0.0 <= share <= 1.0
     assert metrics["normalization"]["ridge"].startswith("Ridge combination")

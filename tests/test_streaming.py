@@ -503,3 +503,23 @@ def test_a_stopped_streamed_fit_resumes_where_it_stopped(panel, tmp_path, monkey
     assert len(resumed.history_["loss"]) == 4
     np.testing.assert_allclose(resumed.history_["loss"], whole.history_["loss"], rtol=1e-4)
     np.testing.assert_allclose(resumed.history_["val_loss"], whole.history_["val_loss"], rtol=1e-4)
+
+
+def test_a_streamed_fit_combines_its_forecast_with_a_ridge_as_in_memory(tmp_path):
+    """Window normalisation streamed: the ridge map is fitted on the sample of training
+    windows, its share chosen on the validation windows, and the saved model carries it."""
+    from seqshape import SequenceModel, load
+    from seqshape.combination import ridge_layer
+    from seqshape.runs.streamed import fit_forecast_streamed
+
+    folder = _write(_panel(), tmp_path / "data")
+    job = dataclasses.replace(JOB, refit="never")
+    model = SequenceModel(epochs=2, units=(4,), random_state=0)
+    metrics = fit_forecast_streamed(folder, job, model, tmp_path / "run")
+    assert metrics["normalization"]["method"] == "window"
+    share = metrics["normalization"]["ridge_share"]
+    assert metrics["normalization"]["ridge"].startswith("Ridge combination")
+    saved = load(tmp_path / "run" / "model.seqshape")
+    assert saved.spec_.ridge_share == share
+    assert float(ridge_layer(saved.model_).share.numpy()) == pytest.approx(share)
+    assert np.abs(ridge_layer(saved.model_).kernel.numpy()).sum() > 0  # the map was fitted

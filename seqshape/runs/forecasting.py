@@ -448,6 +448,9 @@ def fit_forecast(
                     scaling.model_targets(validation),
                 ),
             )
+        ridge = scaling.describe(model).get("ridge")
+        if ridge:  # decided after training, on the validation windows
+            say(ridge)
         predictions = {"seqshape": scaling.predict(model, test)}
         fitted = {}
         for name, baseline in run_baselines(plan, job, season).items():
