@@ -70,7 +70,13 @@ def window_rows(
 
 
 def target_windows(X: np.ndarray, y: np.ndarray, targets: Sequence[int]):
-    """The target columns of X ``(n, T, K)`` in float64, and y as ``(n, H, K)``."""
+    """The target columns of X ``(n, T, K)`` in float64, and y as ``(n, H, K)``.
+
+    Example:
+        >>> columns, steps = target_windows(np.zeros((5, 8, 3)), np.zeros((5, 2)), (2, 0))
+        >>> columns.shape, steps.shape                      # one step ahead: H = 1
+        ((5, 8, 2), (5, 1, 2))
+    """
     steps = y if y.ndim == 3 else y.reshape(len(y), 1, -1)  # one step: (n, 1, K)
     return np.asarray(X, dtype=np.float64)[:, :, list(targets)], np.asarray(steps)
 
@@ -126,7 +132,12 @@ def choose_share(
 
 
 def share_words(share: float, windows: int, errors: dict[str, float] | None, asked: bool) -> str:
-    """The sentence on the combination, for ``explain()``."""
+    """The sentence on the combination, for ``explain()``.
+
+    Example:
+        >>> share_words(0.3, 120, None, asked=True)[:62]
+        "Ridge combination: the forecast is 0.7 the network's and 0.3 a"
+    """
     words = (
         f"Ridge combination: the forecast is {1 - share:.1f} the network's and {share:.1f} "
         f"a ridge map of each window's past steps (RidgeCombination; fitted in closed form "
