@@ -549,7 +549,7 @@ class SeasonalWeights(_TargetSteps):
         >>> layer = SeasonalWeights(season=2, target_features=(0,), steps=3)
         >>> np.asarray(layer(window))[0, :, 0].tolist()           # the kernel starts at zero
         [0.0, 0.0, 0.0]
-        >>> layer.kernel.shape                             # 3 seasons back, 3 output steps
+        >>> tuple(layer.kernel.shape)                      # 3 seasons back, 3 output steps
         (3, 3)
         >>> layer.set_weights([np.asarray([[1.0, 1.0, 1.0], [0.0, 0.0, -1.0], [0.0] * 3])])
         >>> np.asarray(layer(window))[0, :, 0].tolist()  # last season; the third less one back
