@@ -399,9 +399,7 @@ def test_script_layer_classes_compute_what_seqshape_layers_compute():
         kernel = rng.normal(size=mine.kernel.shape).astype("float32")
         for layer in (theirs, mine):
             layer.set_weights([kernel])
-        np.testing.assert_allclose(
-            numpy(theirs(x)), numpy(mine(x)), rtol=1e-5, atol=1e-6
-        )
+        np.testing.assert_allclose(numpy(theirs(x)), numpy(mine(x)), rtol=1e-5, atol=1e-6)
     forecast = rng.normal(size=(4, 5, 2)).astype("float32")
     for steps, outputs in ((5, forecast), (None, forecast[:, 0, :])):
         kwargs = {"target_features": (2, 0), "steps": steps}
