@@ -44,6 +44,17 @@ RIDGE_ROWS = 10_000
 EPSILON = 1e-5  # added to each window's variance, as InstanceNormalization does
 
 
+def evenly_spaced(count: int, most: int) -> np.ndarray:
+    """At most ``most`` (at least 1) of the indices ``0 .. count - 1``, evenly spaced,
+    the first and last included.
+
+    Example:
+        >>> evenly_spaced(10, 4).tolist(), evenly_spaced(3, 50).tolist()
+        ([0, 3, 6, 9], [0, 1, 2])
+    """
+    return np.unique(np.linspace(0, count - 1, min(count, max(1, most))).astype(np.int64))
+
+
 def window_rows(
     columns: np.ndarray, targets_y: np.ndarray, epsilon: float = EPSILON
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -91,9 +102,7 @@ def ridge_kernel(X: np.ndarray, y: np.ndarray, targets: Sequence[int]) -> np.nda
     validation, 3 seeds: the monthly employment panel's MASE 0.250 and sMAPE 1.18 this
     way, 0.246 and 1.22 with squared errors, MASE 0.264 unweighted).
     """
-    count = len(X)
-    kept = np.unique(np.linspace(0, count - 1, min(count, max(1, RIDGE_ROWS // len(targets)))))
-    kept = kept.astype(np.int64)  # a copy of these rows only (X may be a view of many)
+    kept = evenly_spaced(len(X), RIDGE_ROWS // len(targets))  # a copy of these rows only
     columns, steps = target_windows(X[kept], y[kept], targets)
     inputs, outputs, _, scale = window_rows(columns, steps)
     weight = scale[:, 0] / scale.mean()

@@ -29,7 +29,7 @@ import numpy as np
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import train_test_split
 
-from seqshape.combination import target_windows, window_rows
+from seqshape.combination import evenly_spaced, target_windows, window_rows
 from seqshape.errors import InvalidInputError
 from seqshape.spec import SeasonalBase, TopologySpec
 
@@ -379,9 +379,7 @@ def _lags_split(count: int, window: int, width: int, horizon: int):
     """The windows the lags check uses (at most ``LAGS_ROWS / width``, evenly spaced)
     and two masks over them: those it fits the map on and those it scores it on;
     ``(rows, None, None)`` where too few are left to fit it."""
-    rows = np.unique(
-        np.linspace(0, count - 1, min(count, max(1, LAGS_ROWS // width))).astype(np.int64)
-    )
+    rows = evenly_spaced(count, LAGS_ROWS // width)
     cut = int(count * (1 - LAGS_HOLDOUT))
     fit, held = rows < cut - window - horizon, rows >= cut
     if fit.sum() < max(2 * window, LAGS_MIN_WINDOWS) or not held.any():

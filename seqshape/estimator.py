@@ -42,7 +42,14 @@ from seqshape._backend import enable_compilation_cache
 from seqshape._inference import SMALL_BATCH, small_batch_forward
 from seqshape.builders import ArchitectureOptions, infer_spec_from_arrays
 from seqshape.code import fitted_code
-from seqshape.combination import EVEN_SHARE, choose_share, ridge_kernel, ridge_layer, share_words
+from seqshape.combination import (
+    EVEN_SHARE,
+    choose_share,
+    evenly_spaced,
+    ridge_kernel,
+    ridge_layer,
+    share_words,
+)
 from seqshape.defaults import choose_normalization, choose_validation
 from seqshape.distribution import is_writer, shared_random_state
 from seqshape.errors import (
@@ -376,7 +383,7 @@ class _SequenceEstimator(BaseEstimator):
             share = EVEN_SHARE
         else:
             if len(X_val) > GUARD_SAMPLES:
-                chosen = np.linspace(0, len(X_val) - 1, GUARD_SAMPLES).astype(np.int64)
+                chosen = evenly_spaced(len(X_val), GUARD_SAMPLES)
                 X_val, y_val = X_val[chosen], y_val[chosen]
             forecasts = []
             for alone in (0.0, 1.0):  # the network's forecast, then the ridge's
@@ -397,7 +404,7 @@ class _SequenceEstimator(BaseEstimator):
         check costs bounded memory however large the held-out part is.
         """
         if len(X_val) > GUARD_SAMPLES:
-            chosen = np.linspace(0, len(X_val) - 1, GUARD_SAMPLES).astype(np.int64)
+            chosen = evenly_spaced(len(X_val), GUARD_SAMPLES)
             X_val, y_val = X_val[chosen], y_val[chosen]
         outputs = _model_outputs(state, X_val, self.batch_size)
         predictions = {"model": state.predictions(outputs)}
