@@ -200,11 +200,12 @@ class InstanceNormalization(keras.layers.Layer):
 
     Example:
         >>> import numpy as np
+        >>> import keras
         >>> window = np.array([[[1.0], [2.0], [3.0]]])           # (1, 3, 1)
         >>> normalised, location, scale = InstanceNormalization(location="last")(window)
-        >>> [round(float(value), 3) for value in np.asarray(normalised)[0, :, 0]]
+        >>> [round(float(value), 3) for value in keras.ops.convert_to_numpy(normalised)[0, :, 0]]
         [-2.449, -1.225, 0.0]
-        >>> float(np.asarray(location)[0, 0, 0])
+        >>> float(keras.ops.convert_to_numpy(location)[0, 0, 0])
         3.0
     """
 
@@ -328,11 +329,12 @@ class InstanceDenormalization(keras.layers.Layer):
 
     Example:
         >>> import numpy as np
+        >>> import keras
         >>> location = np.array([[[10.0, 5.0]]])                 # (1, 1, F=2)
         >>> scale = np.array([[[2.0, 1.0]]])
         >>> outputs = np.array([[1.0]])                          # (1, K=1)
         >>> restore = InstanceDenormalization(target_features=(0,))
-        >>> np.asarray(restore([outputs, location, scale])).tolist()
+        >>> keras.ops.convert_to_numpy(restore([outputs, location, scale])).tolist()
         [[12.0]]
     """
 
@@ -428,15 +430,17 @@ class SeasonalNaive(_TargetSteps):
 
     Example:
         >>> import numpy as np
+        >>> import keras
         >>> window = np.arange(6.0).reshape(1, 6, 1)             # 0 1 2 3 4 5
         >>> forecast = SeasonalNaive(season=4, target_features=(0,), steps=6)(window)
-        >>> np.asarray(forecast)[0, :, 0].tolist()
+        >>> keras.ops.convert_to_numpy(forecast)[0, :, 0].tolist()
         [2.0, 3.0, 4.0, 5.0, 2.0, 3.0]
         >>> averaged = SeasonalNaive(season=2, target_features=(0,), steps=2, seasons=3)
-        >>> np.asarray(averaged(window))[0, :, 0].tolist()             # (0+2+4)/3, (1+3+5)/3
+        >>> keras.ops.convert_to_numpy(averaged(window))[0, :, 0].tolist()  # (0+2+4)/3, (1+3+5)/3
         [2.0, 3.0]
         >>> trending = SeasonalNaive(season=3, target_features=(0,), steps=4, drift=True)
-        >>> np.asarray(trending(window))[0, :, 0].tolist()    # 3 4 5, +3 a season (4 - 1)
+        >>> forecast = trending(window)                          # 3 4 5, +3 a season (4 - 1)
+        >>> keras.ops.convert_to_numpy(forecast)[0, :, 0].tolist()
         [6.0, 7.0, 8.0, 9.0]
     """
 
@@ -545,14 +549,16 @@ class SeasonalWeights(_TargetSteps):
 
     Example:
         >>> import numpy as np
+        >>> import keras
         >>> window = np.arange(6.0).reshape(1, 6, 1)             # 0 1 2 3 4 5
         >>> layer = SeasonalWeights(season=2, target_features=(0,), steps=3)
-        >>> np.asarray(layer(window))[0, :, 0].tolist()           # the kernel starts at zero
+        >>> keras.ops.convert_to_numpy(layer(window))[0, :, 0].tolist()  # the kernel starts at 0
         [0.0, 0.0, 0.0]
         >>> tuple(layer.kernel.shape)                      # 3 seasons back, 3 output steps
         (3, 3)
         >>> layer.set_weights([np.asarray([[1.0, 1.0, 1.0], [0.0, 0.0, -1.0], [0.0] * 3])])
-        >>> np.asarray(layer(window))[0, :, 0].tolist()  # last season; the third less one back
+        >>> forecast = layer(window)              # last season; the third less one back
+        >>> keras.ops.convert_to_numpy(forecast)[0, :, 0].tolist()
         [4.0, 5.0, 2.0]
     """
 
@@ -626,14 +632,15 @@ class RidgeCombination(_TargetSteps):
 
     Example:
         >>> import numpy as np
+        >>> import keras
         >>> window = np.arange(4.0).reshape(1, 4, 1)                       # 0 1 2 3
         >>> layer = RidgeCombination(target_features=(0,), steps=2)
         >>> forecast = np.full((1, 2, 1), 10.0)
-        >>> np.asarray(layer([forecast, window]))[0, :, 0].tolist()      # share 0
+        >>> keras.ops.convert_to_numpy(layer([forecast, window]))[0, :, 0].tolist()  # share 0
         [10.0, 10.0]
         >>> kernel = np.zeros((4, 2)); kernel[2] = [-1.0, -2.0]   # 3 + (3 - 2) * (h + 1)
         >>> layer.set_weights([kernel, np.asarray(0.5)])
-        >>> np.asarray(layer([forecast, window]))[0, :, 0].round(4).tolist()
+        >>> keras.ops.convert_to_numpy(layer([forecast, window]))[0, :, 0].round(4).tolist()
         [7.0, 7.5]
     """
 
@@ -795,8 +802,9 @@ class PaddingMask(keras.layers.Layer):
 
     Example:
         >>> import numpy as np
+        >>> import keras
         >>> x = np.array([[[1.0, 0.0], [0.0, 0.0]]])
-        >>> np.asarray(PaddingMask(mask_value=0.0)(x)).tolist()
+        >>> keras.ops.convert_to_numpy(PaddingMask(mask_value=0.0)(x)).tolist()
         [[True, False]]
     """
 
@@ -832,8 +840,10 @@ class ZeroMaskedSteps(keras.layers.Layer):
 
     Example:
         >>> import numpy as np
+        >>> import keras
         >>> x = np.ones((1, 2, 1))
-        >>> np.asarray(ZeroMaskedSteps()([x, np.array([[True, False]])]))[0, :, 0].tolist()
+        >>> zeroed = ZeroMaskedSteps()([x, np.array([[True, False]])])
+        >>> keras.ops.convert_to_numpy(zeroed)[0, :, 0].tolist()
         [1.0, 0.0]
     """
 
@@ -860,9 +870,10 @@ class MaskedGlobalAveragePooling1D(keras.layers.Layer):
 
     Example:
         >>> import numpy as np
+        >>> import keras
         >>> x = np.array([[[2.0], [4.0], [9.0]]])
         >>> pooled = MaskedGlobalAveragePooling1D()([x, np.array([[True, True, False]])])
-        >>> np.asarray(pooled).tolist()
+        >>> keras.ops.convert_to_numpy(pooled).tolist()
         [[3.0]]
     """
 

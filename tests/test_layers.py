@@ -35,10 +35,14 @@ def _windows(samples: int = 4, steps: int = 12, features: int = 3, seed: int = 0
 
 def _restore_round_trip(layer, x, targets):
     """Normalise, then restore the targets: per step (3D) and the last step (2D)."""
-    normalised, location, scale = (np.asarray(part) for part in layer(x))
+    normalised, location, scale = (keras.ops.convert_to_numpy(part) for part in layer(x))
     restore = InstanceDenormalization(target_features=targets)
-    per_step = np.asarray(restore([normalised[..., list(targets)], location, scale]))
-    last_step = np.asarray(restore([normalised[:, -1, list(targets)], location, scale]))
+    per_step = keras.ops.convert_to_numpy(
+        restore([normalised[..., list(targets)], location, scale])
+    )
+    last_step = keras.ops.convert_to_numpy(
+        restore([normalised[:, -1, list(targets)], location, scale])
+    )
     return normalised, per_step, last_step
 
 
@@ -65,7 +69,7 @@ def test_a_learned_affine_still_restores_exactly():
     layer = InstanceNormalization(location="mean", affine=True)
     layer(x)  # build
     layer.set_weights([np.array([2.0, 0.5, -1.5]), np.array([0.3, -1.0, 4.0])])
-    plain = np.asarray(InstanceNormalization(location="mean", affine=False)(x)[0])
+    plain = keras.ops.convert_to_numpy(InstanceNormalization(location="mean", affine=False)(x)[0])
     normalised, per_step, _ = _restore_round_trip(layer, x, (0, 1, 2))
     np.testing.assert_allclose(normalised, plain * [2.0, 0.5, -1.5] + [0.3, -1.0, 4.0], atol=1e-5)
     np.testing.assert_allclose(per_step, x, rtol=1e-5, atol=1e-6)
@@ -86,26 +90,27 @@ def test_affine_weights_are_the_only_trainable_ones():
 def test_a_constant_window_is_finite_and_restores_exactly(location, value):
     x = np.full((2, 10, 2), value, dtype="float32")
     normalised, location_, scale = (
-        np.asarray(part) for part in InstanceNormalization(location=location)(x)
+        keras.ops.convert_to_numpy(part) for part in InstanceNormalization(location=location)(x)
     )
     assert np.isfinite(normalised).all() and np.isfinite(scale).all()
     np.testing.assert_array_equal(normalised, 0.0)
     # a body that outputs the normalised value (here 0) gives back exactly the constant
     restored = InstanceDenormalization((0, 1))([np.zeros((2, 4, 2), "float32"), location_, scale])
-    np.testing.assert_array_equal(np.asarray(restored), np.float32(value))
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(restored), np.float32(value))
 
 
 def test_only_selected_features_are_normalised_and_only_targets_restored():
     x = _windows()
     normalised, location, scale = (
-        np.asarray(part) for part in InstanceNormalization(features=(0, 1), affine=False)(x)
+        keras.ops.convert_to_numpy(part)
+        for part in InstanceNormalization(features=(0, 1), affine=False)(x)
     )
     np.testing.assert_array_equal(normalised[..., 2], x[..., 2])  # a covariate left as is
     np.testing.assert_array_equal(location[..., 2], 0.0)
     np.testing.assert_array_equal(scale[..., 2], 1.0)
     restored = InstanceDenormalization((1,))([normalised[..., 1:2], location, scale])
-    assert np.asarray(restored).shape == (4, 12, 1)
-    np.testing.assert_allclose(np.asarray(restored)[..., 0], x[..., 1], rtol=1e-5)
+    assert keras.ops.convert_to_numpy(restored).shape == (4, 12, 1)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(restored)[..., 0], x[..., 1], rtol=1e-5)
 
 
 @pytest.mark.parametrize("location", ["mean", "last"])
@@ -117,9 +122,11 @@ def test_padded_steps_are_left_out_of_the_statistics(location, padding):
         list(x), maxlen=13, dtype="float32", padding=padding, value=pad
     )
     real = slice(0, 8) if padding == "post" else slice(5, 13)
-    expected = [np.asarray(part) for part in InstanceNormalization(location=location)(x)]
+    expected = [
+        keras.ops.convert_to_numpy(part) for part in InstanceNormalization(location=location)(x)
+    ]
     layer = InstanceNormalization(location=location, mask_value=pad)
-    normalised, location_, scale = (np.asarray(part) for part in layer(padded))
+    normalised, location_, scale = (keras.ops.convert_to_numpy(part) for part in layer(padded))
     np.testing.assert_allclose(location_, expected[1], rtol=1e-6)
     np.testing.assert_allclose(scale, expected[2], rtol=1e-5)
     np.testing.assert_allclose(normalised[:, real], expected[0], rtol=1e-5, atol=1e-5)
@@ -132,7 +139,7 @@ def test_padded_steps_are_left_out_of_the_statistics(location, padding):
 def test_a_window_with_only_padding_stays_finite():
     x = np.zeros((1, 6, 2), "float32")
     parts = InstanceNormalization(location="last", mask_value=0.0)(x)
-    assert all(np.isfinite(np.asarray(part)).all() for part in parts)
+    assert all(np.isfinite(keras.ops.convert_to_numpy(part)).all() for part in parts)
 
 
 def _trained_like(model):
@@ -212,19 +219,20 @@ def test_a_per_step_mask_on_the_outputs_is_kept():
     x[:, 8:] = 0.0  # the last 4 steps are padding
     restored = model(x)
     expected = np.broadcast_to(np.arange(12) < 8, (2, 12))
-    np.testing.assert_array_equal(np.asarray(restored._keras_mask), expected)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(restored._keras_mask), expected)
 
 
 def test_padding_mask_layers():
     x = np.array([[[1.0, 2.0], [3.0, 4.0], [0.0, 0.0]]], "float32")
-    mask = np.asarray(PaddingMask(0.0)(x))
+    mask = keras.ops.convert_to_numpy(PaddingMask(0.0)(x))
     assert mask.tolist() == [[True, True, False]]
-    assert np.asarray(PaddingMask(0.0)(np.array([[5, 0, 3]]))).tolist() == [[True, False, True]]
-    zeroed = np.asarray(ZeroMaskedSteps()([x + 1.0, mask]))
+    flagged = keras.ops.convert_to_numpy(PaddingMask(0.0)(np.array([[5, 0, 3]])))
+    assert flagged.tolist() == [[True, False, True]]
+    zeroed = keras.ops.convert_to_numpy(ZeroMaskedSteps()([x + 1.0, mask]))
     np.testing.assert_array_equal(zeroed[0, 2], 0.0)
-    pooled = np.asarray(MaskedGlobalAveragePooling1D()([x, mask]))
+    pooled = keras.ops.convert_to_numpy(MaskedGlobalAveragePooling1D()([x, mask]))
     np.testing.assert_allclose(pooled, [[2.0, 3.0]])
-    empty = np.asarray(MaskedGlobalAveragePooling1D()([x, np.zeros((1, 3), bool)]))
+    empty = keras.ops.convert_to_numpy(MaskedGlobalAveragePooling1D()([x, np.zeros((1, 3), bool)]))
     np.testing.assert_array_equal(empty, 0.0)
 
 
@@ -350,7 +358,7 @@ def test_seasonal_weights_start_at_zero_and_learn_how_much_of_each_season_to_tak
     assert error <= 0.25 * seasonal_naive
     # the last two seasons: +0.5 each on the base's 1 for the last, the third near 0
     np.testing.assert_allclose(
-        np.asarray(layer.kernel), [[-0.5] * 4, [0.5] * 4, [0.0] * 4], atol=0.1
+        keras.ops.convert_to_numpy(layer.kernel), [[-0.5] * 4, [0.5] * 4, [0.0] * 4], atol=0.1
     )
 
 
