@@ -153,7 +153,7 @@ def share_words(share: float, windows: int, errors: dict[str, float] | None, ask
         f"on {windows} training windows, each target in its window's units)"
     )
     if asked:
-        return words + ", the share asked for."
+        return words + ", the share set by ridge_share."
     if errors is None:
         return words + ": an even mix, with no validation windows to choose the share on."
     return words + (

@@ -445,7 +445,7 @@ def _seasonal_base(
     if isinstance(asked, tuple) and len(asked) > 3:  # exactly as asked, weights included
         base, words = _naive_base(asked[:3], spec, X, y, targets)
         base = base._replace(weights=bool(asked[3]))
-        return base, words + (_weights_words(base, "asked for") if base.weights else "")
+        return base, words + (_weights_words(base, "set by seasonal_base") if base.weights else "")
     base, words = _naive_base(asked, spec, X, y, targets)
     if window < 2:
         return base, words
@@ -494,8 +494,12 @@ def _naive_base(
                 fix="Use longer input windows, or a shorter period.",
             )
         if base.season == 1:
-            return base, " The network's output is added to the window's last value (asked for)."
-        return base, f" The network learns corrections to {base.title} (asked for)."
+            return (
+                base,
+                " The network's output is added to the window's last value (set by "
+                "seasonal_base).",
+            )
+        return base, f" The network learns corrections to {base.title} (set by seasonal_base)."
     if not spec.per_step or window < 2:
         return SeasonalBase(), ""
     errors = naive_errors(X, y, targets)

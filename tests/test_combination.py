@@ -67,7 +67,7 @@ def test_a_share_asked_for_is_taken_and_saved(tmp_path):
     model = seqshape.SequenceModel(units=(4,), epochs=2, ridge_share=0.25).fit(X, y)
     assert model.spec_.ridge_share == 0.25
     assert float(ridge_layer(model.model_).share.numpy()) == pytest.approx(0.25)
-    assert "the share asked for" in str(model.explain())
+    assert "the share set by ridge_share" in str(model.explain())
     model.save(tmp_path / "model.seqshape")
     loaded = seqshape.load(tmp_path / "model.seqshape")
     assert loaded.spec_.ridge_share == 0.25
