@@ -36,7 +36,7 @@ from pandas.tseries.frequencies import to_offset
 from seqshape.baselines import detect_season
 from seqshape.errors import InvalidInputError, InvalidTypeError
 
-__all__ = ["choose_season", "season_from_times", "season_words"]
+__all__ = ["choose_season", "frequency_words", "season_from_times", "season_words"]
 
 _NANOS_PER = {"day": 86_400 * 10**9, "hour": 3_600 * 10**9, "minute": 60 * 10**9}
 _MONTHLY = (
@@ -260,6 +260,28 @@ def season_from_times(times, *, column: str | None = None) -> tuple[int, str]:
     column = _column_name(times, column)
     index = _as_datetimes(times, column)
     subject = "the times are" if column == "times" else f"the time column {column!r} is"
+    season, words, detail, season_words = _frequency(index, column)
+    return season, f"{subject} {words} {detail}: {season_words}"
+
+
+def frequency_words(times, *, column: str | None = None) -> str:
+    """The calendar frequency of a time column in words, as ``season_from_times`` reads
+    it (gaps allowed; the same errors).
+
+    Example:
+        >>> import pandas as pd
+        >>> frequency_words(pd.date_range("1991-07-01", periods=30, freq="MS"))
+        'monthly'
+        >>> frequency_words(pd.date_range("2000-06-05", periods=96, freq="30min"))
+        'half-hourly'
+    """
+    column = _column_name(times, column)
+    return _frequency(_as_datetimes(times, column), column)[1]
+
+
+def _frequency(index: pd.DatetimeIndex, column: str) -> tuple[int, str, str, str]:
+    """``(season, frequency words, detail, season words)`` of sorted distinct times: the
+    detail is the pandas frequency code, or the count of missing steps."""
     if len(index) < 3:
         raise InvalidInputError(
             column,
@@ -270,7 +292,7 @@ def season_from_times(times, *, column: str | None = None) -> tuple[int, str]:
     offset = _infer_offset(index)
     if offset is not None:
         season, season_words, frequency_words, code = _season_of_offset(offset)
-        return season, f"{subject} {frequency_words} (frequency {code!r}): {season_words}"
+        return season, frequency_words, f"(frequency {code!r})", season_words
 
     month_steps = _month_steps(index)
     step = None if month_steps is None else _regular_step(month_steps)
@@ -280,7 +302,7 @@ def season_from_times(times, *, column: str | None = None) -> tuple[int, str]:
         words = "monthly" if step == 1 else f"every {step} months"
         if step == 3:
             words = "quarterly"
-        return season, f"{subject} {words} with gaps ({missing} missing steps): {season_words}"
+        return season, words, f"with gaps ({missing} missing steps)", season_words
 
     # steps in nanoseconds, whatever the index's resolution (pandas 3 often uses "us")
     to_nanos = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[index.unit]
@@ -288,15 +310,11 @@ def season_from_times(times, *, column: str | None = None) -> tuple[int, str]:
     step = _regular_step(steps)
     if step is None:
         raise _irregular(column, index, steps)
-    missing = int((steps // step - 1).sum())
+    gaps = f"with gaps ({int((steps // step - 1).sum())} missing steps)"
     if step == _NANOS_PER["day"] and (index.day_of_week < 5).all() and len(index) > 5:
-        return 5, f"{subject} on business days with gaps ({missing} missing steps): " + (
-            "season 5, a business week"
-        )
+        return 5, "on business days", gaps, "season 5, a business week"
     season, season_words = _season_of_step(step)
-    return season, f"{subject} {_step_words(step)} with gaps ({missing} missing steps): " + (
-        season_words
-    )
+    return season, _step_words(step), gaps, season_words
 
 
 def _as_series_list(values) -> list[np.ndarray]:

@@ -183,6 +183,34 @@ def test_fit_says_what_it_decided_and_ends_with_a_verdict(tmp_path, capsys):
     assert any("beats" in line for line in verdict)
 
 
+def test_the_data_line_names_the_calendar_frequency(tmp_path, capsys):
+    # monthly steps differ in length (28-31 days): the line says "monthly", as the season
+    # line does, not the most common step in hours
+    months = 60
+    t = np.arange(months)
+    frame = pd.DataFrame(
+        {
+            "month": pd.date_range("2015-01-01", periods=months, freq="MS"),
+            "sales": 100 + 10 * np.sin(2 * np.pi * t / 12) + t,
+        }
+    )
+    data = tmp_path / "sales.csv"
+    frame.to_csv(data, index=False)
+    arguments = ["fit", str(data), "--target", "sales", "--time-column", "month"]
+    arguments += [
+        "--input-steps",
+        "12",
+        "--output-steps",
+        "3",
+        *FAST,
+        "--out",
+        str(tmp_path / "r"),
+    ]
+    assert main(arguments) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("Data: 1 series of 60 rows, monthly from 2015-01-01 to 2019-12-01;")
+
+
 def test_per_step_labelling_beats_the_majority_class(tmp_path, capsys):
     rng = np.random.default_rng(3)
     steps = 900

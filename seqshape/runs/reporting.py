@@ -13,14 +13,14 @@ import numpy as np
 import pandas as pd
 
 from seqshape import report
+from seqshape.errors import InvalidInputError, InvalidTypeError
 from seqshape.params import resolved_epochs
 from seqshape.runs.guard import guard_line
 from seqshape.runs.jobs import ForecastJob
 from seqshape.runs.targets import TargetPlan, target_steps
+from seqshape.seasons import frequency_words
 from seqshape.tables import SeriesTable
 from seqshape.windowing import Windows
-
-_EVERY = {"h": "hourly", "D": "daily", "W": "weekly", "min": "every minute", "s": "every second"}
 
 
 def _when(times: pd.Series) -> tuple[str, str]:
@@ -37,15 +37,10 @@ def _span(table: SeriesTable) -> str:
     times = table.frame[table.time_column]
     if not pd.api.types.is_datetime64_any_dtype(times):
         return f"{table.time_column} from {times.min()} to {times.max()}"
-    steps = times.groupby(table.frame[table.id_column]).diff() if table.id_column else None
-    usual = (steps if steps is not None else times.diff()).mode()
-    every = ""
-    if len(usual):
-        try:
-            code = pd.tseries.frequencies.to_offset(usual.iloc[0]).freqstr
-            every = _EVERY.get(code, f"every {code}")
-        except ValueError:
-            every = f"every {usual.iloc[0]}"
+    try:
+        every = frequency_words(times, column=table.time_column)
+    except (InvalidInputError, InvalidTypeError):  # no regular frequency: the span alone
+        every = ""
     first, last = _when(times)
     return f"{every} from {first} to {last}".strip()
 
