@@ -28,6 +28,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -36,7 +37,13 @@ from pandas.tseries.frequencies import to_offset
 from seqshape.baselines import detect_season
 from seqshape.errors import InvalidInputError, InvalidTypeError
 
-__all__ = ["choose_season", "frequency_words", "season_from_times", "season_words"]
+__all__ = [
+    "choose_season",
+    "frequency_words",
+    "next_times",
+    "season_from_times",
+    "season_words",
+]
 
 _NANOS_PER = {"day": 86_400 * 10**9, "hour": 3_600 * 10**9, "minute": 60 * 10**9}
 _MONTHLY = (
@@ -260,8 +267,11 @@ def season_from_times(times, *, column: str | None = None) -> tuple[int, str]:
     column = _column_name(times, column)
     index = _as_datetimes(times, column)
     subject = "the times are" if column == "times" else f"the time column {column!r} is"
-    season, words, detail, season_words = _frequency(index, column)
-    return season, f"{subject} {words} {detail}: {season_words}"
+    calendar = _frequency(index, column)
+    return (
+        calendar.season,
+        f"{subject} {calendar.words} {calendar.detail}: {calendar.season_words}",
+    )
 
 
 def frequency_words(times, *, column: str | None = None) -> str:
@@ -276,12 +286,22 @@ def frequency_words(times, *, column: str | None = None) -> str:
         'half-hourly'
     """
     column = _column_name(times, column)
-    return _frequency(_as_datetimes(times, column), column)[1]
+    return _frequency(_as_datetimes(times, column), column).words
 
 
-def _frequency(index: pd.DatetimeIndex, column: str) -> tuple[int, str, str, str]:
-    """``(season, frequency words, detail, season words)`` of sorted distinct times: the
-    detail is the pandas frequency code, or the count of missing steps."""
+class _Calendar(NamedTuple):
+    """What the times of a series say about their calendar."""
+
+    season: int
+    words: str  # "monthly", "half-hourly", "every 2 days"
+    detail: str  # the pandas frequency code, or the count of missing steps
+    season_words: str
+    step: pd.DateOffset  # one step of the calendar: last time + k * step is k steps on
+
+
+def _frequency(index: pd.DatetimeIndex, column: str) -> _Calendar:
+    """The calendar of sorted distinct times (``_Calendar``); an error for fewer than 3
+    or no regular step."""
     if len(index) < 3:
         raise InvalidInputError(
             column,
@@ -292,7 +312,7 @@ def _frequency(index: pd.DatetimeIndex, column: str) -> tuple[int, str, str, str
     offset = _infer_offset(index)
     if offset is not None:
         season, season_words, frequency_words, code = _season_of_offset(offset)
-        return season, frequency_words, f"(frequency {code!r})", season_words
+        return _Calendar(season, frequency_words, f"(frequency {code!r})", season_words, offset)
 
     month_steps = _month_steps(index)
     step = None if month_steps is None else _regular_step(month_steps)
@@ -302,7 +322,10 @@ def _frequency(index: pd.DatetimeIndex, column: str) -> tuple[int, str, str, str
         words = "monthly" if step == 1 else f"every {step} months"
         if step == 3:
             words = "quarterly"
-        return season, words, f"with gaps ({missing} missing steps)", season_words
+        month_ends = bool(index.is_month_end.all()) and not bool(index.is_month_start.all())
+        offset = pd.offsets.MonthEnd(step) if month_ends else pd.DateOffset(months=step)
+        gaps = f"with gaps ({missing} missing steps)"
+        return _Calendar(season, words, gaps, season_words, offset)
 
     # steps in nanoseconds, whatever the index's resolution (pandas 3 often uses "us")
     to_nanos = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[index.unit]
@@ -312,9 +335,37 @@ def _frequency(index: pd.DatetimeIndex, column: str) -> tuple[int, str, str, str
         raise _irregular(column, index, steps)
     gaps = f"with gaps ({int((steps // step - 1).sum())} missing steps)"
     if step == _NANOS_PER["day"] and (index.day_of_week < 5).all() and len(index) > 5:
-        return 5, "on business days", gaps, "season 5, a business week"
+        business = pd.offsets.BDay()
+        return _Calendar(5, "on business days", gaps, "season 5, a business week", business)
     season, season_words = _season_of_step(step)
-    return season, _step_words(step), gaps, season_words
+    offset = to_offset(pd.Timedelta(int(step), unit="ns"))
+    return _Calendar(season, _step_words(step), gaps, season_words, offset)
+
+
+def next_times(times, steps: int) -> list:
+    """The ``steps`` times after the last of ``times``, at the calendar frequency that
+    ``season_from_times`` reads: months stay months (not 31 days) and business days skip
+    weekends. Step numbers (and times with no regular step) go on by their most common
+    difference.
+
+    Example:
+        >>> import pandas as pd
+        >>> months = pd.date_range("2008-01-01", "2008-06-01", freq="MS")
+        >>> [str(time.date()) for time in next_times(months, 2)]
+        ['2008-07-01', '2008-08-01']
+        >>> [int(step) for step in next_times(pd.Series([3, 5, 7]), 2)]
+        [9, 11]
+    """
+    series = pd.Series(times).reset_index(drop=True)
+    try:
+        index = _as_datetimes(series, "times")
+        step = _frequency(index, "times").step
+        last = index[-1]
+    except (InvalidInputError, InvalidTypeError):
+        ordered = series.sort_values()
+        last = ordered.iloc[-1]
+        step = ordered.diff().mode().iloc[0] if len(ordered) > 1 else 1
+    return [last + step * (ahead + 1) for ahead in range(steps)]
 
 
 def _as_series_list(values) -> list[np.ndarray]:

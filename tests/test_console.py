@@ -183,7 +183,7 @@ def test_fit_says_what_it_decided_and_ends_with_a_verdict(tmp_path, capsys):
     assert any("beats" in line for line in verdict)
 
 
-def test_the_data_line_names_the_calendar_frequency(tmp_path, capsys):
+def test_monthly_data_is_said_and_forecast_month_by_month(tmp_path, capsys):
     # monthly steps differ in length (28-31 days): the line says "monthly", as the season
     # line does, not the most common step in hours
     months = 60
@@ -209,6 +209,11 @@ def test_the_data_line_names_the_calendar_frequency(tmp_path, capsys):
     assert main(arguments) == 0
     first = capsys.readouterr().out.splitlines()[0]
     assert first.startswith("Data: 1 series of 60 rows, monthly from 2015-01-01 to 2019-12-01;")
+    # and the forecast's times go on month by month (not by 31 days)
+    assert main(["predict", str(tmp_path / "r"), str(data)]) == 0
+    printed = capsys.readouterr().out
+    forecast = pd.read_csv(io.StringIO(printed[printed.index("step_ahead") :]))
+    assert forecast["month"].tolist() == ["2020-01-01", "2020-02-01", "2020-03-01"]
 
 
 def test_per_step_labelling_beats_the_majority_class(tmp_path, capsys):

@@ -153,3 +153,22 @@ def test_nothing_to_read_a_season_from_gives_1():
 def test_bad_series_lengths(lengths):
     with pytest.raises(InvalidInputError, match="series_lengths"):
         choose_season(lengths)
+
+
+def test_next_times_follow_the_calendar():
+    from seqshape.seasons import next_times
+
+    def dates(times):
+        return [str(time.date()) for time in times]
+
+    months = pd.date_range("2008-01-01", "2008-06-01", freq="MS")
+    assert dates(next_times(months, 3)) == ["2008-07-01", "2008-08-01", "2008-09-01"]
+    month_ends = pd.Series(pd.date_range("2019-01-31", periods=14, freq="ME")).drop([4, 5])
+    assert dates(next_times(month_ends, 2)) == ["2020-03-31", "2020-04-30"]  # with gaps
+    quarters = pd.date_range("2000-01-01", periods=8, freq="QS")
+    assert dates(next_times(quarters, 1)) == ["2002-01-01"]
+    business = pd.bdate_range("2024-01-01", "2024-01-12")  # two weeks, Monday to Friday
+    assert dates(next_times(business, 2)) == ["2024-01-15", "2024-01-16"]
+    half_hours = pd.date_range("2000-06-05", periods=10, freq="30min")
+    assert next_times(half_hours, 1) == [half_hours[-1] + pd.Timedelta(minutes=30)]
+    assert [int(step) for step in next_times(pd.Series([10, 20, 30]), 2)] == [40, 50]

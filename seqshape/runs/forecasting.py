@@ -75,7 +75,7 @@ from seqshape.runs.targets import (
     series_inputs,
     target_steps,
 )
-from seqshape.seasons import choose_season
+from seqshape.seasons import choose_season, next_times
 from seqshape.streaming import StreamedTable, is_parquet_source, stream_decision
 from seqshape.tables import SeriesTable, check_numeric, read_table
 from seqshape.windowing import Windows, rolling_origin, split_by_time
@@ -576,14 +576,6 @@ def _block(test: Windows, job: ForecastJob, table: SeriesTable | None) -> dict[s
     return {"from": str(times.iloc[first]), "to": str(times.iloc[last])}
 
 
-def _future_times(rows: pd.DataFrame, time_column: str | None, steps: int) -> list:
-    if time_column is None:
-        return [None] * steps
-    times = rows[time_column]
-    step = times.diff().mode().iloc[0] if len(times) > 1 else 1
-    return [times.iloc[-1] + step * (ahead + 1) for ahead in range(steps)]
-
-
 def _labels(plan: TargetPlan, values: np.ndarray) -> list:
     if plan.is_classifier:
         return [plan.classes[int(code)] for code in np.ravel(values)]
@@ -660,7 +652,11 @@ def predict_forecast(
     )
     rows = []
     for (series_id, series_rows), forecast in zip(table.series, forecasts, strict=True):
-        times = _future_times(series_rows, job.time_column, job.output_steps + job.gap)
+        times = (
+            next_times(series_rows[job.time_column], job.output_steps + job.gap)
+            if job.time_column
+            else None
+        )
         for ahead in range(job.output_steps):
             row = {"step_ahead": job.gap + ahead + 1}
             if job.id_column:
