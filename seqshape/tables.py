@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from seqshape.calendar import missing_steps
 from seqshape.errors import InvalidInputError, InvalidTypeError
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -337,14 +338,17 @@ def _check_time(frame: pd.DataFrame, time_column: str, id_column: str | None) ->
                 + ". If the dates are day-first (31/01/2024) or in another order, give "
                 "their format: --date-format '%d/%m/%Y' (date_format= in Python).",
             )
-        if len(steps):
+        calendar = missing_steps(times) if len(steps) else None
+        if calendar is not None:  # steps of the calendar: months, business days, ...
+            frequency, wide = calendar
+        elif len(steps):
             usual = steps.mode().iloc[0]
-            wide = np.flatnonzero((steps > usual).to_numpy())
-            if len(wide):
-                gaps.append(
-                    f"series {series_id!r}: {len(wide)} gap(s) in time, the first after "
-                    f"{times.iloc[wide[0]]} (step {usual})"
-                )
+            frequency, wide = f"step {usual}", np.flatnonzero((steps > usual).to_numpy())
+        if len(steps) and len(wide):
+            gaps.append(
+                f"series {series_id!r}: {len(wide)} gap(s) in time, the first after "
+                f"{times.iloc[wide[0]]} ({frequency})"
+            )
     return gaps
 
 

@@ -32,6 +32,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "seqshape.scaling",
             "seqshape.metrics",
             "seqshape.datasets",
+            "seqshape.calendar",  # a time column's frequency, season, gaps and next times
             "seqshape.tables",
             "seqshape.windowing",
             # tables larger than memory, read in record batches

@@ -156,7 +156,7 @@ def test_bad_series_lengths(lengths):
 
 
 def test_next_times_follow_the_calendar():
-    from seqshape.seasons import next_times
+    from seqshape.calendar import next_times
 
     def dates(times):
         return [str(time.date()) for time in times]

@@ -37,6 +37,7 @@ from seqshape.baselines import (
     forecasting_baselines,
     label_baselines,
 )
+from seqshape.calendar import next_times
 from seqshape.errors import InvalidInputError
 from seqshape.fileio import write_json
 from seqshape.metrics import (
@@ -75,7 +76,7 @@ from seqshape.runs.targets import (
     series_inputs,
     target_steps,
 )
-from seqshape.seasons import choose_season, next_times
+from seqshape.seasons import choose_season
 from seqshape.streaming import StreamedTable, is_parquet_source, stream_decision
 from seqshape.tables import SeriesTable, check_numeric, read_table
 from seqshape.windowing import Windows, rolling_origin, split_by_time

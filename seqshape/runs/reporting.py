@@ -13,12 +13,12 @@ import numpy as np
 import pandas as pd
 
 from seqshape import report
+from seqshape.calendar import frequency_words
 from seqshape.errors import InvalidInputError, InvalidTypeError
 from seqshape.params import resolved_epochs
 from seqshape.runs.guard import guard_line
 from seqshape.runs.jobs import ForecastJob
 from seqshape.runs.targets import TargetPlan, target_steps
-from seqshape.seasons import frequency_words
 from seqshape.tables import SeriesTable
 from seqshape.windowing import Windows
 
