@@ -40,6 +40,21 @@ def test_reads_csv_parquet_pandas_and_polars_alike(tmp_path):
         assert table.gaps == ("series 'b': 1 gap(s) in time, the first after 2 (step 1.0)",)
 
 
+def test_gaps_are_steps_missing_from_the_calendar():
+    weekdays = pd.DataFrame({"t": pd.bdate_range("2024-01-01", periods=60), "x": np.arange(60.0)})
+    assert read_table(weekdays, columns=["x"], time_column="t").gaps == ()  # weekends
+    holiday = weekdays.drop([10]).reset_index(drop=True)
+    assert read_table(holiday, columns=["x"], time_column="t").gaps == (
+        "series 0: 1 gap(s) in time, the first after 2024-01-12 00:00:00 (on business days)",
+    )
+    months = pd.DataFrame({"t": pd.date_range("2000-01-01", periods=40, freq="MS")})
+    months["x"] = np.arange(40.0)
+    assert read_table(months, columns=["x"], time_column="t").gaps == ()  # 28 to 31 days
+    assert read_table(months.drop([5]), columns=["x"], time_column="t").gaps == (
+        "series 0: 1 gap(s) in time, the first after 2000-05-01 00:00:00 (monthly)",
+    )
+
+
 def test_the_users_frame_is_not_modified():
     frame = _panel().sample(frac=1.0, random_state=0).sort_values(["id", "t"])
     before = frame.copy()
