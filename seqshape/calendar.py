@@ -330,6 +330,9 @@ def _frequency(index: pd.DatetimeIndex, column: str) -> _Calendar:
         raise _irregular(column, index, steps)
     gaps = f"with gaps ({int((steps // step - 1).sum())} missing steps)"
     if step == _NANOS_PER["day"] and (index.day_of_week < 5).all() and len(index) > 5:
+        days = index.values.astype("datetime64[D]")  # weekends are no missing steps
+        missing = int((np.busday_count(days[:-1], days[1:]) - 1).sum())
+        gaps = f"with gaps ({missing} missing steps)"
         business = pd.offsets.BDay()
         return _Calendar(5, "on business days", gaps, "season 5, a business week", business)
     season, season_words = _season_of_step(step)

@@ -172,3 +172,10 @@ def test_next_times_follow_the_calendar():
     half_hours = pd.date_range("2000-06-05", periods=10, freq="30min")
     assert next_times(half_hours, 1) == [half_hours[-1] + pd.Timedelta(minutes=30)]
     assert [int(step) for step in next_times(pd.Series([10, 20, 30]), 2)] == [40, 50]
+
+
+def test_business_days_with_a_holiday_miss_one_step_not_the_weekends():
+    days = pd.Series(pd.bdate_range("2024-01-01", periods=60)).drop([10])
+    season, reason = season_from_times(days)
+    assert season == 5
+    assert "on business days with gaps (1 missing steps)" in reason
