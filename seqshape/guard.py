@@ -97,7 +97,10 @@ def _margin(result: dict) -> str:
     model, baseline = result["model"], result["best_baseline_score"]
     if HIGHER_IS_BETTER.get(result["metric"], False):
         return f"{100 * (model - baseline):.1f} points"
-    return f"{100 * (baseline - model) / baseline:.0f}%" if baseline > 0 else "0%"
+    if baseline <= 0:
+        return "0%"
+    gain = 100 * (baseline - model) / baseline
+    return f"{gain:.1f}%" if abs(gain) < 10 else f"{gain:.0f}%"  # not "by 0%" for 0.3%
 
 
 def verdict(result: dict, model_name: str = "The model") -> str:
@@ -106,6 +109,8 @@ def verdict(result: dict, model_name: str = "The model") -> str:
     Example:
         >>> print(verdict(judge({"model": 0.88, "ridge": 1.0}, "MAE", part="test windows")))
         The model beats the best baseline (ridge) by 12% on MAE: 0.8800 against 1.000.
+        >>> print(verdict(judge({"model": 0.4997, "mean": 0.5013}, "MAE", part="test windows")))
+        The model beats the best baseline (mean) by 0.3% on MAE: 0.4997 against 0.5013.
     """
     metric, part = result["metric"], result["part"]
     model, best, score = result["model"], result["best_baseline"], result["best_baseline_score"]
