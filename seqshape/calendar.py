@@ -35,6 +35,7 @@ from seqshape.errors import InvalidInputError, InvalidTypeError
 __all__ = [
     "frequency_words",
     "is_numeric_time",
+    "longest_step",
     "missing_steps",
     "next_times",
     "season_from_times",
@@ -391,3 +392,25 @@ def missing_steps(times) -> tuple[str, np.ndarray] | None:
         warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
         expected = ordered[:-1] + calendar.step
     return calendar.words, np.flatnonzero(expected != ordered[1:])
+
+
+def longest_step(times) -> pd.Timedelta | None:
+    """The longest single step of the calendar of ``times`` over their span: 31 days for
+    monthly times, 3 days on business days (Friday to Monday), the step itself for fixed
+    steps; ``None`` for times with no calendar. A step longer than it misses steps.
+
+    Example:
+        >>> import pandas as pd
+        >>> longest_step(pd.date_range("2020-01-01", periods=24, freq="MS")).days
+        31
+        >>> longest_step(pd.bdate_range("2024-01-01", periods=20)).days
+        3
+    """
+    try:
+        index = _as_datetimes(times, "times")
+        calendar = _frequency(index, "times")
+    except (InvalidInputError, InvalidTypeError):
+        return None
+    with warnings.catch_warnings():  # offsets without a vectorised form apply one by one
+        warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
+        return ((index[:-1] + calendar.step) - index[:-1]).max()

@@ -199,6 +199,25 @@ def test_rows_out_of_time_order_are_refused_naming_the_series(tmp_path):
         StreamedTable.scan(folder, JOB)
 
 
+def test_streamed_gaps_are_steps_longer_than_the_calendar_s(tmp_path):
+    months = pd.date_range("2000-01-01", periods=60, freq="MS")
+    frame = pd.DataFrame(
+        {
+            "id": np.repeat(["a", "b"], 60),
+            "t": np.concatenate([months, months]),
+            "load": np.arange(120.0),
+        }
+    )
+    job = ForecastJob(
+        targets=("load",), input_steps=12, output_steps=3, time_column="t", id_column="id"
+    )
+    table = StreamedTable.scan(_write(frame, tmp_path / "months"), job)
+    assert table.gaps == ()  # 28 to 31 days are one month each
+    missing = frame.drop(index=[60 + 7])  # series b skips 2000-08-01
+    table = StreamedTable.scan(_write(missing, tmp_path / "missing"), job)
+    assert len(table.gaps) == 1 and table.gaps[0].startswith("series 'b': steps from")
+
+
 def test_a_streamed_run_makes_the_in_memory_run_s_choices(panel, tmp_path):
     """The same data fitted whole and streamed: the same windows, season, MASE scale,
     normalisation and series scales."""

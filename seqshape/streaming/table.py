@@ -42,6 +42,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as pads
 
+from seqshape.calendar import longest_step
 from seqshape.errors import InvalidInputError, InvalidTypeError
 from seqshape.streaming.batches import window_batches
 from seqshape.streaming.reading import BATCH_ROWS, open_dataset, reading_pool
@@ -282,11 +283,14 @@ class StreamedTable:
                 values.view("datetime64[ns]") if self.time_kind == "datetime" else values,
                 name=job.time_column,
             )
+            # a step longer than any of the calendar's (months: 31 days, business days:
+            # 3) misses steps; without a calendar, steps of more than one length do
+            regular = longest_step(self.time_sample) if self.time_kind == "datetime" else None
             self.gaps = tuple(
                 f"series {self.ids[s]!r}: steps from {self._shown_step(smallest[s])} to "
                 f"{self._shown_step(largest[s])} (gaps in time)"
                 for s in sorted(smallest)
-                if largest[s] > smallest[s]
+                if largest[s] > (smallest[s] if regular is None else regular.as_unit("ns").value)
             )
 
     def _row_counts(self) -> Iterator[pa.RecordBatch]:
