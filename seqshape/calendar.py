@@ -12,8 +12,9 @@ steps in the calendar cycle that the frequency most often carries.
 Other steps (every 2 days, every 7 hours, under a minute) have no calendar season: 1,
 with the reason. Times with gaps (missing steps) keep the frequency of their regular
 steps; times with no regular frequency are an error. ``frequency_words`` says the
-frequency, ``missing_steps`` where steps are missing, and ``next_times`` the times after
-the last, all from the same reading (months stay months, business days skip weekends).
+frequency, ``missing_steps`` where steps are missing, ``longest_step`` the longest step
+that misses none, and ``next_times`` the times after the last, all from the same reading
+(months stay months, business days skip weekends).
 
 Example:
     >>> import pandas as pd
@@ -66,7 +67,13 @@ def _column_name(times, column: str | None) -> str:
 
 
 def is_numeric_time(times) -> bool:
-    """True for integer or float time values (step numbers): no calendar."""
+    """True for integer or float time values (step numbers): no calendar.
+
+    Example:
+        >>> import pandas as pd
+        >>> is_numeric_time([1, 2, 3]), is_numeric_time(pd.date_range("2024-01-01", periods=3))
+        (True, False)
+    """
     dtype = getattr(times, "dtype", None)
     if dtype is None:
         dtype = np.asarray(list(times)).dtype
