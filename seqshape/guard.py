@@ -36,7 +36,9 @@ def baseline_predictions(
 
     Regression: ``mean`` (the training targets' mean), and ``last value`` (each target's
     input feature at the last step, repeated) when the spec knows which input feature
-    each target continues. Classification: ``majority class``.
+    each target continues, and ``seasonal naive`` (the window's last season, repeated)
+    when the model learns corrections to a seasonal base (``spec.season`` > 1).
+    Classification: ``majority class``.
     """
     samples = len(X_val)
     shape = (samples, *spec.output_shape)
@@ -50,6 +52,11 @@ def baseline_predictions(
         if spec.per_step:
             last = np.repeat(last[:, None, :], spec.output_steps, axis=1)
         predictions["last value"] = last.reshape(shape)
+        steps = X_val.shape[1]
+        if spec.season > 1 and spec.season <= steps:
+            ahead = np.arange(spec.output_steps if spec.per_step else 1) % spec.season
+            season = X_val[:, steps - spec.season + ahead][:, :, list(spec.target_features)]
+            predictions["seasonal naive"] = season.astype(np.float64).reshape(shape)
     return predictions
 
 

@@ -190,6 +190,22 @@ def test_the_guard_warns_when_the_last_value_beats_the_model():
     assert "beats the model" in str(model.explain())
 
 
+def test_a_model_on_a_seasonal_base_is_checked_against_seasonal_naive():
+    import dataclasses
+
+    from seqshape.guard import baseline_predictions
+
+    spec = spec_from_shapes((8, 1), (6, 1))
+    X_val = np.arange(16.0).reshape(2, 8, 1)
+    plain = baseline_predictions(spec, np.zeros((5, 6, 1)), X_val)
+    assert set(plain) == {"mean"}  # no window normalisation: no target known
+    seasonal = dataclasses.replace(spec, normalization="window", target_features=(0,), season=4)
+    predicted = baseline_predictions(seasonal, np.zeros((5, 6, 1)), X_val)
+    assert set(predicted) == {"mean", "last value", "seasonal naive"}
+    # the last 4 steps (4, 5, 6, 7), repeated over the 6 output steps
+    assert predicted["seasonal naive"][0, :, 0].tolist() == [4.0, 5.0, 6.0, 7.0, 4.0, 5.0]
+
+
 def test_a_trending_seasonal_series_gets_window_normalisation():
     # quarterly, its swings as large as a year's growth: the last value is a poor guess
     # of the next quarter, but the window's mean follows the level out of range
@@ -329,6 +345,8 @@ def test_a_trending_seasonal_series_beats_seasonal_naive_by_ten_percent():
     model = seqshape.SequenceModel(random_state=0).fit(X[train], y[train])
     assert model.spec_.season == 12
     assert "corrections to the seasonal naive forecast of period 12" in str(model.explain())
+    assert model.baseline_check_["best_baseline"] == "seasonal naive"  # its base, checked
+    assert not model.baseline_check_["baseline_wins"]
     error = np.abs(model.predict(X[test]) - y[test]).mean()
     seasonal_naive = np.abs(X[test][:, 12:18, :] - y[test]).mean()
     assert error <= 0.9 * seasonal_naive
