@@ -120,6 +120,18 @@ def detect_season(series: np.ndarray, max_lag: int, threshold: float = 0.3) -> i
     return best_lag
 
 
+def repeat_last_season(inputs: np.ndarray, season: int, horizon: int) -> np.ndarray:
+    """The seasonal naive forecast of windows ``(samples, steps, targets)``: each of the
+    ``horizon`` output steps repeats the input step one season earlier.
+
+    Example:
+        >>> repeat_last_season(np.arange(8.0).reshape(1, 8, 1), 4, 6)[0, :, 0].tolist()
+        [4.0, 5.0, 6.0, 7.0, 4.0, 5.0]
+    """
+    steps = inputs.shape[1]
+    return inputs[:, steps - season + np.arange(horizon) % season, :]
+
+
 class SeasonalNaiveBaseline(_WindowBaseline):
     """Each output step repeats the input step one season earlier.
 
@@ -153,10 +165,7 @@ class SeasonalNaiveBaseline(_WindowBaseline):
         return self
 
     def predict(self, X) -> np.ndarray:
-        inputs = self._targets(X)
-        steps = inputs.shape[1]
-        positions = steps - self.season_ + np.arange(self._horizon) % self.season_
-        return self._shaped(inputs[:, positions, :])
+        return self._shaped(repeat_last_season(self._targets(X), self.season_, self._horizon))
 
 
 class DriftBaseline(_WindowBaseline):

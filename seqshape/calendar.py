@@ -392,7 +392,7 @@ def missing_steps(times) -> tuple[str, np.ndarray] | None:
     """
     try:
         calendar = _frequency(_as_datetimes(times, "times"), "times")
-        ordered = pd.DatetimeIndex(pd.Series(times).to_numpy())
+        ordered = pd.DatetimeIndex(times)  # in the series' order
     except (InvalidInputError, InvalidTypeError, TypeError, ValueError):
         return None
     with warnings.catch_warnings():  # offsets without a vectorised form apply one by one

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from seqshape.baselines import repeat_last_season
 from seqshape.spec import TopologySpec
 
 
@@ -52,11 +53,11 @@ def baseline_predictions(
         if spec.per_step:
             last = np.repeat(last[:, None, :], spec.output_steps, axis=1)
         predictions["last value"] = last.reshape(shape)
-        steps = X_val.shape[1]
-        if spec.season > 1 and spec.season <= steps:
-            ahead = np.arange(spec.output_steps if spec.per_step else 1) % spec.season
-            season = X_val[:, steps - spec.season + ahead][:, :, list(spec.target_features)]
-            predictions["seasonal naive"] = season.astype(np.float64).reshape(shape)
+        if 1 < spec.season <= X_val.shape[1]:
+            last_season = X_val[:, -spec.season :, list(spec.target_features)]
+            horizon = spec.output_steps if spec.per_step else 1
+            season = repeat_last_season(last_season.astype(np.float64), spec.season, horizon)
+            predictions["seasonal naive"] = season.reshape(shape)
     return predictions
 
 

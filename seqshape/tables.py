@@ -338,18 +338,23 @@ def _check_time(frame: pd.DataFrame, time_column: str, id_column: str | None) ->
                 + ". If the dates are day-first (31/01/2024) or in another order, give "
                 "their format: --date-format '%d/%m/%Y' (date_format= in Python).",
             )
-        calendar = missing_steps(times) if len(steps) else None
-        if calendar is not None:  # steps of the calendar: months, business days, ...
-            frequency, wide = calendar
-        elif len(steps):
-            usual = steps.mode().iloc[0]
-            frequency, wide = f"step {usual}", np.flatnonzero((steps > usual).to_numpy())
-        if len(steps) and len(wide):
+        frequency, wide = _gaps(times, steps) if len(steps) else ("", ())
+        if len(wide):
             gaps.append(
                 f"series {series_id!r}: {len(wide)} gap(s) in time, the first after "
                 f"{times.iloc[wide[0]]} ({frequency})"
             )
     return gaps
+
+
+def _gaps(times: pd.Series, steps: pd.Series) -> tuple[str, np.ndarray]:
+    """The steps a series' times miss: from their calendar (months, business days, ...),
+    else (numbers, times with no regular step) every step longer than the most common one."""
+    calendar = missing_steps(times)
+    if calendar is not None:
+        return calendar
+    usual = steps.mode().iloc[0]
+    return f"step {usual}", np.flatnonzero((steps > usual).to_numpy())
 
 
 def read_table(
