@@ -84,8 +84,8 @@ def choose_season(
             from the calendar, numbers (step numbers) have none.
         values: the training values, for autocorrelation without a calendar: one
             ``(steps,)`` or ``(steps, columns)`` array, or a sequence of them (a panel).
-        max_lag: the largest season allowed (e.g. the input window, for a seasonal
-            naive forecast made inside the window).
+        max_lag: the largest season allowed: the input window, for a seasonal naive
+            forecast made inside the window.
 
     Returns:
         ``(season, source)``: 1 for no season; ``source`` says where it came from.
@@ -121,7 +121,11 @@ def choose_season(
                 f"than two full seasons ({2 * season}): season 1"
             )
         if max_lag is not None and season > max_lag:
-            return 1, f"{reason}; but it is longer than the largest season allowed ({max_lag})"
+            return 1, (
+                f"{reason}; but it is longer than the input window ({max_lag} steps): "
+                f"season 1. Input windows of {season} steps or more (--input-steps, "
+                "ForecastJob.input_steps) read a whole season"
+            )
         return season, reason
 
     prefix = "numeric time column (no calendar); " if times is not None else ""

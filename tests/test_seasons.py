@@ -122,9 +122,10 @@ def test_a_history_too_short_for_two_seasons_gives_1():
     assert season == 1
     assert "monthly" in source and "23 steps, fewer than two full seasons (24)" in source
     assert choose_season([24, 30], times=times)[0] == 12
-    # nor a season longer than the largest allowed (e.g. the input window)
+    # nor a season longer than the input window, and it says which window would do
     season, source = choose_season(60, times=times, max_lag=10)
-    assert season == 1 and "largest season allowed (10)" in source
+    assert season == 1 and "longer than the input window (10 steps): season 1" in source
+    assert "Input windows of 12 steps or more (--input-steps" in source
 
 
 def test_autocorrelation_only_without_a_calendar():
