@@ -34,6 +34,23 @@ def _stream() -> IO[str]:
     return sys.stdout
 
 
+def loss_text(value: float) -> str:
+    """A loss as the progress lines print it: four decimals, whole numbers with
+    thousands separators from 1,000 up (a loss in the targets' own units), and three
+    significant digits below 0.001 (where four decimals would read 0.0000).
+
+    Example:
+        >>> loss_text(0.52), loss_text(40105.2188), loss_text(0.0000312), loss_text(0.0)
+        ('0.5200', '40,105', '3.12e-05', '0.0000')
+    """
+    size = abs(value)
+    if size >= 1000:
+        return f"{value:,.0f}"
+    if 0 < size < 0.001:
+        return f"{value:.3g}"
+    return f"{value:.4f}"
+
+
 class ProgressLines:
     """The words and the bar (no Keras here: ``Progress`` feeds it).
 
@@ -64,14 +81,14 @@ class ProgressLines:
         self, epoch: int, logs: dict[str, Any], best: tuple[int, float] | None, seconds: float
     ) -> str:
         """``epoch 4/200: loss ..., validation ... (best ... at epoch 3), 0.09 s``."""
-        parts = [f"loss {logs.get('loss', float('nan')):.4f}"]
+        parts = [f"loss {loss_text(logs.get('loss', float('nan')))}"]
         if "val_loss" in logs:
-            validation = f"validation {logs['val_loss']:.4f}"
+            validation = f"validation {loss_text(logs['val_loss'])}"
             if best is not None:
                 if best[0] == epoch:
                     validation += " (best so far)"
                 else:
-                    validation += f" (best {best[1]:.4f} at epoch {best[0]})"
+                    validation += f" (best {loss_text(best[1])} at epoch {best[0]})"
             parts.append(validation)
         parts.append(f"{seconds:.2f} s")
         return f"epoch {epoch}/{self.epochs}: " + ", ".join(parts)

@@ -107,6 +107,9 @@ def test_progress_in_a_log_is_plain_lines_at_most_every_few_seconds():
     text = log.getvalue()
     assert "\r" not in text and ANSI not in text
     assert text.splitlines() == ["epoch 1/200: loss 0.5000, 0.00 s"]
+    # a loss in the targets' own units (counts in the thousands) reads as a whole number
+    big = lines.epoch_line(2, {"loss": 40105.2188, "val_loss": 18732.17}, (1, 17000.0), 0.0)
+    assert big == "epoch 2/200: loss 40,105, validation 18,732 (best 17,000 at epoch 1), 0.00 s"
     every = io.StringIO()
     chatty = ProgressLines(every, verbose=2, epochs=3)
     for epoch in (1, 2, 3):
