@@ -185,6 +185,10 @@ def test_classification_of_whole_series_through_the_cli(tmp_path, capsys):
     )
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["classes"] == ["fast", "slow"] and metrics["steps"] == 40
+    assert metrics["lengths"] == [20, 40]
+    assert "2 classes (fast, slow), 20-40 rows, padded to 40 steps and masked" in (
+        (out / "report.md").read_text()
+    )
     scores = metrics["test"]
     assert scores["seqshape"]["accuracy"] >= scores["majority class"]["accuracy"] + 0.25
     predictions = tmp_path / "classes.csv"

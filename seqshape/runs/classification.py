@@ -54,7 +54,7 @@ from seqshape.runs.folder import (
 )
 from seqshape.runs.guard import guard, quiet_validation_check, warn_if_beaten
 from seqshape.runs.jobs import ClassificationJob, write_job
-from seqshape.runs.reporting import training_line, write_classification_report
+from seqshape.runs.reporting import lengths_words, training_line, write_classification_report
 from seqshape.tables import SeriesTable, read_table
 
 PADDING = -1.0e9  # value of padded steps in variable-length classification data
@@ -141,9 +141,10 @@ def fit_classification(
     lengths = sorted(table.lengths.values())
     counts = np.bincount(codes, minlength=len(names))
     read = f" Read with {'; '.join(table.notes)}." if table.notes else ""
+    shape = lengths_words((lengths[0], lengths[-1]), steps)
     say(
-        f"Data: {len(X)} series (by {job.id_column!r}) of {lengths[0]}-{lengths[-1]} rows, "
-        f"padded to {steps} steps and masked; inputs {', '.join(job.features)}.{read}"
+        f"Data: {len(X)} series (by {job.id_column!r}) of {shape}; "
+        f"inputs {', '.join(job.features)}.{read}"
     )
     say(
         f"Labels: {len(names)} classes in {job.label_column!r}: "
@@ -154,7 +155,7 @@ def fit_classification(
         f"Split: {len(train_index)} training and {len(test_index)} test series "
         f"({'stratified' if stratify is not None else 'random'}, seed {job.seed})."
     )
-    say(training_line(estimator))
+    say(training_line(estimator, classifier=True))
     with run_folder(out, overwrite=overwrite) as folder:
         model = clone(estimator).set_params(
             validation_fraction=job.validation_fraction, mask_value=PADDING
@@ -181,6 +182,7 @@ def fit_classification(
             "task": "classification",
             "series": {"train": len(train_index), "test": len(test_index)},
             "steps": steps,
+            "lengths": [lengths[0], lengths[-1]],
             "classes": names,
             "test": scores,
             "guard": guard(scores, "accuracy"),

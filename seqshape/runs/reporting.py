@@ -20,6 +20,7 @@ from seqshape.runs.guard import guard_line
 from seqshape.runs.jobs import ForecastJob
 from seqshape.runs.targets import TargetPlan, target_steps
 from seqshape.tables import SeriesTable
+from seqshape.training import SMALL_SET_STEPS
 from seqshape.windowing import Windows
 
 
@@ -45,13 +46,29 @@ def _span(table: SeriesTable) -> str:
     return f"{every} from {first} to {last}".strip()
 
 
-def training_line(estimator: Any) -> str:
-    """How long training may run, and whether progress is shown."""
+def training_line(estimator: Any, classifier: bool = False) -> str:
+    """How long training may run, and whether progress is shown; a ``classifier`` with
+    ``epochs="auto"`` may instead train every sample for a budget of steps (where its
+    held-out part is too small to stop on: ``SequenceModel.fit`` decides).
+
+    Example:
+        >>> from seqshape import SequenceModel
+        >>> print(training_line(SequenceModel(verbose=1), classifier=True))
+        ... # doctest: +NORMALIZE_WHITESPACE
+        Training: at most 200 epochs, stopping after 10 without a better validation loss;
+        where the held-out part would be too small to stop on, 2,000 gradient steps on every
+        series instead.
+    """
     params = estimator.get_params()
     line = (
         f"Training: at most {resolved_epochs(params['epochs'])} epochs, stopping after "
         f"{params['patience']} without a better validation loss"
     )
+    if classifier and params["epochs"] == "auto":
+        line += (
+            f"; where the held-out part would be too small to stop on, {SMALL_SET_STEPS:,} "
+            "gradient steps on every series instead"
+        )
     if params.get("verbose") == 0:
         return line + " (no progress shown: verbose 0) ..."
     return line + "."
@@ -272,6 +289,25 @@ def write_forecast_report(
     )
 
 
+def lengths_words(lengths: tuple[int, int] | list[int], steps: int) -> str:
+    """The series' shortest and longest lengths as the data lines say them, with what
+    was done to bring them to ``steps``: padded (and masked) and/or cut.
+
+    Example:
+        >>> lengths_words((100, 100), 100), lengths_words((80, 100), 100)
+        ('100 rows each', '80-100 rows, padded to 100 steps and masked')
+        >>> lengths_words((120, 120), 100)
+        '120 rows each, cut to 100 steps'
+    """
+    shortest, longest = lengths
+    words = f"{longest} rows each" if shortest == longest else f"{shortest}-{longest} rows"
+    if longest > steps:
+        words += f", cut to {steps} steps"
+    if shortest < steps:
+        words += f", padded to {steps} steps and masked"
+    return words
+
+
 def write_classification_report(folder: Path, model: Any, metrics: dict, series: int) -> None:
     """Write the classification report (Markdown, HTML, figures) into ``folder``."""
     classes = metrics["classes"]
@@ -280,7 +316,7 @@ def write_classification_report(folder: Path, model: Any, metrics: dict, series:
         (
             "Data",
             f"- {series} series, {len(classes)} classes ({', '.join(map(str, classes))}), "
-            f"padded to {metrics['steps']} steps and masked",
+            + lengths_words(metrics["lengths"], metrics["steps"]),
         ),
         _model_section(model),
     ]
