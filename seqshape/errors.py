@@ -95,6 +95,12 @@ class DivergedTrainingWarning(UserWarning):
     last epoch with a finite loss (the best one, with a validation part) were kept."""
 
 
+class AxesWarning(UserWarning):
+    """X's sample shape looks transposed: far fewer steps than features, as in the
+    (samples, channels, steps) layout of aeon's and sktime's loaders, where seqshape
+    reads (samples, steps, features)."""
+
+
 class BaselineWinsWarning(UserWarning):
     """A baseline that needs no training scored better than the model.
 

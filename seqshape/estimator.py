@@ -53,6 +53,7 @@ from seqshape.combination import (
 from seqshape.defaults import choose_normalization, choose_validation
 from seqshape.distribution import is_writer, shared_random_state
 from seqshape.errors import (
+    AxesWarning,
     BaselineWinsWarning,
     InvalidInputError,
     InvalidTypeError,
@@ -220,6 +221,25 @@ def _warn_unusable_fraction(params: dict[str, Any], split: Any, samples: int) ->
     )
 
 
+def _warn_channels_first(X: np.ndarray, spec: Any) -> None:
+    """Say so when X's samples hold far fewer steps than features (under half): the
+    (samples, channels, steps) layout of aeon's and sktime's loaders, read as
+    (samples, steps, features), gives a model of a few steps of many features."""
+    if spec.input_kind != "sequence" or X.ndim != 3 or not 2 * X.shape[1] < X.shape[2]:
+        return
+    steps, features = X.shape[1:]
+    warnings.warn(
+        f"X holds {steps} step{'s' if steps > 1 else ''} of {features} features per sample "
+        f"(X.shape {X.shape}): seqshape reads (samples, steps, features). If X is laid out "
+        "(samples, channels, steps), as aeon's and sktime's loaders give it, pass "
+        "X.transpose(0, 2, 1). If the steps are right, "
+        "warnings.filterwarnings('ignore', category=seqshape.errors.AxesWarning) "
+        "silences this.",
+        AxesWarning,
+        stacklevel=3,
+    )
+
+
 class _SequenceEstimator(BaseEstimator):
     """The implementation the three estimators share (see ``SequenceModel``).
 
@@ -272,6 +292,7 @@ class _SequenceEstimator(BaseEstimator):
         check_same_samples(X_array, y_array)
         state = self._read_spec(X_array, y_array, params)
         state.n_features_in, state.feature_names_in = X_array.shape[-1], names
+        _warn_channels_first(X_array, state.spec)
 
         labels = y_array if state.spec.is_classifier and y_array.ndim == 1 else None
         if validation_data is None:

@@ -5,6 +5,8 @@ scikit-learn's own checks of all three estimators are in test_sklearn.py.
 
 from __future__ import annotations
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -20,6 +22,7 @@ from seqshape import (
     SequenceModel,
     SequenceRegressor,
 )
+from seqshape.errors import AxesWarning
 
 FAST = {"units": (4,), "epochs": 2}
 
@@ -293,3 +296,17 @@ def test_each_estimator_saves_and_loads_as_itself(cls, labels, tmp_path):
     if labels is not None:
         np.testing.assert_array_equal(loaded.classes_, model.classes_)
         assert loaded.classes_.dtype == model.classes_.dtype
+
+
+def test_x_laid_out_channels_first_gets_a_warning_naming_the_transpose():
+    """aeon's and sktime's loaders give (samples, channels, steps): read as (samples,
+    steps, features) that is 6 steps of 100 features, and the warning says how to fix it."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(12, 6, 100)), np.arange(12) % 2
+    model = SequenceClassifier(epochs=1, units=(4,))
+    with pytest.warns(AxesWarning, match=r"6 steps of 100 features .*X.transpose\(0, 2, 1\)"):
+        model.fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AxesWarning)
+        model.fit(X.transpose(0, 2, 1), y)  # 100 steps of 6 features
+        model.fit(X[:, :, :10], y)  # 6 steps of 10 features: not under half
