@@ -58,11 +58,19 @@ def _pad_ragged(value: object, name: str) -> np.ndarray | None:
         return None
     features = {sequence.shape[1] for sequence in sequences}
     if len(features) > 1:
+        firsts = {len(sequence) for sequence in sequences}
+        fix = "Pass the same feature columns, in the same order, for every sequence."
+        if len(firsts) == 1:  # (channels, steps), as aeon's loaders give unequal lengths
+            fix = (
+                f"Every sequence has {firsts.pop()} rows: if they are laid out (channels, "
+                f"steps), as aeon's and sktime's loaders give them, pass "
+                f"[sequence.T for sequence in {name}]. Otherwise " + fix[0].lower() + fix[1:]
+            )
         raise InvalidInputError(
             name,
             expected="sequences of (steps, features) with the same number of features",
             received=f"sequences with {sorted(features)} features",
-            fix="Pass the same feature columns, in the same order, for every sequence.",
+            fix=fix,
         )
     padded = np.full(
         (len(sequences), max(len(sequence) for sequence in sequences), features.pop()), np.nan

@@ -122,6 +122,18 @@ def test_nan_inside_a_sequence_gets_a_clear_error(where, found):
     assert "interpolate" in message and "pad whole steps" in message and "masked" in message
 
 
+def test_ragged_sequences_laid_out_channels_first_get_the_transpose_as_fix():
+    """aeon gives unequal-length sets as a list of (channels, steps) arrays."""
+    rng = np.random.default_rng(0)
+    channels_first = [rng.normal(size=(3, steps)) for steps in (7, 9, 7)]
+    with pytest.raises(InvalidInputError, match=r"\[sequence.T for sequence in X\]"):
+        as_numeric_array(channels_first, "X", padding=True)
+    padded = as_numeric_array([sequence.T for sequence in channels_first], "X", padding=True)
+    assert padded.shape == (3, 9, 3)
+    with pytest.raises(InvalidInputError, match=r"^(?!.*sequence.T).*same feature columns"):
+        as_numeric_array([rng.normal(size=(4, 2)), rng.normal(size=(5, 3))], "X", padding=True)
+
+
 def test_a_sequence_of_padding_only_is_refused():
     X = X_PADDED[:6].copy()
     X[2] = np.nan
