@@ -67,6 +67,7 @@ from seqshape.guard import baseline_predictions
 from seqshape.params import check_params, estimator_params, params_of, resolved_epochs
 from seqshape.persistence import model_file_error, read_model_file, write_model_file
 from seqshape.scaling import LastAxisScaler
+from seqshape.spec import looks_channels_first
 from seqshape.training import (
     DECAY_FLOOR,
     ScaledBatches,
@@ -222,10 +223,10 @@ def _warn_unusable_fraction(params: dict[str, Any], split: Any, samples: int) ->
 
 
 def _warn_channels_first(X: np.ndarray, spec: Any) -> None:
-    """Say so when X's samples hold far fewer steps than features (under half): the
-    (samples, channels, steps) layout of aeon's and sktime's loaders, read as
+    """Say so when X's samples look transposed (``seqshape.spec.looks_channels_first``):
+    the (samples, channels, steps) layout of aeon's and sktime's loaders, read as
     (samples, steps, features), gives a model of a few steps of many features."""
-    if spec.input_kind != "sequence" or X.ndim != 3 or not 2 * X.shape[1] < X.shape[2]:
+    if spec.input_kind != "sequence" or X.ndim != 3 or not looks_channels_first(*X.shape[1:]):
         return
     steps, features = X.shape[1:]
     warnings.warn(

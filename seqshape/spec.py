@@ -173,6 +173,28 @@ class TopologySpec:
         return cls(**values)
 
 
+CHANNELS_FIRST_FEATURES = 64
+"""One step of this many features or more looks like one channel of that many steps;
+fewer is the one-to-one input ``(1, F)`` (tabular rows given one step)."""
+
+
+def looks_channels_first(steps: int | None, features: int) -> bool:
+    """Whether a sequence sample of ``steps`` by ``features`` looks transposed, as
+    (channels, steps) samples from aeon's and sktime's loaders read as (steps, features):
+    under half as many steps as features, and for one step, ``CHANNELS_FIRST_FEATURES``
+    features or more (a univariate series).
+
+    Example:
+        >>> looks_channels_first(6, 100), looks_channels_first(1, 251)
+        (True, True)
+        >>> looks_channels_first(251, 1), looks_channels_first(10, 12), looks_channels_first(1, 8)
+        (False, False, False)
+    """
+    if steps is None or not 2 * steps < features:
+        return False
+    return steps > 1 or features >= CHANNELS_FIRST_FEATURES
+
+
 def _steps_words(steps: int) -> str:
     return f"{steps} step" if steps == 1 else f"{steps} steps"
 
@@ -210,12 +232,20 @@ def _read_input(
             f"X holds one vector of {_features_words(x_shape[0])} per sample (2D X).",
         )
     if rank == 2:
+        steps, features = x_shape
+        transposed = (
+            f" Under half as many steps as features: if X is laid out (samples, channels, "
+            f"steps), as aeon's and sktime's loaders give it, X.transpose(0, 2, 1) holds "
+            f"{_steps_words(features)} of {_features_words(steps)}."
+            if looks_channels_first(steps, features)
+            else ""
+        )
         return (
             "sequence",
-            x_shape[0],
-            x_shape[1],
-            f"X holds one sequence per sample: {_steps_words(x_shape[0])} of "
-            f"{_features_words(x_shape[1])}.",
+            steps,
+            features,
+            f"X holds one sequence per sample: {_steps_words(steps)} of "
+            f"{_features_words(features)}.{transposed}",
         )
     if rank == 4:
         steps, height, width, channels = x_shape

@@ -310,3 +310,7 @@ def test_x_laid_out_channels_first_gets_a_warning_naming_the_transpose():
         warnings.simplefilter("error", AxesWarning)
         model.fit(X.transpose(0, 2, 1), y)  # 100 steps of 6 features
         model.fit(X[:, :, :10], y)  # 6 steps of 10 features: not under half
+        model.fit(X[:, :1, :8], y)  # the one-to-one input (1, F)
+    with pytest.warns(AxesWarning):
+        model.fit(X, y)
+    assert "X.transpose(0, 2, 1) holds 100 steps of 6 features." in str(model.explain())
