@@ -86,6 +86,19 @@ def test_too_few_windows_leave_the_network_alone():
     assert "Ridge combination" not in str(model.explain())
 
 
+def test_the_same_windows_of_several_targets_are_enough():
+    """The map is one for every target, so a window of 4 targets gives it 4 rows: 131
+    windows of 4 series as 4 columns (fpp2's arrivals has 4 in 65) take the ridge
+    where the first series' windows alone do not."""
+    series = np.stack([_noisy_seasons(160, seed) * (1 + seed) for seed in range(4)], axis=1)
+    X, y = sliding_windows(series, 24, 6)  # 131 windows of 4 targets
+    model = seqshape.SequenceModel(units=(4,), epochs=2).fit(X, y)
+    assert model.spec_.ridge_share is not None
+    assert "Ridge combination" in str(model.explain())
+    alone = seqshape.SequenceModel(units=(4,), epochs=2).fit(X[:, :, :1], y[:, :, :1])
+    assert alone.spec_.ridge_share is None
+
+
 def test_a_share_without_window_normalisation_is_refused():
     X, y = sliding_windows(_noisy_seasons(300)[:, None], 24, 6)
     with pytest.raises(InvalidInputError, match=r"ridge_share.*normalization 'global'"):

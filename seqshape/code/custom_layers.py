@@ -276,7 +276,9 @@ class RidgeCombination(TargetSteps):
             trainable=False,
             name="kernel",
         )
-        self.share = self.add_weight(shape=(), initializer="zeros", trainable=False, name="share")
+        self.share = self.add_weight(
+            shape=(), initializer="zeros", trainable=False, name="share"
+        )
 
     def call(self, inputs):
         forecast, window = inputs
@@ -284,7 +286,8 @@ class RidgeCombination(TargetSteps):
         last = values[:, -1:, :]
         shifted = values - last
         offset = keras.ops.mean(shifted, axis=1, keepdims=True)
-        variance = keras.ops.mean(keras.ops.square(shifted - offset), axis=1, keepdims=True)
+        deviation = keras.ops.square(shifted - offset)
+        variance = keras.ops.mean(deviation, axis=1, keepdims=True)
         scale = keras.ops.sqrt(variance + self.epsilon)
         kernel = keras.ops.cast(self.kernel, values.dtype)
         ridge = keras.ops.einsum("btk,th->bhk", shifted / scale, kernel) * scale + last
@@ -299,7 +302,9 @@ class RidgeCombination(TargetSteps):
     def get_config(self):
         config = super().get_config()
         config.update(
-            target_features=list(self.target_features), steps=self.steps, epsilon=self.epsilon
+            target_features=list(self.target_features),
+            steps=self.steps,
+            epsilon=self.epsilon,
         )
         return config
 '''
