@@ -96,9 +96,9 @@ class DivergedTrainingWarning(UserWarning):
 
 
 class AxesWarning(UserWarning):
-    """X's sample shape looks transposed: far fewer steps than features, as in the
-    (samples, channels, steps) layout of aeon's and sktime's loaders, where seqshape
-    reads (samples, steps, features)."""
+    """X's sample shape looks transposed (``seqshape.spec.looks_channels_first``: under
+    half as many steps as features), as in the (samples, channels, steps) layout of
+    aeon's and sktime's loaders, where seqshape reads (samples, steps, features)."""
 
 
 class BaselineWinsWarning(UserWarning):
