@@ -6,6 +6,7 @@ import ast
 import json
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import keras
@@ -292,6 +293,21 @@ def test_the_pipeline_fits_a_clone_and_leaves_the_estimator_unfitted(tmp_path):
     saved_job, extra = read_job(tmp_path / "run")
     assert saved_job == job
     assert (extra["task"], extra["classes"], extra["seen"][0]["rows"]) == ("regression", [], 300)
+
+
+def test_a_table_of_many_columns_and_short_windows_gets_no_axes_warning(tmp_path):
+    """4 steps of 11 columns would look transposed as arrays; a table's rows are its steps."""
+    frame = _forecast_frame(300)
+    for extra in range(8):
+        frame[f"sensor_{extra}"] = np.sin(np.arange(300) / (extra + 2))
+    covariates = ("temperature", "weekend", *(f"sensor_{extra}" for extra in range(8)))
+    job = ForecastJob(targets=("load",), covariates=covariates, input_steps=4, output_steps=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", seqshape.errors.AxesWarning)
+        fit_forecast(frame, job, SequenceModel(units=(4,), epochs=1), tmp_path / "run")
+    with pytest.warns(seqshape.errors.AxesWarning):  # the same windows as arrays do warn
+        X = np.zeros((40, 4, 11))
+        SequenceModel(units=(4,), epochs=1).fit(X, np.zeros((40, 2, 1)))
 
 
 def test_rows_the_fit_saw_are_known_again_without_a_time_column():

@@ -52,7 +52,7 @@ from seqshape.runs.folder import (
     training_summary,
     write_csv,
 )
-from seqshape.runs.guard import guard, quiet_validation_check, warn_if_beaten
+from seqshape.runs.guard import guard, quiet_run_fit, warn_if_beaten
 from seqshape.runs.jobs import ClassificationJob, write_job
 from seqshape.runs.reporting import lengths_words, training_line, write_classification_report
 from seqshape.tables import SeriesTable, read_table
@@ -160,7 +160,7 @@ def fit_classification(
         model = clone(estimator).set_params(
             validation_fraction=job.validation_fraction, mask_value=PADDING
         )
-        with quiet_validation_check():
+        with quiet_run_fit():
             model.fit(X[train_index], codes[train_index])
         predictions = {
             "seqshape": (model.predict(X[test_index]), model.predict_proba(X[test_index]))

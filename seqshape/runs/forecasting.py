@@ -60,7 +60,7 @@ from seqshape.runs.folder import (
     training_summary,
     write_csv,
 )
-from seqshape.runs.guard import guard, quiet_validation_check, warn_if_beaten
+from seqshape.runs.guard import guard, quiet_run_fit, warn_if_beaten
 from seqshape.runs.jobs import ForecastJob, write_job
 from seqshape.runs.reporting import (
     data_lines,
@@ -228,7 +228,7 @@ def refit_on_everything(
     """A clone of ``estimator`` trained on every window for exactly ``epochs`` epochs,
     as the ``evaluated`` fit was set up (``_refit_params``)."""
     model = clone(estimator).set_params(**_refit_params(estimator, epochs, evaluated))
-    with quiet_validation_check():
+    with quiet_run_fit():
         return model.fit(windows.X, windows.y)
 
 
@@ -440,7 +440,7 @@ def fit_forecast(
     scaling = _SeriesScaling.choose(estimator, table, job, plan)
     with run_folder(out, overwrite=overwrite) as folder:
         model = clone(scaling.estimator)
-        with quiet_validation_check():
+        with quiet_run_fit():
             model.fit(
                 scaling.model_inputs(train),
                 scaling.model_targets(train),
@@ -537,7 +537,7 @@ def backtest(
     for number, (train, test) in enumerate(splits, start=1):
         fold_train, fold_test = windows.subset(train), windows.subset(test)
         model = clone(scaling.estimator).set_params(checkpoint_dir=None)
-        with quiet_validation_check():
+        with quiet_run_fit():
             model.fit(scaling.model_inputs(fold_train), scaling.model_targets(fold_train))
         name, baseline = next(iter(run_baselines(plan, job, season).items()))
         if not plan.is_classifier and not job.per_step:

@@ -30,7 +30,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from seqshape.errors import BaselineWinsWarning
+from seqshape.errors import AxesWarning, BaselineWinsWarning
 from seqshape.guard import judge, verdict
 
 MODEL = "seqshape"
@@ -53,11 +53,14 @@ def guard_line(result: Mapping[str, Any], part: str = "test windows") -> str:
 
 
 @contextmanager
-def quiet_validation_check() -> Iterator[None]:
-    """Silence the estimator's ``BaselineWinsWarning`` on its validation part, inside a
-    run that warns on its test part instead."""
+def quiet_run_fit() -> Iterator[None]:
+    """Silence, inside a run, two of the estimator's warnings that the run answers
+    itself: ``BaselineWinsWarning`` on the validation part (the run warns on its test
+    part instead) and ``AxesWarning`` (a table's rows are its steps, so the windows cut
+    from it cannot be transposed, whatever the count of its columns)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", BaselineWinsWarning)
+        warnings.simplefilter("ignore", AxesWarning)
         yield
 
 

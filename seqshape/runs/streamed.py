@@ -70,7 +70,7 @@ from seqshape.runs.forecasting import (
     run_baselines,
     score,
 )
-from seqshape.runs.guard import guard, quiet_validation_check, warn_if_beaten
+from seqshape.runs.guard import guard, quiet_run_fit, warn_if_beaten
 from seqshape.runs.jobs import ForecastJob, write_job
 from seqshape.runs.reporting import model_line, training_line, write_forecast_report
 from seqshape.runs.series_scaling import SeriesScales, series_scaling_reason
@@ -241,7 +241,7 @@ def fit_forecast_streamed(
     plan = TargetPlan("regression", (), tuple(job.inputs))
     with run_folder(out, overwrite=overwrite) as folder:
         model = clone(scaling.estimator)
-        with quiet_validation_check():
+        with quiet_run_fit():
             fit_stream(model, source)
         test = stats.samples["test"]
         predictions = {"seqshape": scaling.predict(model, test)}
@@ -284,7 +284,7 @@ def fit_forecast_streamed(
             )
             params = _refit_params(scaling.estimator, best, model)
             saved = clone(scaling.estimator).set_params(**params)
-            with quiet_validation_check():
+            with quiet_run_fit():
                 fit_stream(saved, source.for_refit())
             metrics["refit"] = {"windows": total, "epochs": int(saved.n_epochs_)}
             passes += best
