@@ -13,8 +13,11 @@ from seqshape.baselines import (
     MeanBaseline,
     RidgeBaseline,
     SeasonalNaiveBaseline,
+    baseline_from_state,
+    baseline_state,
     detect_season,
 )
+from seqshape.errors import InvalidInputError
 from seqshape.metrics import (
     accuracy_by_step,
     classification_scores,
@@ -77,6 +80,47 @@ def test_ridge_recovers_a_linear_rule():
     targets = inputs[:, -1:, :] * 2 + inputs[:, :1, :]
     predicted = RidgeBaseline(alpha=1e-6).fit(inputs, targets).predict(inputs)
     np.testing.assert_allclose(predicted, targets, atol=1e-3)
+
+
+def _seasons_at_four_levels(windows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """16 -> 8 windows of four noisy series with one season of 4 at levels 10 to 5,000,
+    side by side as columns."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(windows + 24)
+    levels = np.array([10.0, 100.0, 1000.0, 5000.0])
+    season = np.sin(2 * np.pi * t / 4)[:, None] + rng.normal(0, 0.3, (len(t), 4))
+    series = levels * (1 + 0.1 * season)
+    X = np.stack([series[i : i + 16] for i in range(windows)])
+    y = np.stack([series[i + 16 : i + 24] for i in range(windows)])
+    return X, y
+
+
+def test_ridge_of_several_series_as_columns_fits_one_map_for_all():
+    X, y = _seasons_at_four_levels(40, seed=0)
+    X_new, y_new = _seasons_at_four_levels(60, seed=1)
+    scale = X.std(axis=(0, 1))  # each series' error in its own spread
+    pooled = RidgeBaseline(target_features=(0, 1, 2, 3)).fit(X, y)
+    flat = RidgeBaseline().fit(X, y)
+    pooled_error = (np.abs(pooled.predict(X_new) - y_new) / scale).mean()
+    flat_error = (np.abs(flat.predict(X_new) - y_new) / scale).mean()
+    assert pooled_error < 0.8 * flat_error  # 40 rows for 64 inputs, against 160 for 16
+    again = baseline_from_state(baseline_state(pooled))
+    np.testing.assert_allclose(again.predict(X_new), pooled.predict(X_new))
+
+
+def test_ridge_of_one_target_is_the_flattened_windows_map():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 12, 3)).cumsum(axis=1)  # the target first, two covariates
+    y = X[:, -3:, :1] + rng.normal(0, 0.1, (60, 3, 1))
+    np.testing.assert_allclose(
+        RidgeBaseline(target_features=(0,)).fit(X, y).predict(X),
+        RidgeBaseline().fit(X, y).predict(X),
+        rtol=1e-9,
+        atol=1e-9,
+    )
+    with pytest.raises(InvalidInputError, match="target_features") as raised:
+        RidgeBaseline(target_features=(3,)).fit(X, y)
+    assert "0 to 2" in str(raised.value)
 
 
 def test_logistic_features_separate_rising_from_falling():

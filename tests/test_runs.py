@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import shutil
 import subprocess
 import sys
 import warnings
@@ -135,6 +136,19 @@ def test_evaluate_scores_new_data(forecast_run, tmp_path, capsys):
     assert result["windows"] < 100
     assert result["scores"]["seqshape"]["MAE"] < result["scores"]["last value"]["MAE"]
     assert {"mean", "ridge"} <= set(result["scores"]) and "MASE" in result["scores"]["mean"]
+
+
+def test_a_damaged_baselines_file_is_a_clear_error(forecast_run, tmp_path, capsys):
+    _, out = forecast_run
+    copy, csv = tmp_path / "run", tmp_path / "new.csv"
+    shutil.copytree(out, copy)
+    _forecast_frame(900).to_csv(csv, index=False)
+    with np.load(copy / "baselines.npz") as saved:
+        kept = {key: saved[key] for key in saved.files if key != "ridge/coef"}
+    np.savez(copy / "baselines.npz", **kept)
+    assert main(["evaluate", str(copy), str(csv)]) == 2
+    err = capsys.readouterr().err
+    assert "baselines.npz" in err and "Fit the run again" in err and "Traceback" not in err
 
 
 def _classification_frame(series: int = 160) -> pd.DataFrame:

@@ -524,7 +524,7 @@ def references(series: list[np.ndarray], spec: ForecastSet) -> dict:
         ("naive", LastValueBaseline()),
         ("seasonal naive", SeasonalNaiveBaseline(season=spec.season)),
         ("drift", DriftBaseline()),
-        ("ridge", RidgeBaseline()),
+        ("ridge", RidgeBaseline(target_features=tuple(range(train.X.shape[-1])))),
     ):
         predictions[name] = baseline.fit(train.X, train.y).predict(test.X)
     started = time.perf_counter()

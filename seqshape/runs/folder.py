@@ -117,14 +117,14 @@ def load_baselines(path: Path) -> dict[str, Any]:
             for key in saved.files:
                 name, _, field = key.partition("/")
                 states.setdefault(name, {})[field] = saved[key]
-    except (OSError, ValueError) as error:
+        return {name: baseline_from_state(state) for name, state in states.items()}
+    except (OSError, ValueError, KeyError) as error:
         raise InvalidInputError(
             "RUN_DIR",
             expected=f"a readable {BASELINES_FILE} written by `seqshape fit`",
-            received=f"{str(path)!r} ({error})",
+            received=f"{str(path)!r} ({type(error).__name__}: {error})",
             fix="Fit the run again.",
         ) from None
-    return {name: baseline_from_state(state) for name, state in states.items()}
 
 
 @dataclass(frozen=True)
