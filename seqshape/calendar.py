@@ -175,23 +175,28 @@ def _offset_nanos(offset) -> int | None:
 
 
 def _duration(nanos: int) -> str:
-    """``2 days``, ``15 minutes``; other durations as pandas writes them, to the second.
+    """``2 days``, ``15 minutes``, ``16 milliseconds``: in the largest unit, down to
+    nanoseconds, that holds it a whole number of times.
 
     Example:
         >>> _duration(2 * 86_400 * 10**9), _duration(60 * 10**9), _duration(90 * 10**9)
         ('2 days', '1 minute', '90 seconds')
+        >>> _duration(16 * 10**6), _duration(15_625_000)
+        ('16 milliseconds', '15625 microseconds')
     """
     units = (
         ("day", _NANOS_PER["day"]),
         ("hour", _NANOS_PER["hour"]),
         ("minute", _NANOS_PER["minute"]),
         ("second", 10**9),
+        ("millisecond", 10**6),
+        ("microsecond", 10**3),
     )
     for unit, size in units:
         if nanos % size == 0:
             count = nanos // size
             return f"{count} {unit}{'' if count == 1 else 's'}"
-    return str(pd.Timedelta(int(nanos)).round("s"))
+    return f"{nanos} nanosecond{'' if nanos == 1 else 's'}"
 
 
 def _step_words(nanos: int) -> str:
@@ -231,14 +236,24 @@ def _regular_step(steps: np.ndarray) -> int | None:
 def _irregular(column: str, index: pd.DatetimeIndex, steps) -> InvalidInputError:
     distinct = np.unique(steps)
     shown = f"from {_duration(int(distinct[0]))} to {_duration(int(distinct[-1]))}"
+    if np.median(steps) < _NANOS_PER["minute"]:  # a sensor's log: no calendar cycle anyway
+        fix = (
+            "Steps under a minute have no calendar season: pass --season 1 (season=1 in "
+            "Python), or the steps of a cycle you know; or resample the series to a "
+            "regular frequency."
+        )
+    else:
+        fix = (
+            "Pass the season explicitly (e.g. --season 12, or season=12 in Python, for "
+            "monthly data), or resample the series to a regular frequency."
+        )
     return InvalidInputError(
         column,
         expected="a time column with a regular frequency (e.g. monthly, daily, hourly) to "
         "read a season from",
         received=f"a time column with no regular frequency: {len(index)} times, steps "
         f"{shown} ({len(distinct)} different)",
-        fix="Pass the season explicitly (e.g. --season 12, or season=12 in Python, for "
-        "monthly data), or resample the series to a regular frequency.",
+        fix=fix,
     )
 
 

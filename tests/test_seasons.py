@@ -87,6 +87,20 @@ def test_irregular_times_are_a_clear_error():
         choose_season([50], times=times)
 
 
+def test_steps_under_a_second_are_named_in_their_unit():
+    """64 samples a second, the times rounded to the millisecond as sensor logs keep
+    them: steps of 15 and 16 ms, and the error says so (it said "0 days 00:00:00")."""
+    ticks = pd.to_timedelta(np.round(np.arange(200) * 1000 / 64), unit="ms")
+    with pytest.raises(InvalidInputError) as caught:
+        season_from_times(pd.Timestamp("2020-01-01") + ticks)
+    assert "steps from 15 milliseconds to 16 milliseconds (2 different)" in str(caught.value)
+    assert "Steps under a minute have no calendar season: pass --season 1" in str(caught.value)
+    every_250_ms = pd.date_range("2020-01-01", periods=30, freq="250ms")
+    assert season_from_times(every_250_ms)[1].endswith(
+        "season 1: steps of 250 milliseconds have no calendar cycle"
+    )
+
+
 @pytest.mark.parametrize(
     ("times", "error", "pattern"),
     [
