@@ -67,7 +67,7 @@ from seqshape.guard import baseline_predictions
 from seqshape.params import check_params, estimator_params, params_of, resolved_epochs
 from seqshape.persistence import model_file_error, read_model_file, write_model_file
 from seqshape.scaling import LastAxisScaler
-from seqshape.spec import looks_channels_first
+from seqshape.spec import looks_channels_first, transposed_words
 from seqshape.training import (
     DECAY_FLOOR,
     ScaledBatches,
@@ -231,9 +231,8 @@ def _warn_channels_first(X: np.ndarray, spec: Any) -> None:
     steps, features = X.shape[1:]
     warnings.warn(
         f"X holds {steps} step{'s' if steps > 1 else ''} of {features} features per sample "
-        f"(X.shape {X.shape}): seqshape reads (samples, steps, features). If X is laid out "
-        "(samples, channels, steps), as aeon's and sktime's loaders give it, pass "
-        "X.transpose(0, 2, 1). If the steps are right, "
+        f"(X.shape {X.shape}): seqshape reads (samples, steps, features). "
+        f"{transposed_words(steps, features)} If the steps are right, "
         "warnings.filterwarnings('ignore', category=seqshape.errors.AxesWarning) "
         "silences this.",
         AxesWarning,

@@ -195,6 +195,21 @@ def looks_channels_first(steps: int | None, features: int) -> bool:
     return steps > 1 or features >= CHANNELS_FIRST_FEATURES
 
 
+def transposed_words(steps: int, features: int) -> str:
+    """What a sample of ``steps`` by ``features`` holds if it is (channels, steps): the
+    sentence both the explanation and ``AxesWarning`` give.
+
+    Example:
+        >>> transposed_words(6, 100).partition("give it, ")[2]
+        'X.transpose(0, 2, 1) holds 100 steps of 6 features.'
+    """
+    return (
+        "If X is laid out (samples, channels, steps), as aeon's and sktime's loaders give "
+        f"it, X.transpose(0, 2, 1) holds {_steps_words(features)} of "
+        f"{_features_words(steps)}."
+    )
+
+
 def _steps_words(steps: int) -> str:
     return f"{steps} step" if steps == 1 else f"{steps} steps"
 
@@ -234,9 +249,7 @@ def _read_input(
     if rank == 2:
         steps, features = x_shape
         transposed = (
-            f" Under half as many steps as features: if X is laid out (samples, channels, "
-            f"steps), as aeon's and sktime's loaders give it, X.transpose(0, 2, 1) holds "
-            f"{_steps_words(features)} of {_features_words(steps)}."
+            f" Under half as many steps as features. {transposed_words(steps, features)}"
             if looks_channels_first(steps, features)
             else ""
         )

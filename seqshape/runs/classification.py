@@ -138,10 +138,10 @@ def fit_classification(
         np.arange(len(X)), test_size=job.test_fraction, random_state=job.seed, stratify=stratify
     )
     steps = int(X.shape[1])
-    lengths = sorted(table.lengths.values())
+    lengths = (min(table.lengths.values()), max(table.lengths.values()))  # shortest, longest
     counts = np.bincount(codes, minlength=len(names))
     read = f" Read with {'; '.join(table.notes)}." if table.notes else ""
-    shape = lengths_words((lengths[0], lengths[-1]), steps)
+    shape = lengths_words(lengths, steps)
     say(
         f"Data: {len(X)} series (by {job.id_column!r}) of {shape}; "
         f"inputs {', '.join(job.features)}.{read}"
@@ -182,7 +182,7 @@ def fit_classification(
             "task": "classification",
             "series": {"train": len(train_index), "test": len(test_index)},
             "steps": steps,
-            "lengths": [lengths[0], lengths[-1]],
+            "lengths": list(lengths),
             "classes": names,
             "test": scores,
             "guard": guard(scores, "accuracy"),
