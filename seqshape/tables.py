@@ -30,6 +30,8 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 SEPARATORS = ",;\t|"
 # a date written with numbers only: day and month in either order, then the year
 _NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})([/.-])(\d{1,2})\2(\d{2}|\d{4})\b")
+# quarters as R's zoo and tsibble write them ("1970 Q1"), and "1970Q1", "1970-Q1"
+_QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]([1-4])\s*$")
 
 
 def series_groups(frame: pd.DataFrame, id_column: str | None) -> list[tuple[object, pd.DataFrame]]:
@@ -277,6 +279,26 @@ def day_first(texts: pd.Series) -> tuple[bool, str] | None:
     return False, "month-first dates (the day and month could be either; --date-format to choose)"
 
 
+def quarter_starts(texts: pd.Series) -> pd.Series | None:
+    """Quarters written as R's zoo and tsibble write them (``1970 Q1``; also
+    ``1970Q1``, ``1970-Q1``) as the first day of each quarter; ``None`` when the values
+    are not all such quarters.
+
+    Example:
+        >>> quarter_starts(pd.Series(["1970 Q4", "1971 Q1"])).dt.strftime("%Y-%m-%d").tolist()
+        ['1970-10-01', '1971-01-01']
+        >>> quarter_starts(pd.Series(["1970-01-01"])) is None
+        True
+    """
+    found = texts.astype(str).str.extract(_QUARTER)
+    if not len(found) or found[0].isna().any():
+        return None
+    starts = pd.PeriodIndex.from_fields(
+        year=found[0].astype(int).to_numpy(), quarter=found[1].astype(int).to_numpy(), freq="Q"
+    ).to_timestamp()
+    return pd.Series(starts, index=texts.index, name=texts.name)
+
+
 def _time_values(
     frame: pd.DataFrame, time_column: str, date_format: str | None, notes: list[str]
 ) -> pd.Series:
@@ -296,6 +318,12 @@ def _time_values(
                 fix="Give the format of the dates with strftime codes, e.g. --date-format "
                 "'%d/%m/%Y' for 31/01/2024 (date_format= in Python).",
             ) from None
+    quarters = quarter_starts(values)
+    if quarters is not None:
+        notes.append(
+            f"quarters written as {values.iloc[0]!r} in {time_column!r}, read as their first day"
+        )
+        return quarters
     order = day_first(values)
     try:
         if order is None:

@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from seqshape import InvalidInputError, InvalidTypeError
+from seqshape.calendar import season_from_times
 from seqshape.tables import read_table, series_groups
 
 
@@ -180,6 +181,22 @@ def test_ambiguous_day_first_dates_are_read_by_their_order():
     assert "day-first" in table.notes[0]
     month_first = pd.DataFrame({"d": days.strftime("%m/%d/%Y"), "x": np.arange(12.0)})
     assert (read_table(month_first, columns=["x"], time_column="d").frame["d"] == days).all()
+
+
+def test_quarters_as_r_writes_them_are_quarterly_times():
+    """fpp's and aeon's Uschange.csv write its time column '1970 Q1', which pandas
+    cannot parse: it was refused as neither numbers nor dates."""
+    quarters = [f"{year} Q{quarter}" for year in (1970, 1971, 1972) for quarter in (1, 2, 3, 4)]
+    frame = pd.DataFrame({"Quarter": quarters, "x": np.arange(12.0)})
+    table = read_table(frame, columns=["x"], time_column="Quarter")
+    assert table.frame["Quarter"].iloc[[0, 1, -1]].dt.strftime("%Y-%m-%d").tolist() == [
+        "1970-01-01",
+        "1970-04-01",
+        "1972-10-01",
+    ]
+    assert "quarters written as '1970 Q1'" in table.notes[0]
+    assert season_from_times(table.frame["Quarter"])[0] == 4
+    assert frame["Quarter"].iloc[0] == "1970 Q1"  # the user's frame is left alone
 
 
 def test_a_date_format_is_used_and_a_wrong_one_names_the_flag():
