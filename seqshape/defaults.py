@@ -221,7 +221,8 @@ def _continuing_features(X: np.ndarray, y: np.ndarray) -> tuple[tuple[int, ...] 
     of the next). For series whose days differ more than their weeks (daily electricity
     demand), the level is the feature's last season instead: repeating its last ``m``
     steps (``m >= 2``, any period that fits in the window) must forecast the target's
-    whole horizon better than the target's mean at each step does.
+    whole horizon better than the target's mean at each step does. Where a target has
+    no such feature: ``None`` and the closest feature's errors, for the reason.
     """
     last, level, first = X[:, -1, :], X.mean(axis=1), y[:, 0, :]
     window = X.shape[1]
@@ -243,9 +244,15 @@ def _continuing_features(X: np.ndarray, y: np.ndarray) -> tuple[tuple[int, ...] 
             (_naive_error(X[:, :, [j]], y[:, :, [k]], m, 1) for m in range(2, window + 1)),
             default=np.inf,
         )
-        spread = float(np.abs(steps - steps.mean(axis=0)).mean())
-        if not seasonal < 0.75 * spread:
-            return None, ""
+        spread_steps = float(np.abs(steps - steps.mean(axis=0)).mean())
+        if not seasonal < 0.75 * spread_steps:
+            return None, (
+                f"no input feature's level in the window forecasts y's output {k} closely "
+                f"enough: the closest, feature {j}, has mean absolute error {errors[j]:.3g} "
+                f"on the first step against {spread:.3g} for y's mean (it must be under "
+                f"75% of it), and repeating its last season {seasonal:.3g} against "
+                f"{spread_steps:.3g}"
+            )
         chosen.append(j)
         words.append(f"{seasonal:.3g} against {spread:.3g} over the horizon, a season back")
     return tuple(chosen), "; ".join(words)
@@ -604,7 +611,7 @@ def choose_normalization(
         and len(X) > 0
         and X.dtype.kind == "f"
     )
-    targets, words = (None, "")
+    targets, words = (None, "y does not continue features of X")
     if can_window:
         rows = np.linspace(0, len(X) - 1, min(len(X), 20_000)).astype(np.int64)
         X, y = X[rows], y[rows]  # at most 20,000 samples, evenly spaced; a copy
@@ -642,8 +649,8 @@ def choose_normalization(
         return Normalization(
             "global",
             None,
-            "Normalisation: each feature is standardised over the training part (y does "
-            "not continue features of X, so there is no level to carry over).",
+            f"Normalisation: each feature is standardised over the training part ({words}, "
+            "so there is no level to carry over).",
         )
     base, base_words = _seasonal_base(seasonal_base, spec, X, y, targets)
     return Normalization(

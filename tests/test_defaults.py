@@ -251,6 +251,18 @@ def test_a_target_that_starts_as_an_old_input_step_is_not_a_season():
     assert chosen.method == "global"
 
 
+def test_noise_around_a_mean_is_standardised_and_says_what_was_measured():
+    """y continues X's only feature, but no level of the window predicts it: the reason
+    says so with the errors measured (it said y did not continue X)."""
+    noise = 5 + np.random.default_rng(3).normal(size=400)
+    X, y = sliding_windows(noise, 24, 6)
+    chosen = choose_normalization("auto", spec_from_shapes(X.shape[1:], y.shape[1:]), X, y)
+    assert chosen.method == "global"
+    assert "does not continue" not in chosen.reason
+    assert "the closest, feature 0, has mean absolute error" in chosen.reason
+    assert "(it must be under 75% of it)" in chosen.reason
+
+
 def _trending_seasonal(steps: int = 400, seed: int = 0) -> np.ndarray:
     """Monthly, growing, with a seasonal swing that grows with the level."""
     rng = np.random.default_rng(seed)
