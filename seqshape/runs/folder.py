@@ -118,7 +118,7 @@ def load_baselines(path: Path) -> dict[str, Any]:
                 name, _, field = key.partition("/")
                 states.setdefault(name, {})[field] = saved[key]
         return {name: baseline_from_state(state) for name, state in states.items()}
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
         raise InvalidInputError(
             "RUN_DIR",
             expected=f"a readable {BASELINES_FILE} written by `seqshape fit`",
