@@ -666,10 +666,23 @@ class _SequenceEstimator(BaseEstimator):
         self._check_fitted()
         check = getattr(self, "baseline_check_", None)
         notes = (
-            f"{self.n_epochs_} epochs trained, the weights of epoch {self.best_epoch_} kept.",
+            f"{self.n_epochs_} epochs trained, the weights of epoch {self.best_epoch_} kept."
+            + self._epoch_limit_words(),
             *((check["verdict"],) if check else ()),
         )
         return explain_model(self.spec_, self.model_, notes)
+
+    def _epoch_limit_words(self) -> str:
+        """A sentence when early stopping watched a held-out part and the last epoch
+        allowed was still the best: training had not finished learning."""
+        limit = resolved_epochs(self.get_params()["epochs"])
+        held_out = (getattr(self, "validation_", None) or {}).get("validation", 0)
+        if not held_out or not self.best_epoch_ == self.n_epochs_ == limit:
+            return ""
+        return (
+            f" The validation loss was still falling at the last epoch allowed (epochs="
+            f"{limit}): more epochs (e.g. epochs={2 * limit}) may fit better."
+        )
 
     def to_keras_code(self) -> str:
         """The fitted model as a standalone Keras script that imports only keras and numpy:

@@ -314,3 +314,19 @@ def test_x_laid_out_channels_first_gets_a_warning_naming_the_transpose():
     with pytest.warns(AxesWarning):
         model.fit(X, y)
     assert "X.transpose(0, 2, 1) holds 100 steps of 6 features." in str(model.explain())
+
+
+def test_explain_says_when_the_epoch_limit_cut_learning_short():
+    """A fit whose last allowed epoch was its best had more to learn: explain() says so
+    and names a larger epochs; a fit that early stopping ended does not."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 8, 2))
+    y = X[:, -1, 0] - X[:, 0, 1]  # learnable, and far from learned in 3 epochs
+    short = SequenceModel(units=4, epochs=3, random_state=0, verbose=0).fit(X, y)
+    assert short.best_epoch_ == short.n_epochs_ == 3
+    assert "still falling at the last epoch allowed (epochs=3)" in str(short.explain())
+    noise = SequenceModel(units=4, epochs=300, random_state=0, verbose=0).fit(
+        X, rng.normal(size=200)
+    )
+    assert noise.n_epochs_ < 300
+    assert "still falling" not in str(noise.explain())
