@@ -380,6 +380,11 @@ class _SequenceEstimator(BaseEstimator):
                 state.spec, reasons=(*state.spec.reasons[:-1], reason)
             )
             params = {**params, "patience": epochs, "cosine_decay": True}
+        elif auto_epochs:  # epochs of a few steps: enough of them to make SMALL_SET_STEPS
+            params["epochs"] = max(
+                params["epochs"], small_set_epochs(len(X_train), params["batch_size"])
+            )
+        state.validation["epoch_limit"] = params["epochs"]
         model, history = train(state, options, params, (X_train, targets_train), validation)
         state.model, state.history = model, history
         state.best_epoch = kept_epoch(history, len(X_train), params["batch_size"])
@@ -675,8 +680,9 @@ class _SequenceEstimator(BaseEstimator):
     def _epoch_limit_words(self) -> str:
         """A sentence when early stopping watched a held-out part and the last epoch
         allowed was still the best: training had not finished learning."""
-        limit = resolved_epochs(self.get_params()["epochs"])
-        held_out = (getattr(self, "validation_", None) or {}).get("validation", 0)
+        validation = getattr(self, "validation_", None) or {}
+        limit = validation.get("epoch_limit", resolved_epochs(self.get_params()["epochs"]))
+        held_out = validation.get("validation", 0)
         if not held_out or not self.best_epoch_ == self.n_epochs_ == limit:
             return ""
         return (

@@ -413,15 +413,16 @@ PARAMS: tuple[Param, ...] = (
         "auto",
         _check_epochs,
         "most epochs to train; early stopping usually ends sooner. ``'auto'``: "
-        f"{DEFAULT_EPOCHS}, or, for a classifier whose held-out part would be too small to "
-        "stop on, as many epochs as make 2,000 gradient steps on every sample (the learning "
-        "rate decays along a cosine to a tenth; see ``validation``).",
+        f"{DEFAULT_EPOCHS}, or as many as make 2,000 gradient steps where that is more "
+        "(a training part of a few batches); for a classifier whose held-out part would be "
+        "too small to stop on, as many epochs as make 2,000 gradient steps on every sample "
+        "(the learning rate decays along a cosine to a tenth; see ``validation``).",
         "training",
         "str | int",
         Flag(
             _parse_auto_or_int,
-            help=f"auto ({DEFAULT_EPOCHS}, or 2,000 steps for a small "
-            "classification set) or the most epochs",
+            help=f"auto ({DEFAULT_EPOCHS}, or 2,000 gradient steps' worth where that is "
+            "more) or the most epochs",
         ),
     ),
     Param(

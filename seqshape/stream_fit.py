@@ -47,7 +47,7 @@ from seqshape.fitted import FittedState
 from seqshape.params import check_params, params_of, resolved_epochs
 from seqshape.scaling import LastAxisScaler
 from seqshape.streaming import SAMPLE_WINDOWS, StreamedTable, StreamStatistics
-from seqshape.training import kept_epoch, train
+from seqshape.training import kept_epoch, small_set_epochs, train
 from seqshape.validation import check_float32_range
 from seqshape.windowing import Windows
 
@@ -188,6 +188,7 @@ def fit_stream(estimator, source: WindowSource):
     Like ``fit``, every learned attribute is assigned at the end.
     """
     params = check_params(estimator.get_params())
+    auto_epochs = params["epochs"] == "auto"
     params["epochs"] = resolved_epochs(params["epochs"])
     options = ArchitectureOptions(**{p.name: params[p.name] for p in params_of("architecture")})
     sample = source.sample(source.training)
@@ -210,11 +211,16 @@ def fit_stream(estimator, source: WindowSource):
         )
     else:
         method, reason = "none", "Validation: none; every window trains."
+    if auto_epochs:  # as fit: at least SMALL_SET_STEPS gradient steps' worth
+        params["epochs"] = max(
+            params["epochs"], small_set_epochs(training_count, params["batch_size"])
+        )
     state.validation = {
         "method": method,
         "reason": reason,
         "train": training_count,
         "validation": validation_count,
+        "epoch_limit": params["epochs"],
     }
     chosen = choose_normalization(
         params["normalization"],

@@ -55,13 +55,18 @@ def training_line(estimator: Any, classifier: bool = False) -> str:
         >>> from seqshape import SequenceModel
         >>> print(training_line(SequenceModel(verbose=1), classifier=True))
         ... # doctest: +NORMALIZE_WHITESPACE
-        Training: at most 200 epochs, stopping after 10 without a better validation loss;
-        where the held-out part would be too small to stop on, 2,000 gradient steps on every
-        series instead.
+        Training: at most 200 epochs (or as many as make 2,000 gradient steps, where that is
+        more), stopping after 10 without a better validation loss; where the held-out part
+        would be too small to stop on, 2,000 gradient steps on every series instead.
     """
     params = estimator.get_params()
+    more = (
+        f" (or as many as make {SMALL_SET_STEPS:,} gradient steps, where that is more)"
+        if params["epochs"] == "auto"
+        else ""
+    )
     line = (
-        f"Training: at most {resolved_epochs(params['epochs'])} epochs, stopping after "
+        f"Training: at most {resolved_epochs(params['epochs'])} epochs{more}, stopping after "
         f"{params['patience']} without a better validation loss"
     )
     if classifier and params["epochs"] == "auto":
