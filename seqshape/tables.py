@@ -61,6 +61,8 @@ class SeriesTable:
         gaps: human-readable reports of gaps found in time (not errors).
         notes: how the file was read, where seqshape guessed (the separator, day-first
             dates), for the console and the report.
+        quarters: the time column was written as quarters (``1970 Q1``): times written
+            out (forecasts) are written so too (``quarter_texts``).
     """
 
     frame: pd.DataFrame
@@ -68,6 +70,7 @@ class SeriesTable:
     id_column: str | None
     gaps: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    quarters: bool = False
 
     @cached_property
     def series(self) -> list[tuple[object, pd.DataFrame]]:
@@ -299,17 +302,28 @@ def quarter_starts(texts: pd.Series) -> pd.Series | None:
     return pd.Series(starts, index=texts.index, name=texts.name)
 
 
+def quarter_texts(times) -> list[str]:
+    """Times written as ``quarter_starts`` reads them back: ``1970 Q1``.
+
+    Example:
+        >>> quarter_texts([pd.Timestamp("2016-10-01"), pd.Timestamp("2017-01-01")])
+        ['2016 Q4', '2017 Q1']
+    """
+    return [f"{time.year} Q{time.quarter}" for time in times]
+
+
 def _time_values(
     frame: pd.DataFrame, time_column: str, date_format: str | None, notes: list[str]
-) -> pd.Series:
+) -> tuple[pd.Series, bool]:
+    """The time column as times, and whether it was written as quarters."""
     values = frame[time_column]
     if date_format is None and (
         pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values)
     ):
-        return values
+        return values, False
     if date_format is not None:
         try:
-            return pd.to_datetime(values.astype(str), format=date_format)
+            return pd.to_datetime(values.astype(str), format=date_format), False
         except (ValueError, TypeError) as error:
             raise InvalidInputError(
                 "--date-format",
@@ -323,13 +337,13 @@ def _time_values(
         notes.append(
             f"quarters written as {values.iloc[0]!r} in {time_column!r}, read as their first day"
         )
-        return quarters
+        return quarters, True
     order = day_first(values)
     try:
         if order is None:
-            return pd.to_datetime(values, format="mixed")
+            return pd.to_datetime(values, format="mixed"), False
         notes.append(f"{order[1]} in {time_column!r}")
-        return pd.to_datetime(values, format="mixed", dayfirst=order[0])
+        return pd.to_datetime(values, format="mixed", dayfirst=order[0]), False
     except (ValueError, TypeError):
         raise InvalidTypeError(
             time_column,
@@ -426,8 +440,9 @@ def read_table(
     check_columns(list(frame.columns), needed)
     check_numeric(frame, columns)
     gaps: list[str] = []
+    quarters = False
     if time_column:
-        frame[time_column] = _time_values(frame, time_column, date_format, notes)
+        frame[time_column], quarters = _time_values(frame, time_column, date_format, notes)
         gaps = _check_time(frame, time_column, id_column)
     if id_column:
         missing = frame[id_column].isna().to_numpy()
@@ -443,5 +458,5 @@ def read_table(
         frame = frame.assign(_order=pd.Categorical(frame[id_column], categories=order))
         frame = frame.sort_values("_order", kind="stable").drop(columns="_order")
     return SeriesTable(
-        frame.reset_index(drop=True), time_column, id_column, tuple(gaps), tuple(notes)
+        frame.reset_index(drop=True), time_column, id_column, tuple(gaps), tuple(notes), quarters
     )

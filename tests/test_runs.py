@@ -151,6 +151,26 @@ def test_a_damaged_baselines_file_is_a_clear_error(forecast_run, tmp_path, capsy
     assert "baselines.npz" in err and "Fit the run again" in err and "Traceback" not in err
 
 
+def test_quarters_in_are_quarters_out(tmp_path):
+    """A time column written '1970 Q1' (R's zoo and tsibble, fpp's Uschange.csv) is read
+    as quarterly (season 4), and the forecasts' times are written the same way."""
+    t = np.arange(120)
+    quarters = [f"{1970 + step // 4} Q{step % 4 + 1}" for step in t]
+    value = (
+        10 + 0.05 * t + np.sin(2 * np.pi * t / 4) + np.random.default_rng(0).normal(0, 0.1, 120)
+    )
+    data = tmp_path / "quarters.csv"
+    pd.DataFrame({"Quarter": quarters, "value": value}).to_csv(data, index=False)
+    fit = ["fit", str(data), "--target", "value", "--time-column", "Quarter"]
+    fit += ["--input-steps", "8", "--output-steps", "4", "--epochs", "2", "--verbose", "0"]
+    assert main([*fit, "--out", str(tmp_path / "run")]) == 0
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["season"] == 4
+    forecasts = tmp_path / "forecasts.csv"
+    assert main(["predict", str(tmp_path / "run"), str(data), "--out", str(forecasts)]) == 0
+    times = pd.read_csv(forecasts)["Quarter"].tolist()
+    assert times == ["2000 Q1", "2000 Q2", "2000 Q3", "2000 Q4"]
+
+
 def _classification_frame(series: int = 160) -> pd.DataFrame:
     """Cases of different lengths; the label is whether the signal oscillates fast."""
     rng = np.random.default_rng(1)
