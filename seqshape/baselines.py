@@ -25,6 +25,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from seqshape.errors import InvalidInputError
+from seqshape.scaling import LastAxisScaler
 from seqshape.validation import as_numeric_array, check_same_samples, padding_mask
 
 
@@ -245,10 +246,8 @@ class RidgeBaseline(_WindowBaseline):
             rows, outputs = X_array.reshape(len(X_array), -1), y_array.reshape(len(y_array), -1)
         else:
             X_array, y_array = self._fit_window(X, y)
-            own = X_array[:, :, self.features_].astype(np.float64)
-            self.location_ = own.mean(axis=(0, 1))
-            spread = own.std(axis=(0, 1))
-            self.scale_ = np.where(spread > 0, spread, 1.0)
+            scaler = LastAxisScaler().fit(X_array[:, :, self.features_])  # each target's
+            self.location_, self.scale_ = scaler.mean_, scaler.scale_
             rows = self._rows(X_array)
             per_step = y_array.reshape(len(y_array), self._horizon, len(self.features_))
             outputs = np.swapaxes((per_step - self.location_) / self.scale_, 1, 2)

@@ -71,6 +71,7 @@ from seqshape.spec import looks_channels_first, transposed_words
 from seqshape.training import (
     DECAY_FLOOR,
     ScaledBatches,
+    auto_epoch_limit,
     is_large,
     kept_epoch,
     small_set_epochs,
@@ -381,8 +382,8 @@ class _SequenceEstimator(BaseEstimator):
             )
             params = {**params, "patience": epochs, "cosine_decay": True}
         elif auto_epochs:  # epochs of a few steps: enough of them to make SMALL_SET_STEPS
-            params["epochs"] = max(
-                params["epochs"], small_set_epochs(len(X_train), params["batch_size"])
+            params["epochs"] = auto_epoch_limit(
+                params["epochs"], len(X_train), params["batch_size"]
             )
         state.validation["epoch_limit"] = params["epochs"]
         model, history = train(state, options, params, (X_train, targets_train), validation)

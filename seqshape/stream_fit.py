@@ -47,7 +47,7 @@ from seqshape.fitted import FittedState
 from seqshape.params import check_params, params_of, resolved_epochs
 from seqshape.scaling import LastAxisScaler
 from seqshape.streaming import SAMPLE_WINDOWS, StreamedTable, StreamStatistics
-from seqshape.training import kept_epoch, small_set_epochs, train
+from seqshape.training import auto_epoch_limit, kept_epoch, train
 from seqshape.validation import check_float32_range
 from seqshape.windowing import Windows
 
@@ -212,9 +212,7 @@ def fit_stream(estimator, source: WindowSource):
     else:
         method, reason = "none", "Validation: none; every window trains."
     if auto_epochs:  # as fit: at least SMALL_SET_STEPS gradient steps' worth
-        params["epochs"] = max(
-            params["epochs"], small_set_epochs(training_count, params["batch_size"])
-        )
+        params["epochs"] = auto_epoch_limit(params["epochs"], training_count, params["batch_size"])
     state.validation = {
         "method": method,
         "reason": reason,

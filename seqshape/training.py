@@ -219,6 +219,18 @@ def small_set_epochs(samples: int, batch_size: int) -> int:
     return -(-SMALL_SET_STEPS // steps_per_epoch(samples, batch_size))
 
 
+def auto_epoch_limit(epochs: int, samples: int, batch_size: int) -> int:
+    """The epochs ``epochs="auto"`` allows: ``epochs``, or as many as make
+    ``SMALL_SET_STEPS`` gradient steps on ``samples`` where that is more (a training
+    part of a few batches).
+
+    Example:
+        >>> auto_epoch_limit(200, 38, 32), auto_epoch_limit(200, 6400, 32)
+        (1000, 200)
+    """
+    return max(epochs, small_set_epochs(samples, batch_size))
+
+
 def is_large(X: np.ndarray) -> bool:
     """True when X's scaled float32 copy would pass ``STREAM_BYTES``."""
     return X.size * 4 > STREAM_BYTES

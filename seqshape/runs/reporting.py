@@ -60,16 +60,13 @@ def training_line(estimator: Any, classifier: bool = False) -> str:
         would be too small to stop on, 2,000 gradient steps on every series instead.
     """
     params = estimator.get_params()
-    more = (
-        f" (or as many as make {SMALL_SET_STEPS:,} gradient steps, where that is more)"
-        if params["epochs"] == "auto"
-        else ""
-    )
+    auto = params["epochs"] == "auto"
+    more = f" (or as many as make {SMALL_SET_STEPS:,} gradient steps, where that is more)"
     line = (
-        f"Training: at most {resolved_epochs(params['epochs'])} epochs{more}, stopping after "
-        f"{params['patience']} without a better validation loss"
+        f"Training: at most {resolved_epochs(params['epochs'])} epochs{more if auto else ''}, "
+        f"stopping after {params['patience']} without a better validation loss"
     )
-    if classifier and params["epochs"] == "auto":
+    if classifier and auto:
         line += (
             f"; where the held-out part would be too small to stop on, {SMALL_SET_STEPS:,} "
             "gradient steps on every series instead"
