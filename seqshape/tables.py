@@ -61,8 +61,9 @@ class SeriesTable:
         gaps: human-readable reports of gaps found in time (not errors).
         notes: how the file was read, where seqshape guessed (the separator, day-first
             dates), for the console and the report.
-        quarters: the time column was written as quarters (``1970 Q1``): times written
-            out (forecasts) are written so too (``quarter_texts``).
+        time_form: how the time column was written, where it was read as dates from
+            another form: ``"quarters"`` (``1970 Q1``) or ``"yyyymmdd"`` (``19580329``);
+            times written out (forecasts) are written so too (``written_times``).
     """
 
     frame: pd.DataFrame
@@ -70,7 +71,22 @@ class SeriesTable:
     id_column: str | None
     gaps: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
-    quarters: bool = False
+    time_form: str = ""
+
+    def written_times(self, times) -> list:
+        """``times`` as the data wrote its time column: quarters as ``2016 Q4``, numbers
+        of year, month and day as ``20161001``, other times as they are.
+
+        Example:
+            >>> table = SeriesTable(pd.DataFrame(), "date", None, time_form="yyyymmdd")
+            >>> table.written_times([pd.Timestamp("2001-12-29")])
+            [20011229]
+        """
+        if self.time_form == "quarters":
+            return quarter_texts(times)
+        if self.time_form == "yyyymmdd":
+            return [int(time.strftime("%Y%m%d")) for time in times]
+        return list(times)
 
     @cached_property
     def series(self) -> list[tuple[object, pd.DataFrame]]:
@@ -312,18 +328,44 @@ def quarter_texts(times) -> list[str]:
     return [f"{time.year} Q{time.quarter}" for time in times]
 
 
+def compact_dates(values: pd.Series) -> pd.Series | None:
+    """Integers that all read as dates written year, month, day (``19580329``, as
+    statsmodels' co2 and many exports write them) as those dates; ``None`` when any does
+    not (counts, years, Unix times stay numbers).
+
+    Example:
+        >>> compact_dates(pd.Series([19580329, 19580405])).dt.strftime("%Y-%m-%d").tolist()
+        ['1958-03-29', '1958-04-05']
+        >>> compact_dates(pd.Series([20000131, 20000132])) is None
+        True
+    """
+    if not pd.api.types.is_integer_dtype(values) or not len(values):
+        return None
+    if not values.between(10000101, 29991231).all():
+        return None
+    dates = pd.to_datetime(values.astype(str), format="%Y%m%d", errors="coerce")
+    return None if dates.isna().any() else dates
+
+
 def _time_values(
     frame: pd.DataFrame, time_column: str, date_format: str | None, notes: list[str]
-) -> tuple[pd.Series, bool]:
-    """The time column as times, and whether it was written as quarters."""
+) -> tuple[pd.Series, str]:
+    """The time column as times, and the form it was written in where it was read as
+    dates from another (``SeriesTable.time_form``)."""
     values = frame[time_column]
-    if date_format is None and (
-        pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values)
-    ):
-        return values, False
+    if date_format is None and pd.api.types.is_numeric_dtype(values):
+        dates = compact_dates(values)
+        if dates is None:
+            return values, ""
+        notes.append(
+            f"dates written as numbers (year, month, day: {values.iloc[0]}) in {time_column!r}"
+        )
+        return dates, "yyyymmdd"
+    if date_format is None and pd.api.types.is_datetime64_any_dtype(values):
+        return values, ""
     if date_format is not None:
         try:
-            return pd.to_datetime(values.astype(str), format=date_format), False
+            return pd.to_datetime(values.astype(str), format=date_format), ""
         except (ValueError, TypeError) as error:
             raise InvalidInputError(
                 "--date-format",
@@ -337,13 +379,13 @@ def _time_values(
         notes.append(
             f"quarters written as {values.iloc[0]!r} in {time_column!r}, read as their first day"
         )
-        return quarters, True
+        return quarters, "quarters"
     order = day_first(values)
     try:
         if order is None:
-            return pd.to_datetime(values, format="mixed"), False
+            return pd.to_datetime(values, format="mixed"), ""
         notes.append(f"{order[1]} in {time_column!r}")
-        return pd.to_datetime(values, format="mixed", dayfirst=order[0]), False
+        return pd.to_datetime(values, format="mixed", dayfirst=order[0]), ""
     except (ValueError, TypeError):
         raise InvalidTypeError(
             time_column,
@@ -382,9 +424,12 @@ def _check_time(frame: pd.DataFrame, time_column: str, id_column: str | None) ->
             )
         frequency, wide = _gaps(times, steps) if len(steps) else ("", ())
         if len(wide):
+            after = times.iloc[wide[0]]
+            if isinstance(after, pd.Timestamp) and after == after.normalize():
+                after = after.date()  # 1958-05-03, not 1958-05-03 00:00:00
             gaps.append(
                 f"series {series_id!r}: {len(wide)} gap(s) in time, the first after "
-                f"{times.iloc[wide[0]]} ({frequency})"
+                f"{after} ({frequency})"
             )
     return gaps
 
@@ -440,9 +485,9 @@ def read_table(
     check_columns(list(frame.columns), needed)
     check_numeric(frame, columns)
     gaps: list[str] = []
-    quarters = False
+    time_form = ""
     if time_column:
-        frame[time_column], quarters = _time_values(frame, time_column, date_format, notes)
+        frame[time_column], time_form = _time_values(frame, time_column, date_format, notes)
         gaps = _check_time(frame, time_column, id_column)
     if id_column:
         missing = frame[id_column].isna().to_numpy()
@@ -458,5 +503,5 @@ def read_table(
         frame = frame.assign(_order=pd.Categorical(frame[id_column], categories=order))
         frame = frame.sort_values("_order", kind="stable").drop(columns="_order")
     return SeriesTable(
-        frame.reset_index(drop=True), time_column, id_column, tuple(gaps), tuple(notes), quarters
+        frame.reset_index(drop=True), time_column, id_column, tuple(gaps), tuple(notes), time_form
     )

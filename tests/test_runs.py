@@ -151,24 +151,44 @@ def test_a_damaged_baselines_file_is_a_clear_error(forecast_run, tmp_path, capsy
     assert "baselines.npz" in err and "Fit the run again" in err and "Traceback" not in err
 
 
-def test_quarters_in_are_quarters_out(tmp_path):
-    """A time column written '1970 Q1' (R's zoo and tsibble, fpp's Uschange.csv) is read
-    as quarterly (season 4), and the forecasts' times are written the same way."""
+@pytest.mark.parametrize(
+    ("written", "season", "forecast_times"),
+    [
+        (  # R's zoo and tsibble, fpp's Uschange.csv
+            lambda step: f"{1970 + step // 4} Q{step % 4 + 1}",
+            4,
+            ["2000 Q1", "2000 Q2", "2000 Q3", "2000 Q4"],
+        ),
+        (  # statsmodels' co2.csv and many exports: days as numbers
+            lambda step: int(
+                (pd.Timestamp("2020-01-01") + pd.Timedelta(days=step)).strftime("%Y%m%d")
+            ),
+            7,
+            [20200430, 20200501, 20200502, 20200503],
+        ),
+    ],
+    ids=["quarters", "yyyymmdd"],
+)
+def test_times_in_are_times_out(tmp_path, written, season, forecast_times):
+    """A time column written '1970 Q1' or 19580329 is read as dates (season from the
+    calendar: 4 for quarters, 7 for days), and the forecasts' times are written the same
+    way."""
     t = np.arange(120)
-    quarters = [f"{1970 + step // 4} Q{step % 4 + 1}" for step in t]
     value = (
-        10 + 0.05 * t + np.sin(2 * np.pi * t / 4) + np.random.default_rng(0).normal(0, 0.1, 120)
+        10
+        + 0.05 * t
+        + np.sin(2 * np.pi * t / season)
+        + np.random.default_rng(0).normal(0, 0.1, 120)
     )
-    data = tmp_path / "quarters.csv"
-    pd.DataFrame({"Quarter": quarters, "value": value}).to_csv(data, index=False)
-    fit = ["fit", str(data), "--target", "value", "--time-column", "Quarter"]
+    data = tmp_path / "series.csv"
+    pd.DataFrame({"when": [written(step) for step in t], "value": value}).to_csv(data, index=False)
+    fit = ["fit", str(data), "--target", "value", "--time-column", "when"]
     fit += ["--input-steps", "8", "--output-steps", "4", "--epochs", "2", "--verbose", "0"]
     assert main([*fit, "--out", str(tmp_path / "run")]) == 0
-    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["season"] == 4
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["season"] == season
     forecasts = tmp_path / "forecasts.csv"
     assert main(["predict", str(tmp_path / "run"), str(data), "--out", str(forecasts)]) == 0
-    times = pd.read_csv(forecasts)["Quarter"].tolist()
-    assert times == ["2000 Q1", "2000 Q2", "2000 Q3", "2000 Q4"]
+    assert pd.read_csv(forecasts)["when"].tolist() == forecast_times
 
 
 def _classification_frame(series: int = 160) -> pd.DataFrame:

@@ -46,13 +46,13 @@ def test_gaps_are_steps_missing_from_the_calendar():
     assert read_table(weekdays, columns=["x"], time_column="t").gaps == ()  # weekends
     holiday = weekdays.drop([10]).reset_index(drop=True)
     assert read_table(holiday, columns=["x"], time_column="t").gaps == (
-        "series 0: 1 gap(s) in time, the first after 2024-01-12 00:00:00 (on business days)",
+        "series 0: 1 gap(s) in time, the first after 2024-01-12 (on business days)",
     )
     months = pd.DataFrame({"t": pd.date_range("2000-01-01", periods=40, freq="MS")})
     months["x"] = np.arange(40.0)
     assert read_table(months, columns=["x"], time_column="t").gaps == ()  # 28 to 31 days
     assert read_table(months.drop([5]), columns=["x"], time_column="t").gaps == (
-        "series 0: 1 gap(s) in time, the first after 2000-05-01 00:00:00 (monthly)",
+        "series 0: 1 gap(s) in time, the first after 2000-05-01 (monthly)",
     )
 
 
@@ -197,6 +197,22 @@ def test_quarters_as_r_writes_them_are_quarterly_times():
     assert "quarters written as '1970 Q1'" in table.notes[0]
     assert season_from_times(table.frame["Quarter"])[0] == 4
     assert frame["Quarter"].iloc[0] == "1970 Q1"  # the user's frame is left alone
+
+
+def test_dates_written_as_numbers_are_dates_and_other_numbers_stay_numbers():
+    """statsmodels' co2.csv writes its dates 19580329: read as numbers they made every
+    month's end a gap and the season came from autocorrelation (47, not 52)."""
+    weeks = pd.date_range("1958-03-29", periods=60, freq="7D")
+    frame = pd.DataFrame({"date": weeks.strftime("%Y%m%d").astype(int), "co2": np.arange(60.0)})
+    table = read_table(frame, columns=["co2"], time_column="date")
+    assert (table.frame["date"] == weeks).all()
+    assert table.notes == ("dates written as numbers (year, month, day: 19580329) in 'date'",)
+    assert table.gaps == ()
+    assert season_from_times(table.frame["date"])[0] == 52
+    assert frame["date"].iloc[0] == 19580329  # the user's frame is left alone
+    for numbers in ([1, 2, 3], [20000130, 20000131, 20000132], [1.9e7, 1.9e7 + 1, 1.9e7 + 2]):
+        kept = read_table(pd.DataFrame({"t": numbers, "x": 0.0}), columns=["x"], time_column="t")
+        assert kept.frame["t"].tolist() == numbers and kept.notes == ()
 
 
 def test_a_date_format_is_used_and_a_wrong_one_names_the_flag():

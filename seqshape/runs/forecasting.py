@@ -78,7 +78,7 @@ from seqshape.runs.targets import (
 )
 from seqshape.seasons import choose_season
 from seqshape.streaming import StreamedTable, is_parquet_source, stream_decision
-from seqshape.tables import SeriesTable, check_numeric, quarter_texts, read_table
+from seqshape.tables import SeriesTable, check_numeric, read_table
 from seqshape.windowing import Windows, rolling_origin, split_by_time
 
 # the baselines that need no training, scored again on new data by ``evaluate_forecast``;
@@ -604,8 +604,8 @@ def _label_steps(run: Run, table: SeriesTable, plan: TargetPlan) -> pd.DataFrame
         for start, window in zip(starts, predicted, strict=True):
             out[start : start + steps] = window
         frame = rows[[c for c in (job.id_column, job.time_column) if c]].copy()
-        if table.quarters:  # written as the data wrote them: 2016 Q4
-            frame[job.time_column] = quarter_texts(frame[job.time_column])
+        if table.time_form:  # written as the data wrote them: 2016 Q4, 20161001
+            frame[job.time_column] = table.written_times(frame[job.time_column])
         for column, target in enumerate(job.targets):
             frame[target] = _labels(plan, out[:, column])
         frames.append(frame)
@@ -660,8 +660,8 @@ def predict_forecast(
             if job.time_column
             else None
         )
-        if table.quarters:  # written as the data wrote them: 2016 Q4
-            times = quarter_texts(times)
+        if table.time_form:  # written as the data wrote them: 2016 Q4, 20161001
+            times = table.written_times(times)
         for ahead in range(job.output_steps):
             row = {"step_ahead": job.gap + ahead + 1}
             if job.id_column:
