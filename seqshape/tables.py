@@ -408,7 +408,7 @@ def _check_time(frame: pd.DataFrame, time_column: str, id_column: str | None) ->
                 expected="one row per time step in each series",
                 received=f"a duplicate time {times.iloc[position]} in series {series_id!r} "
                 f"(rows {position - 1} and {position} of that series)",
-                fix="Keep one row per time step: drop or aggregate the duplicate rows.",
+                fix=_duplicate_time_fix(frame, time_column, id_column),
             )
         if (steps < steps * 0).any() if len(steps) else False:
             position = int(np.flatnonzero((steps < steps * 0).to_numpy())[0]) + 1
@@ -432,6 +432,30 @@ def _check_time(frame: pd.DataFrame, time_column: str, id_column: str | None) ->
                 f"{after} ({frequency})"
             )
     return gaps
+
+
+# a column holding the part of a time within the year: "quarter", "qtr", "month", "mon"
+_PART_OF_YEAR = re.compile(r"^(quarter|qtr|q|month|mon|m)$", re.IGNORECASE)
+
+
+def _duplicate_time_fix(frame: pd.DataFrame, time_column: str, id_column: str | None) -> str:
+    """What to do about a repeated time: a year column beside its quarter or month
+    (statsmodels' macrodata.csv: year, quarter) is one time written in two columns."""
+    fix = "keep one row per time step: drop or aggregate the duplicate rows"
+    if id_column is None:
+        fix += ", or give the column telling series apart: --id-column (id_column=)"
+    parts = [c for c in frame.columns if c != time_column and _PART_OF_YEAR.match(str(c))]
+    years = frame[time_column]
+    if parts and pd.api.types.is_integer_dtype(years) and years.between(1000, 2999).all():
+        part = parts[0]
+        quarterly = str(part).lower().startswith("q")
+        example = "1959 Q1" if quarterly else "1959-01"
+        fix = (
+            f"{time_column!r} holds years and {part!r} the {'quarter' if quarterly else 'month'}: "
+            f"write them as one time column, e.g. {example!r} (read as "
+            f"{'quarterly' if quarterly else 'monthly'}), and pass that column; else " + fix
+        )
+    return fix[0].upper() + fix[1:] + "."
 
 
 def _gaps(times: pd.Series, steps: pd.Series) -> tuple[str, np.ndarray]:

@@ -199,6 +199,24 @@ def test_quarters_as_r_writes_them_are_quarterly_times():
     assert frame["Quarter"].iloc[0] == "1970 Q1"  # the user's frame is left alone
 
 
+def test_a_year_column_beside_its_quarter_is_told_to_become_one_time_column():
+    """statsmodels' macrodata.csv writes the time in two columns, year and quarter;
+    passing the year alone gave "drop or aggregate the duplicate rows"."""
+    frame = pd.DataFrame(
+        {"year": np.repeat([1959, 1960], 4), "quarter": np.tile([1, 2, 3, 4], 2), "x": 0.0}
+    )
+    with pytest.raises(InvalidInputError) as raised:
+        read_table(frame, columns=["x"], time_column="year")
+    assert "'year' holds years and 'quarter' the quarter" in raised.value.fix
+    assert "'1959 Q1'" in raised.value.fix and "--id-column" in raised.value.fix
+    frame["time"] = frame["year"].astype(str) + " Q" + frame["quarter"].astype(str)
+    table = read_table(frame, columns=["x"], time_column="time")  # as the fix says
+    assert season_from_times(table.frame["time"])[0] == 4
+    with pytest.raises(InvalidInputError) as raised:  # no such column: the usual fix
+        read_table(frame.drop(columns="quarter"), columns=["x"], time_column="year")
+    assert raised.value.fix.startswith("Keep one row per time step")
+
+
 def test_dates_written_as_numbers_are_dates_and_other_numbers_stay_numbers():
     """statsmodels' co2.csv writes its dates 19580329: read as numbers they made every
     month's end a gap and the season came from autocorrelation (47, not 52)."""
