@@ -40,8 +40,9 @@ METHOD = """## How it was run
   the test part when all its targets are. The suite cuts the test windows itself and
   checks them against the library's (their number and the last-value forecast's MAE).
 - **naive, seasonal naive, drift, ridge**: `seqshape.baselines` (last value, seasonal
-  naive with the season of the calendar, drift, ridge: a map for each target, from
-  its own window and the covariates'), fitted on the training windows.
+  naive with the season of the calendar, drift, ridge: a target from its own window
+  and the covariates', a map for each target or one shared by every target, whichever
+  forecasts the last fifth of the training windows better), fitted on the training windows.
 - **AutoETS, Theta**: statsforecast 2.1.1 (`AutoETS`, and `Theta`, the standard theta
   method), with the calendar's season (when the training part holds more than two
   seasons), fitted once per series and target on the series' training part (the first
