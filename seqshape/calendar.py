@@ -385,7 +385,9 @@ def next_times(times, steps: int) -> list:
     except (InvalidInputError, InvalidTypeError):
         ordered = series.sort_values()
         last = ordered.iloc[-1]
-        step = ordered.diff().mode().iloc[0] if len(ordered) > 1 else 1
+        step = ordered.diff().iloc[1:].mode().iloc[0] if len(ordered) > 1 else 1
+        if pd.api.types.is_integer_dtype(ordered):  # years stay 1971, not 1971.0
+            step = int(step)
     return [last + step * (ahead + 1) for ahead in range(steps)]
 
 

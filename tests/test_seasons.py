@@ -187,6 +187,9 @@ def test_next_times_follow_the_calendar():
     half_hours = pd.date_range("2000-06-05", periods=10, freq="30min")
     assert next_times(half_hours, 1) == [half_hours[-1] + pd.Timedelta(minutes=30)]
     assert [int(step) for step in next_times(pd.Series([10, 20, 30]), 2)] == [40, 50]
+    years = next_times(pd.Series([1869, 1870]), 1)  # statsmodels' nile.csv: were 1871.0
+    assert pd.Series(years).to_csv(index=False).split() == ["0", "1871"]
+    assert next_times(pd.Series([0.5, 1.0]), 1) == [1.5]
 
 
 def test_business_days_with_a_holiday_miss_one_step_not_the_weekends():
