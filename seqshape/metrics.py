@@ -18,10 +18,10 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.metrics import (
     accuracy_score,
-    balanced_accuracy_score,
     f1_score,
     log_loss,
     mean_absolute_error,
+    recall_score,
     root_mean_squared_error,
 )
 
@@ -194,7 +194,11 @@ def classification_scores(y_true, y_pred, probabilities=None, classes=None) -> d
     truth, predicted = np.ravel(y_true), np.ravel(y_pred)
     scores = {
         "accuracy": float(accuracy_score(truth, predicted)),
-        "balanced_accuracy": float(balanced_accuracy_score(truth, predicted)),
+        # balanced accuracy: the mean recall of the classes in the truth (scikit-learn's
+        # balanced_accuracy_score, without its warning when the truth has one class)
+        "balanced_accuracy": float(
+            recall_score(truth, predicted, labels=np.unique(truth), average="macro")
+        ),
         "macro_F1": float(f1_score(truth, predicted, average="macro")),
     }
     if probabilities is not None:

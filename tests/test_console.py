@@ -288,3 +288,23 @@ def test_evaluate_on_the_training_file_says_so(tmp_path, capsys):
     assert {"seqshape", "mean", "ridge", "last value"} <= names
     assert main(["evaluate", str(out), str(newer), "--include-seen"]) == 0
     assert "including data the fit saw" in capsys.readouterr().out
+
+
+def test_rare_labels_late_in_training_name_the_model_and_warn_nothing(tmp_path, capsys):
+    """A log with 12 anomalous rows (aeon's KDD-TSAD 135, --per-step --task
+    classification): they came after the first 2,048 training windows, which the model
+    line read, so it said "Model: chosen by the fit."; and a test part of one class made
+    scikit-learn warn "A single label was found" three times."""
+    rng = np.random.default_rng(0)
+    rows = 3400
+    label = np.zeros(rows, dtype=int)
+    label[2200:2212] = 1
+    value = rng.normal(size=rows) + 3 * label
+    data = tmp_path / "log.csv"
+    pd.DataFrame({"value": value, "is_anomaly": label}).to_csv(data, index=False)
+    arguments = ["fit", str(data), "--target", "is_anomaly", "--covariates", "value"]
+    arguments += ["--per-step", "--task", "classification", "--input-steps", "10"]
+    assert main([*arguments, *FAST, "--out", str(tmp_path / "run")]) == 0
+    captured = capsys.readouterr()
+    assert "Model: many-to-many (aligned), time_distributed (binary)" in captured.out
+    assert "single label" not in captured.err and "Warning" not in captured.err

@@ -123,7 +123,11 @@ def model_line(estimator: Any, train: Windows) -> str:
     from seqshape.errors import SeqShapeError
 
     params = estimator.get_params()
-    sample = slice(0, min(len(train), 2048))
+    sample = np.arange(min(len(train), 2048))
+    if train.y.dtype.kind in "biuUSO":  # labels: a window with each class, wherever it is
+        labels = train.y.reshape(len(train.y), -1)
+        first = np.unique(labels.ravel(), return_index=True)[1] // labels.shape[1]
+        sample = np.union1d(sample, first)
     try:
         spec = infer_spec(
             train.X[sample],
