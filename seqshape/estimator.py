@@ -41,6 +41,7 @@ from seqshape import guard
 from seqshape._backend import enable_compilation_cache
 from seqshape._inference import SMALL_BATCH, small_batch_forward
 from seqshape.builders import ArchitectureOptions, infer_spec_from_arrays
+from seqshape.class_weights import choose_class_weight
 from seqshape.code import fitted_code
 from seqshape.combination import (
     EVEN_SHARE,
@@ -386,6 +387,12 @@ class _SequenceEstimator(BaseEstimator):
                 params["epochs"], len(X_train), params["batch_size"]
             )
         state.validation["epoch_limit"] = params["epochs"]
+        if state.classes is not None:
+            state.class_weights, words = choose_class_weight(
+                params["class_weight"], targets_train, len(state.classes), state.classes
+            )
+            if words:
+                state.spec = dataclasses.replace(state.spec, reasons=(*state.spec.reasons, words))
         model, history = train(state, options, params, (X_train, targets_train), validation)
         state.model, state.history = model, history
         state.best_epoch = kept_epoch(history, len(X_train), params["batch_size"])

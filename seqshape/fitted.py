@@ -98,6 +98,18 @@ def _json_object_from_json(value: Any) -> dict:
     return value
 
 
+def _floats_to_json(values: np.ndarray) -> list[float]:
+    return [float(value) for value in values]
+
+
+def _floats_from_json(values: Any) -> np.ndarray:
+    if not isinstance(values, list) or not all(
+        isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0 for x in values
+    ):
+        raise ValueError(f"{values!r} is not a list of positive numbers")
+    return np.asarray(values, dtype=np.float64)
+
+
 class StateMismatchError(ValueError):
     """The parts of a loaded fitted state (or the state and its model) disagree."""
 
@@ -290,6 +302,8 @@ class FittedState:
             ``reason``, sample counts).
         baseline_check: the model's validation error next to the baselines'
             (``seqshape.guard.compare``), or None without a validation part.
+        class_weights: the weight of each class index in the training loss
+            (``seqshape.class_weights``), or None when every class weighs 1.
         model: the trained Keras model (saved as Keras' own file, not in the JSON).
     """
 
@@ -324,6 +338,9 @@ class FittedState:
     baseline_check: dict | None = field(
         default=None, metadata=_codec(_identity, _optional(_json_object_from_json))
     )
+    class_weights: np.ndarray | None = field(
+        default=None, metadata=_codec(_optional(_floats_to_json), _optional(_floats_from_json))
+    )
     model: keras.Model | None = field(default=None, metadata=_codec(None, None))
 
     # -- the JSON state ------------------------------------------------------------------
@@ -347,7 +364,8 @@ class FittedState:
         unknown = set(state) - {name for name, load in codecs.items() if load is not None}
         if unknown:
             raise ValueError(f"unknown learned attributes {sorted(unknown)}")
-        added_later = ("validation", "baseline_check")  # absent from older files: None
+        # absent from older files: None
+        added_later = ("validation", "baseline_check", "class_weights")
         values = {
             name: load(state[name]) if name in state or name not in added_later else None
             for name, load in codecs.items()
@@ -379,6 +397,12 @@ class FittedState:
         if not regression and len(self.classes) != spec.n_classes:
             raise StateMismatchError(
                 f"{len(self.classes)} classes for a spec of {spec.n_classes} classes"
+            )
+        if self.class_weights is not None and (
+            regression or len(self.class_weights) != len(self.classes)
+        ):
+            raise StateMismatchError(
+                f"class weights {_shown(self.class_weights)} for classes {_shown(self.classes)}"
             )
         features = spec.input_shape[-1]
         if self.n_features_in != features:
@@ -521,6 +545,12 @@ class FittedState:
             )
         indices = np.searchsorted(self.classes, y)
         return indices.reshape(samples, *self.spec.target_shape).astype(np.int32)
+
+    def sample_weights(self, targets: np.ndarray) -> np.ndarray | None:
+        """Each encoded target's weight in the loss (its class's), or None."""
+        if self.class_weights is None:
+            return None
+        return self.class_weights[targets].astype(np.float32)
 
     def scaled_targets(self, targets: np.ndarray) -> np.ndarray:
         """Encoded targets as the model is trained on them (standardised for regression)."""

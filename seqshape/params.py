@@ -247,6 +247,29 @@ def _parse_ridge_share(text: str) -> str | float | None:
         return text
 
 
+def _parse_class_weight(text: str) -> str | None:
+    """``auto``, ``balanced`` or ``none`` on the command line."""
+    return None if text == "none" else text
+
+
+def _check_class_weight(value: Any, name: str) -> str | dict | None:
+    """``'auto'``, ``'balanced'``, ``None`` or ``{label: positive weight}``."""
+    if value is None or (isinstance(value, str) and value in ("auto", "balanced")):
+        return value
+    if isinstance(value, dict) and all(
+        isinstance(weight, (int, float)) and not isinstance(weight, bool) and weight > 0
+        for weight in value.values()
+    ):
+        return value
+    raise InvalidInputError(
+        name,
+        expected="'auto', 'balanced', None or a dict of class label -> positive weight",
+        received=repr(value),
+        fix="Pass class_weight='balanced' to weigh each class in inverse proportion to "
+        "its count, or e.g. class_weight={0: 1.0, 1: 10.0}.",
+    )
+
+
 def _check_epochs(value: Any, name: str) -> str | int:
     if isinstance(value, str) and value == "auto":
         return value
@@ -515,6 +538,19 @@ PARAMS: tuple[Param, ...] = (
         "training",
         "str | float | None",
         Flag(_parse_ridge_share, help="auto, none, or the ridge's share from 0 to 1"),
+    ),
+    Param(
+        "class_weight",
+        "auto",
+        _check_class_weight,
+        "for classification, how much each class weighs in the training loss: "
+        "``'balanced'`` (in inverse proportion to its count in the training part, as "
+        "scikit-learn's), ``None`` (all alike), a dict of label -> weight, or ``'auto'`` "
+        "(``'balanced'`` where the most common class has more than 4 times the samples, "
+        "or labelled steps, of the rarest; else all alike).",
+        "training",
+        "str | dict | None",
+        Flag(_parse_class_weight, help="auto, balanced or none"),
     ),
     Param(
         "patience",

@@ -155,7 +155,11 @@ class ScaledBatches(keras.utils.PyDataset):
         inputs = self.state.model_inputs(self.X[rows])
         if self.targets is None:
             return (inputs,)
-        return inputs, self.state.scaled_targets(self.targets[rows])
+        targets = self.targets[rows]
+        weights = self.state.sample_weights(targets)
+        if weights is None:
+            return inputs, self.state.scaled_targets(targets)
+        return inputs, self.state.scaled_targets(targets), weights
 
     def on_epoch_begin(self):
         if self.shuffle:
@@ -279,11 +283,14 @@ def _diverged(
 
 
 def _data(state: FittedState, X: np.ndarray, targets: np.ndarray, plan, **batching):
-    """What ``keras.Model.fit`` reads for one part: ``(inputs, targets)`` arrays, or a
-    ``ScaledBatches`` for a large X or a fit over several processes (its share)."""
+    """What ``keras.Model.fit`` reads for one part: ``(inputs, targets)`` arrays, and
+    each target's weight where classes are weighted (``FittedState.sample_weights``), or
+    a ``ScaledBatches`` for a large X or a fit over several processes (its share)."""
     if is_large(X) or plan.processes > 1:
         return ScaledBatches(state, X, targets, **batching, share=plan.share)
-    return state.model_inputs(X), state.scaled_targets(targets)
+    weights = state.sample_weights(targets)
+    arrays = (state.model_inputs(X), state.scaled_targets(targets))
+    return arrays if weights is None else (*arrays, weights)
 
 
 def _restore_optimizer(model: keras.Model, resumed: keras.Model) -> None:
@@ -367,8 +374,12 @@ def _fit(
                 train_data, "sequential", False
             )
             batching = {"shuffle": False} if ordered else {}
+        if streaming:
+            arrays = {"x": train_data}
+        else:  # inputs, targets, and each target's weight where classes are weighted
+            arrays = dict(zip(("x", "y", "sample_weight"), train_data, strict=False))
         fitted = model.fit(
-            *((train_data,) if streaming else train_data),
+            **arrays,
             validation_data=validation_data,
             epochs=params["epochs"],
             initial_epoch=done,

@@ -688,9 +688,10 @@ def scored_words(kept: int, total: int, seen_rows: int, rows: int, include_seen:
             raise InvalidInputError(
                 "data",
                 expected="rows after the data the run was fitted on",
-                received=f"only rows the fit saw ({seen_rows} of {rows})",
-                fix="Pass newer data, or --include-seen to score the model on data it "
-                "was trained on (optimistic scores; include_seen=True in Python).",
+                received=f"only rows the fit saw, or at times it saw ({seen_rows} of {rows})",
+                fix="Pass newer data. If these rows are another recording over the same "
+                "times, --include-seen scores them all (include_seen=True in Python); on "
+                "the data the run was fitted on, its scores would be optimistic.",
             )
         return (
             f"{kept} of {total} windows: {seen_rows} of {rows} rows are data the fit saw, "
