@@ -310,11 +310,11 @@ def _fit_run(args: argparse.Namespace) -> tuple[dict, str]:
             say=_say,
             reason=streamed,
         )
-        return metrics, "MAE"
+        return metrics, metrics["guard"]["metric"]
     metrics = fit_forecast(
         args.data, job, estimator, args.out, overwrite=args.overwrite, say=_say, sep=args.sep
     )
-    return metrics, "accuracy" if metrics.get("target_task") == "classification" else "MAE"
+    return metrics, metrics["guard"]["metric"]
 
 
 def _streamed(args: argparse.Namespace, job) -> str | None:
@@ -389,6 +389,8 @@ def _backtest_lines(folds: list | None, headline: str) -> list[str]:
     if not folds:
         return []
     names = [key for key in folds[0] if isinstance(folds[0][key], dict)]
+    if headline not in folds[0][names[0]]:  # MASE: the folds are scored without a scale
+        headline = "MAE"
     means = ", ".join(
         f"{name} {np.mean([fold[name][headline] for fold in folds]):.4f}" for name in names
     )

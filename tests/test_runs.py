@@ -531,6 +531,31 @@ def test_the_guard_says_when_a_baseline_wins(tmp_path):
     assert '<p class="verdict warning">' in page
 
 
+def test_targets_in_different_units_are_judged_on_mase(tmp_path):
+    """statsmodels' real GDP (billions) beside unemployment (percent): pooled MAE is
+    GDP's alone, so the verdict is taken on MASE, each target over its own naive error."""
+    rng = np.random.default_rng(0)
+    steps = 200
+    frame = pd.DataFrame(
+        {
+            "gdp": 10_000 + np.cumsum(rng.normal(20, 50, steps)),
+            "rate": 5 + 0.1 * np.cumsum(rng.normal(0, 1, steps)),
+        }
+    )
+    job = ForecastJob(targets=("gdp", "rate"), input_steps=12, output_steps=4, refit="never")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", seqshape.errors.BaselineWinsWarning)
+        metrics = fit_forecast(frame, job, _tiny_model(), tmp_path / "run")
+    guard_result = metrics["guard"]
+    assert guard_result["metric"] == "MASE"
+    assert guard_result["model"] == metrics["test"]["seqshape"]["MASE"]
+    one = ForecastJob(targets=("rate",), input_steps=12, output_steps=4, refit="never")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", seqshape.errors.BaselineWinsWarning)
+        alone = fit_forecast(frame, one, _tiny_model(), tmp_path / "one")
+    assert alone["guard"]["metric"] == "MAE"  # one target: in its own units
+
+
 def test_the_reports_first_line_is_the_guards_verdict(forecast_run):
     _, out = forecast_run
     guard = json.loads((out / "metrics.json").read_text())["guard"]

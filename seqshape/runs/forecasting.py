@@ -122,9 +122,16 @@ def _target_features(job: ForecastJob) -> tuple[int, ...]:
     return tuple(range(len(job.targets)))
 
 
-def headline(plan: TargetPlan) -> str:
-    """The metric the guard and the console lead with: accuracy or MAE."""
-    return "accuracy" if plan.is_classifier else "MAE"
+def headline(plan: TargetPlan, scores: dict[str, dict[str, float]], targets: int) -> str:
+    """The metric the guard and the console lead with: accuracy for labels; for numbers
+    MAE, or MASE where there are several targets (each target's error over its own naive
+    error, so that a target in large units does not decide alone: statsmodels' real GDP,
+    in billions, beside unemployment, in percent)."""
+    if plan.is_classifier:
+        return "accuracy"
+    if targets > 1 and all(np.isfinite(row.get("MASE", np.nan)) for row in scores.values()):
+        return "MASE"
+    return "MAE"
 
 
 def training_series(table: SeriesTable, job: ForecastJob) -> list[np.ndarray]:
@@ -458,7 +465,7 @@ def fit_forecast(
             fitted[name] = baseline.fit(train.X, train.y)
             predictions[name] = fitted[name].predict(test.X)
         scores = score(plan, predictions, test.y, scale)
-        result = guard(scores, headline(plan))
+        result = guard(scores, headline(plan, scores, len(job.targets)))
         metrics = {
             "task": "forecast",
             "target_task": plan.task,

@@ -1,10 +1,11 @@
 """The honest guard: does the model beat every baseline on the test part?
 
 After a run is evaluated, the model's test score is compared with every baseline's on
-one metric (MAE for forecasts, lower is better; accuracy for classification, higher is
-better). ``guard`` gives the comparison as it goes into ``metrics.json``;
-``guard_line`` gives the sentence at the top of the report; ``warn_if_beaten`` warns
-(``seqshape.errors.BaselineWinsWarning``) when a baseline wins. The estimator's own
+one metric (for forecasts MAE, or MASE where there are several targets, lower is
+better; accuracy for classification, higher is better). ``guard`` gives the comparison
+as it goes into ``metrics.json``; ``guard_line`` gives the sentence at the top of the
+report; ``warn_if_beaten`` warns (``seqshape.errors.BaselineWinsWarning``) when a
+baseline wins. The estimator's own
 check on its validation part (``seqshape.guard``) is silenced inside a run: the run
 judges on its test part, once.
 

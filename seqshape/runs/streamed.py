@@ -252,7 +252,7 @@ def fit_forecast_streamed(
             predictions[name] = fitted[name].predict(test.X)
         scale = stats.naive_scale
         scores = score(plan, predictions, test.y, scale)
-        result = guard(scores, headline(plan))
+        result = guard(scores, headline(plan, scores, len(job.targets)))
         epochs = len(model.history_["loss"])
         passes += epochs * (1 + (counts["validation"] > SAMPLE_WINDOWS))
         metrics: dict[str, Any] = {
