@@ -195,6 +195,11 @@ def _fitted_scripts(folder: Path) -> tuple[list[Path], list]:
             labelled,
             np.where(labelled[:, -1, 0] > 0, "up", "down"),
         ),
+        (  # a rare class: weighed in the loss (class_weight="auto")
+            seqshape.SequenceClassifier(units=4, epochs=1, strategy="last_state"),
+            labelled,
+            np.where(labelled[:, -1, 0] > 0.7, "fault", "ok"),  # 5 of 40
+        ),
     ]
     paths, models = [], []
     for number, (model, X, y) in enumerate(fits):
@@ -254,12 +259,17 @@ def test_each_layer_has_its_output_shape(generated):
 
 def test_fitted_script_writes_the_scaling_and_labels(generated):
     _, _, _, fitted = generated
-    window, global_, classifier = (model.to_keras_code() for model, _ in fitted)
+    window, global_, classifier, weighted = (model.to_keras_code() for model, _ in fitted)
     assert "InstanceNormalization(" in window and "X_MEAN" not in window
     mean = fitted[1][0].x_scaler_.mean_
     assert f"X_MEAN = np.array([{float(mean[0])!r}, {float(mean[1])!r}])" in global_
     assert 'CLASSES = np.array(["down", "up"])' in classifier
     assert "np.searchsorted(CLASSES, y)" in classifier
+    assert "CLASS_WEIGHTS" not in classifier
+    weights = fitted[3][0].class_weights_
+    assert weights is not None and weights[0] > 4 * weights[1]  # 'fault' is rare
+    assert f"CLASS_WEIGHTS = np.array([{float(weights[0])!r}, {float(weights[1])!r}])" in weighted
+    assert "sample_weight=CLASS_WEIGHTS[targets_all[:n_train]]," in weighted
 
 
 # -- the seeds' own models -------------------------------------------------------------

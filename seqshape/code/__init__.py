@@ -206,6 +206,7 @@ def fitted_code(state: FittedState, params: dict[str, Any], samples: int = 256) 
         y_mean=None if y_scaler is None else y_scaler.mean_,
         y_scale=None if y_scaler is None else y_scaler.scale_,
         classes=state.classes,
+        class_weights=state.class_weights,
     )
     return keras_script(
         spec,

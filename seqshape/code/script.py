@@ -46,6 +46,7 @@ class Learned:
     y_mean: np.ndarray | None = None  # standardisation of regression targets
     y_scale: np.ndarray | None = None
     classes: np.ndarray | None = None  # the user's labels, sorted
+    class_weights: np.ndarray | None = None  # each class index's weight in the loss
 
 
 def _numbers(name: str, values: np.ndarray) -> list[str]:
@@ -247,7 +248,18 @@ def _fit_lines(spec: TopologySpec, training: Training, learned: Learned | None) 
     held_out = training.validation_fraction > 0
     lines += ["", "inputs_all = scale_inputs(X)", f"targets_all = {targets}", "model.fit("]
     lines += ["    inputs_all[:n_train],", "    targets_all[:n_train],"]
-    if held_out:
+    weighted = learned is not None and learned.class_weights is not None
+    if weighted:
+        lines.append("    sample_weight=CLASS_WEIGHTS[targets_all[:n_train]],")
+    if held_out and weighted:
+        lines += [
+            "    validation_data=(",
+            "        inputs_all[n_train:],",
+            "        targets_all[n_train:],",
+            "        CLASS_WEIGHTS[targets_all[n_train:]],",
+            "    ),",
+        ]
+    elif held_out:
         lines.append("    validation_data=(inputs_all[n_train:], targets_all[n_train:]),")
     monitor = "val_loss" if held_out else "loss"
     lines += [
@@ -349,6 +361,9 @@ def keras_script(
         lines += [f"MASK_VALUE = {spec.mask_value!r}  # every feature of a padded step", ""]
     if learned is not None and learned.classes is not None:
         lines += [*_labels(learned.classes), ""]
+    if learned is not None and learned.class_weights is not None:
+        lines += ["# each class's weight in the training loss (class_weight)"]
+        lines += [*_numbers("CLASS_WEIGHTS", learned.class_weights), ""]
     lines += definition
     lines += ["", *_compile_lines(spec, training), "", ""]
     lines += _data_lines(spec, samples, learned)
