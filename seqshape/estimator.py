@@ -444,10 +444,16 @@ class _SequenceEstimator(BaseEstimator):
         predictions = {"model": state.predictions(outputs)}
         predictions |= baseline_predictions(state.spec, y_train, X_val, y_train)
         truth = y_val if state.spec.is_classifier else np.asarray(y_val, np.float64)
+        scale = None
+        features = state.spec.target_features
+        if not state.spec.is_classifier and features is not None and len(features) > 1:
+            rows = evenly_spaced(len(X_train), GUARD_SAMPLES)  # several targets: MASE
+            scale = guard.naive_scale_of_windows(X_train[rows], features, state.spec.season)
         result = guard.compare(
             predictions,
             truth.reshape(predictions["model"].shape),
             classifier=state.spec.is_classifier,
+            scale=scale,
         )
         result["verdict"] = guard.verdict(result)
         if result["baseline_wins"]:

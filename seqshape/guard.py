@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from seqshape.baselines import repeat_last_season
+from seqshape.metrics import scaled_error
 from seqshape.spec import TopologySpec
 
 
@@ -89,16 +90,41 @@ def judge(scores: dict[str, float], metric: str, *, model: str = "model", part: 
     }
 
 
-def compare(predictions: dict[str, np.ndarray], truth: np.ndarray, *, classifier: bool) -> dict:
+def compare(
+    predictions: dict[str, np.ndarray],
+    truth: np.ndarray,
+    *,
+    classifier: bool,
+    scale: np.ndarray | None = None,
+) -> dict:
     """Score every prediction against ``truth`` (``"model"`` is the network's) and
-    ``judge`` them: mean absolute error for regression, accuracy for classification."""
+    ``judge`` them: accuracy for classification; for regression mean absolute error, or
+    with the naive ``scale`` of each target (several targets, in their own units) MASE,
+    so that a target in large units does not decide alone."""
     scores = {}
     for name, predicted in predictions.items():
         if classifier:
             scores[name] = float(np.mean(np.asarray(predicted).ravel() == truth.ravel()))
+        elif scale is not None:
+            scores[name] = scaled_error(truth, np.asarray(predicted, np.float64), scale)
         else:
             scores[name] = float(np.mean(np.abs(np.asarray(predicted, np.float64) - truth)))
-    return judge(scores, "accuracy" if classifier else "MAE", part="validation part")
+    metric = "accuracy" if classifier else "MAE" if scale is None else "MASE"
+    return judge(scores, metric, part="validation part")
+
+
+def naive_scale_of_windows(X: np.ndarray, target_features, season: int = 1) -> np.ndarray:
+    """Each target's in-sample naive error (lag ``season``, 1 where the window is not
+    longer) over the input windows' steps of the feature it continues: MASE's scale.
+
+    Example:
+        >>> X = np.stack([np.c_[np.arange(5.0), 100 * np.arange(5.0)]] * 3)
+        >>> naive_scale_of_windows(X, (0, 1)).tolist()
+        [1.0, 100.0]
+    """
+    lag = season if 1 < season < X.shape[1] else 1
+    columns = np.asarray(X[:, :, list(target_features)], dtype=np.float64)
+    return np.abs(columns[:, lag:] - columns[:, :-lag]).mean(axis=(0, 1))
 
 
 def _margin(result: dict) -> str:

@@ -190,6 +190,23 @@ def test_the_guard_warns_when_the_last_value_beats_the_model():
     assert "beats the model" in str(model.explain())
 
 
+def test_the_guard_of_targets_in_different_units_is_on_mase():
+    """A level in thousands beside a rate near 5: pooled MAE would be the level's
+    alone; each target's error over its own naive error counts alike."""
+    rng = np.random.default_rng(0)
+    level = 10_000 + np.cumsum(rng.normal(20, 50, 400))
+    rate = 5 + 0.1 * np.cumsum(rng.normal(0, 1, 400))
+    X, y = sliding_windows(np.c_[level, rate], 16, 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BaselineWinsWarning)
+        model = seqshape.SequenceModel(units=(4,), epochs=2).fit(X, y)
+    check = model.baseline_check_
+    assert check["metric"] == "MASE"
+    assert set(check["baselines"]) >= {"mean", "last value"}
+    one = seqshape.SequenceModel(units=(4,), epochs=1).fit(X[..., 1:], y[..., 1:])
+    assert one.baseline_check_["metric"] == "MAE"  # one target: in its own units
+
+
 def test_a_model_on_a_seasonal_base_is_checked_against_seasonal_naive():
     import dataclasses
 
