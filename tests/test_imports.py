@@ -61,6 +61,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "seqshape.defaults",
             "seqshape.combination",  # the ridge map and its share, beside the network
             "seqshape.guard",
+            "seqshape.class_weights",  # each class's weight in the training loss
             "seqshape.distribution",  # the devices training uses
             "seqshape.export",  # the fitted state to one ONNX file
             "seqshape.progress",
