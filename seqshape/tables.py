@@ -168,10 +168,20 @@ def _read_text(path: Path, sep: str | None, notes: list[str]) -> pd.DataFrame:
         if sep != ",":
             notes.append(f"columns separated by {sep!r} (detected; --sep to choose)")
     # "1,5" in a file separated by ';' is a decimal comma (European spreadsheets)
-    decimal = "," if sep == ";" and re.search(r"(^|;)\s*-?\d+,\d+\s*(;|$)", sample, re.M) else "."
+    decimal_comma = r"(^|;)\s*-?(\d+|\d{1,3}(\.\d{3})+),\d+\s*(;|$)"  # 1,5 or 1.200,5
+    decimal = "," if sep == ";" and re.search(decimal_comma, sample, re.M) else "."
     if decimal == ",":
         notes.append("decimal commas (1,5 is one and a half)")
-    return pd.read_csv(path, sep=sep, decimal=decimal)
+    # "1,200" quoted in a file separated by ',' (a spreadsheet's number format), or
+    # 1.200,5 beside decimal commas: digits grouped by thousands
+    thousands = None
+    if sep == "," and re.search(r'"-?\d{1,3}(,\d{3})+(\.\d+)?"', sample):
+        thousands = ","
+    elif decimal == "," and re.search(r"(^|;)\s*-?\d{1,3}(\.\d{3})+(,\d+)?\s*(;|$)", sample, re.M):
+        thousands = "."
+    if thousands is not None:
+        notes.append(f"thousands grouped by {thousands!r} (1{thousands}200 is twelve hundred)")
+    return pd.read_csv(path, sep=sep, decimal=decimal, thousands=thousands)
 
 
 def _load(source, sep: str | None, notes: list[str]) -> pd.DataFrame:

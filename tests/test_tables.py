@@ -154,6 +154,28 @@ def test_label_columns_may_hold_text_and_are_read_with_the_features():
         table.column_per_series("label")
 
 
+def test_numbers_grouped_by_thousands_are_numbers(tmp_path):
+    """A spreadsheet's number format writes "1,200" (quoted in a CSV): read as text,
+    the target was taken for class labels and classified."""
+    us = tmp_path / "us.csv"
+    us.write_text(
+        'time,sales,price\n2024-01-01,"1,200",3.5\n2024-01-02,"1,350.5",4\n2024-01-03,980,4.5\n'
+    )
+    table = read_table(us, columns=["sales", "price"], time_column="time")
+    assert table.frame["sales"].tolist() == [1200.0, 1350.5, 980.0]
+    assert table.frame["price"].tolist() == [3.5, 4.0, 4.5]
+    assert "thousands grouped by ','" in table.notes[0]
+    eu = tmp_path / "eu.csv"
+    eu.write_text("time;sales\n2024-01-01;1.200,5\n2024-01-02;1.350,25\n2024-01-03;980\n")
+    table = read_table(eu, columns=["sales"], time_column="time")
+    assert table.frame["sales"].tolist() == [1200.5, 1350.25, 980.0]
+    assert any("decimal commas" in note for note in table.notes)
+    assert any("thousands grouped by '.'" in note for note in table.notes)
+    plain = tmp_path / "plain.csv"  # no grouping: nothing said, nothing changed
+    plain.write_text("time,sales\n2024-01-01,1200.5\n2024-01-02,1.5\n")
+    assert read_table(plain, columns=["sales"]).notes == ()
+
+
 def test_a_semicolon_file_with_decimal_commas_is_read_right(tmp_path):
     path = tmp_path / "eu.csv"
     path.write_text("date;load;sky\n30/01/2024;1,5;rain\n31/01/2024;2,5;sun\n01/02/2024;3;rain\n")
