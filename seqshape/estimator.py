@@ -803,7 +803,7 @@ class SequenceClassifier(ClassifierMixin, _SequenceEstimator):
     score = _SequenceEstimator.score  # every label counts, per-step labels included
 
 
-@estimator_params(exclude=("task",))
+@estimator_params(exclude=("task", "class_weight"))  # no classes to weigh
 @_with_attributes
 class SequenceRegressor(RegressorMixin, _SequenceEstimator):
     """``SequenceModel`` for numeric targets of any shape the topologies serve
