@@ -546,6 +546,13 @@ class FittedState:
         indices = np.searchsorted(self.classes, y)
         return indices.reshape(samples, *self.spec.target_shape).astype(np.int32)
 
+    def training_arrays(self, X: np.ndarray, targets: np.ndarray) -> tuple:
+        """What Keras trains on for ``X`` and its encoded ``targets``: the model's inputs
+        and scaled targets, and each target's weight where classes are weighted."""
+        arrays = (self.model_inputs(X), self.scaled_targets(targets))
+        weights = self.sample_weights(targets)
+        return arrays if weights is None else (*arrays, weights)
+
     def sample_weights(self, targets: np.ndarray) -> np.ndarray | None:
         """Each encoded target's weight in the loss (its class's), or None."""
         if self.class_weights is None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from seqshape.baselines import repeat_last_season
-from seqshape.metrics import scaled_error
+from seqshape.metrics import panel_naive_scale, scaled_error
 from seqshape.spec import TopologySpec
 
 
@@ -123,8 +123,7 @@ def naive_scale_of_windows(X: np.ndarray, target_features, season: int = 1) -> n
         [1.0, 100.0]
     """
     lag = season if 1 < season < X.shape[1] else 1
-    columns = np.asarray(X[:, :, list(target_features)], dtype=np.float64)
-    return np.abs(columns[:, lag:] - columns[:, :-lag]).mean(axis=(0, 1))
+    return panel_naive_scale(list(X[:, :, list(target_features)]), lag)  # a window a series
 
 
 def _margin(result: dict) -> str:

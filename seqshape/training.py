@@ -152,14 +152,9 @@ class ScaledBatches(keras.utils.PyDataset):
         process, processes = self.share
         part = len(rows) // processes
         rows = np.sort(rows[process * part : (process + 1) * part])
-        inputs = self.state.model_inputs(self.X[rows])
         if self.targets is None:
-            return (inputs,)
-        targets = self.targets[rows]
-        weights = self.state.sample_weights(targets)
-        if weights is None:
-            return inputs, self.state.scaled_targets(targets)
-        return inputs, self.state.scaled_targets(targets), weights
+            return (self.state.model_inputs(self.X[rows]),)
+        return self.state.training_arrays(self.X[rows], self.targets[rows])
 
     def on_epoch_begin(self):
         if self.shuffle:
@@ -284,13 +279,11 @@ def _diverged(
 
 def _data(state: FittedState, X: np.ndarray, targets: np.ndarray, plan, **batching):
     """What ``keras.Model.fit`` reads for one part: ``(inputs, targets)`` arrays, and
-    each target's weight where classes are weighted (``FittedState.sample_weights``), or
+    each target's weight where classes are weighted (``FittedState.training_arrays``), or
     a ``ScaledBatches`` for a large X or a fit over several processes (its share)."""
     if is_large(X) or plan.processes > 1:
         return ScaledBatches(state, X, targets, **batching, share=plan.share)
-    weights = state.sample_weights(targets)
-    arrays = (state.model_inputs(X), state.scaled_targets(targets))
-    return arrays if weights is None else (*arrays, weights)
+    return state.training_arrays(X, targets)
 
 
 def _restore_optimizer(model: keras.Model, resumed: keras.Model) -> None:
