@@ -267,10 +267,12 @@ SEASONAL_GAIN = 0.9
 # corrects the plain seasonal base better (synthetic trending seasons of 2 and 3 seasons
 # a window, and AirPassengers' 24-month windows: MASE 0.45 without drift, 0.74 with)
 DRIFT_SEASONS = 3
-# the best period's shortest divisor whose error is within 25% of the best (and itself
-# 10% below the last value's): a multiple of the season repeats older values of the same
-# season (two years back for monthly data)
-SEASONAL_TIE = 1.25
+# the period of the seasonal base: of the best period and its divisors (each 10% below
+# the last value's error), the one whose mean over its best number of seasons fits best,
+# the shorter on a tie; a multiple of the season repeats older values of the same season
+# (nottem: 24 months back alone beats 12 back alone, and the mean of the last two
+# years beats both), and a part of it may fit nearly as well without being the season
+# (statsmodels' elec_equip: 3 months within 25% of 12 alone, 10% behind 12 averaged)
 # SeasonalWeights are learned where a linear map of the window's past steps forecasts
 # this last share of the training windows SEASONAL_GAIN better than the last value (the
 # ten accuracy sets: 0.2-0.6 of the last value's error for the seasonal ones and the
@@ -334,6 +336,16 @@ def _naive_error(columns: np.ndarray, targets_y: np.ndarray, period: int, season
     """Mean absolute error of the mean of the last ``seasons`` seasons of ``period``."""
     forecast = _seasonal_forecast(columns, targets_y.shape[1], period, seasons)
     return float(np.abs(forecast - targets_y).mean())
+
+
+def _seasonal_means(columns: np.ndarray, targets_y: np.ndarray, period: int) -> dict[int, float]:
+    """Mean absolute error of the mean of the last ``n`` seasons of ``period``, for each
+    ``n`` the window holds."""
+    window = columns.shape[1]
+    return {
+        seasons: _naive_error(columns, targets_y, period, seasons)
+        for seasons in range(1, window // period + 1)
+    }
 
 
 def _drift_error(columns: np.ndarray, targets_y: np.ndarray, period: int) -> float:
@@ -523,18 +535,15 @@ def _naive_base(
     if not best <= SEASONAL_GAIN * errors[0]:
         return SeasonalBase(), ""
     best_period = 2 + int(np.argmin(errors[1:]))
-    period = min(
-        divisor
-        for divisor in range(2, best_period + 1)
-        if best_period % divisor == 0
-        and errors[divisor - 1] <= min(SEASONAL_TIE * best, SEASONAL_GAIN * errors[0])
-    )
-    # the mean of the last n seasons, where it fits the training windows better
     columns, targets_y = target_windows(X, y, targets)
-    averaged = {  # one period, not all of them again for each number of seasons
-        seasons: _naive_error(columns, targets_y, period, seasons)
-        for seasons in range(1, window // period + 1)
+    # the mean of the last n seasons of each candidate period, for its best n
+    candidates = {
+        divisor: _seasonal_means(columns, targets_y, divisor)
+        for divisor in range(2, best_period + 1)
+        if best_period % divisor == 0 and errors[divisor - 1] <= SEASONAL_GAIN * errors[0]
     }
+    period = min(candidates, key=lambda p: (min(candidates[p].values()), p))
+    averaged = candidates[period]
     seasons = min(averaged, key=lambda n: (averaged[n], n))
     # a trending season: the last one plus the window's change per season, where it
     # beats the seasonal mean as a seasonal base must beat the last value, and the

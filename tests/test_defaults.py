@@ -296,6 +296,23 @@ def test_naive_errors_find_the_season_and_not_its_multiples():
     assert choose_normalization("auto", spec, X, y).season == 12  # not 24 or 36
 
 
+def test_a_part_of_the_season_that_fits_nearly_as_well_is_not_the_seasonal_base():
+    # a spike at each quarter's end inside a yearly pattern, on a slow cycle: repeating
+    # the last 3 months fits the training windows within 25% of repeating the last 12
+    # (the sub-period the rule before took), but no mean of 3-month seasons fits as well
+    rng = np.random.default_rng(0)
+    t = np.arange(170)
+    yearly = rng.normal(0, 1.5, 12)[t % 12]
+    series = 100 + 2 * np.sin(2 * np.pi * t / 72) + 3 * (t % 3 == 2) + yearly
+    series = series + rng.normal(0, 0.5, t.shape)
+    X, y = sliding_windows(series[:, None], 40, 10)
+    errors = naive_errors(X, y, (0,))
+    assert errors[2] <= 1.25 * errors[11] < errors[0]  # 3 alone nearly as good as 12
+    chosen = choose_normalization("auto", spec_from_shapes(X.shape[1:], y.shape[1:]), X, y)
+    assert chosen.base == SeasonalBase(12)
+    assert "repeating each window's last 12 steps" in chosen.reason
+
+
 def test_a_noisy_stationary_season_is_based_on_the_mean_of_past_seasons():
     rng = np.random.default_rng(0)
     t = np.arange(600)
