@@ -300,8 +300,17 @@ def test_padded_steps_change_nothing():
             "duplicate time",
         ),
         (_forecast_frame(30), ["--target", "load"], "at least one series of"),
+        (_forecast_frame(55), ["--target", "load"], "hold --input-steps 15 --output-steps 8"),
     ],
-    ids=["missing_column", "text_covariate", "one_label", "unsorted", "duplicates", "too_short"],
+    ids=[
+        "missing_column",
+        "text_covariate",
+        "one_label",
+        "unsorted",
+        "duplicates",
+        "too_short",
+        "too_short_to_split",
+    ],
 )
 def test_bad_files_fail_clearly_and_leave_no_run_folder(
     frame, arguments, message, tmp_path, capsys
@@ -316,6 +325,17 @@ def test_bad_files_fail_clearly_and_leave_no_run_folder(
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert sorted(path.name for path in tmp_path.iterdir()) == ["data.csv"]
+
+
+def test_the_windows_a_short_series_is_told_to_use_fit_it(tmp_path):
+    data = tmp_path / "data.csv"
+    _forecast_frame(55).to_csv(data, index=False)
+    windows = ["--input-steps", "15", "--output-steps", "8"]  # the error's suggestion
+    quiet = ["--epochs", "1", "--verbose", "0", "--out", str(tmp_path / "run")]
+    status = main(["fit", str(data), "--target", "load", *windows, *quiet])
+    assert status == 0
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["windows"]["train"] == 16
 
 
 def test_existing_run_folder_is_not_overwritten_silently(forecast_run, capsys):

@@ -249,15 +249,7 @@ def _split(windows: Windows, table: SeriesTable, job: ForecastJob):
     )
     for name, part in zip(("training", "validation", "test"), parts, strict=True):
         if len(part) == 0:
-            raise InvalidInputError(
-                "data",
-                expected=f"enough steps for {name} windows of {job.input_steps} + "
-                f"{0 if job.per_step else job.output_steps} steps after splitting each "
-                "series by time",
-                received=f"series of {sorted(set(table.lengths.values()))[:5]} steps",
-                fix="Use shorter windows (--input-steps, --output-steps), smaller "
-                "--validation-fraction/--test-fraction, or more data.",
-            )
+            raise job.too_short(name, sorted(table.lengths.values()))
     return parts
 
 

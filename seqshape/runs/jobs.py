@@ -95,6 +95,62 @@ class ForecastJob:
         """The input columns: the targets, then the covariates."""
         return (*self.targets, *self.covariates)
 
+    def windows_that_fit(self, length: int) -> tuple[int, int] | None:
+        """Input and output steps that a series of ``length`` steps holds, split by
+        time: the output as asked where the validation and test parts hold it (else
+        the most they hold), the input as asked where it leaves as many training windows
+        as it has steps (else that much). None where not even one step fits.
+
+        Example:
+            >>> ForecastJob(targets=("y",)).windows_that_fit(55)  # 38 training steps
+            (15, 8)
+            >>> ForecastJob(targets=("y",)).windows_that_fit(500)  # fits as asked
+            (40, 10)
+        """
+        first_cut = int(length * (1 - self.validation_fraction - self.test_fraction))
+        second_cut = int(length * (1 - self.test_fraction))
+        output = min(self.output_steps, second_cut - first_cut, length - second_cut)
+        room = first_cut - self.gap - output  # the training part's steps for inputs
+        if output < 1 or room < 2:
+            return None
+        if room - self.input_steps + 1 >= self.input_steps:
+            return self.input_steps, output
+        return max(1, (room + 1) // 2), output
+
+    def too_short(self, part: str, lengths: list[int]) -> InvalidInputError:
+        """The error for series too short to give ``part`` windows (``lengths``: the
+        series' steps, longest last), with windows the longest series holds.
+
+        Example:
+            >>> print(ForecastJob(targets=("y",)).too_short("training", [55]).fix)
+            Use shorter windows: series of 55 steps hold --input-steps 15 --output-steps 8 \
+(16 training windows), or give smaller --validation-fraction/--test-fraction, or more data.
+        """
+        steps = 0 if self.per_step else self.output_steps
+        fits = None if self.per_step else self.windows_that_fit(lengths[-1])
+        if fits is None or fits == (self.input_steps, self.output_steps):
+            fix = (
+                "Use shorter windows (--input-steps, --output-steps), smaller "
+                "--validation-fraction/--test-fraction, or more data."
+            )
+        else:
+            inputs, outputs = fits
+            room = int(lengths[-1] * (1 - self.validation_fraction - self.test_fraction))
+            count = room - self.gap - outputs - inputs + 1
+            fix = (
+                f"Use shorter windows: series of {lengths[-1]} steps hold --input-steps "
+                f"{inputs} --output-steps {outputs} ({count} training windows), or give "
+                "smaller --validation-fraction/--test-fraction, or more data."
+            )
+        shown = ", ".join(str(length) for length in sorted(set(lengths))[:5])
+        return InvalidInputError(
+            "data",
+            expected=f"enough steps for {part} windows of {self.input_steps} + {steps} "
+            "steps after splitting each series by time",
+            received=f"series of {shown}{', ...' if len(set(lengths)) > 5 else ''} steps",
+            fix=fix,
+        )
+
     def check(self) -> None:
         """Raise ``InvalidInputError`` for a setting no run can use."""
         if not self.targets:

@@ -216,15 +216,7 @@ def fit_forecast_streamed(
     }
     for name, count in counts.items():
         if count == 0:
-            raise InvalidInputError(
-                "data",
-                expected=f"enough steps for {name} windows of {job.input_steps} + "
-                f"{job.output_steps} steps after splitting each series by time",
-                received=f"series of {int(table.lengths.min())} to {int(table.lengths.max())} "
-                "steps",
-                fix="Use shorter windows (--input-steps, --output-steps), smaller "
-                "--validation-fraction/--test-fraction, or more data.",
-            )
+            raise job.too_short(name, sorted(int(length) for length in table.lengths))
     passes = 2  # the scan and the statistics
     say(
         f"Streaming: {reason}. The files are read in record batches of {BATCH_ROWS:,} rows, "
