@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import calendar
 import csv
 import os
 import re
@@ -243,6 +244,84 @@ def check_columns(names: Sequence[str], needed: Sequence[str]) -> None:
             received=f"no column(s) {missing}; the data has {list(names)}",
             fix="Check the column names (they are case-sensitive).",
         )
+
+
+# a wide table has a column for each time: at least this many named as years or months
+WIDE_COLUMNS = 3
+_MONTHS = {
+    name.lower(): number
+    for number in range(1, 13)
+    for name in (calendar.month_abbr[number], calendar.month_name[number])
+}
+
+
+def _time_named(names: Sequence[object]) -> tuple[str, list[str]] | None:
+    """The columns named as years (``1960``) or months (``JAN``, ``February``), and
+    which, where there are ``WIDE_COLUMNS`` or more of one kind.
+
+    Example:
+        >>> _time_named(["country", "1960", "1961", "1962"])
+        ('years', ['1960', '1961', '1962'])
+        >>> _time_named(["YEAR", "JAN", "FEB", "MAR"]), _time_named(["load", "2020"])
+        (('months', ['JAN', 'FEB', 'MAR']), None)
+    """
+    texts = [str(name).strip() for name in names]
+    years = [str(n) for n, t in zip(names, texts) if t.isdigit() and 1000 <= int(t) <= 2999]
+    months = [str(n) for n, t in zip(names, texts) if t.lower() in _MONTHS]
+    for kind, found in (("years", years), ("months", months)):
+        if len(found) >= WIDE_COLUMNS:
+            return kind, found
+    return None
+
+
+def check_long(names: Sequence[object], needed: Sequence[str]) -> None:
+    """Refuse a wide table (a column for each year or month) where the job names one of
+    those columns, or a column it lacks: say how to make it long.
+
+    Example:
+        >>> check_long(["YEAR", "JAN", "FEB", "MAR"], ["JAN"])
+        Traceback (most recent call last):
+        ...
+        seqshape.errors.InvalidInputError: Invalid `data`: expected a long table: a row for \
+each time step (of each series), a column for each variable; received a wide table: its \
+columns JAN, FEB, MAR are months (3 columns), the values of one time each. Make it long \
+first, e.g. in pandas: long = frame.melt(id_vars=['YEAR'], var_name='month', \
+value_name='value'); long['time'] = pd.to_datetime(long['YEAR'].astype(str) + ' ' + \
+long['month'], format='%Y %b'); long.sort_values('time').to_csv('long.csv', \
+index=False); then --time-column time --target value.
+    """
+    wide = _time_named(names)
+    if wide is None:
+        return
+    kind, columns = wide
+    if not any(column in columns or column not in names for column in needed):
+        return
+    others = [str(name) for name in names if str(name) not in columns]
+    shown = ", ".join(columns[:3]) + (f", ... {columns[-1]}" if len(columns) > 3 else "")
+    if kind == "months" and len(others) == 1:  # a row a year: a column a month
+        year = others[0]
+        recipe = (
+            f"long = frame.melt(id_vars=[{year!r}], var_name='month', value_name='value'); "
+            f"long['time'] = pd.to_datetime(long[{year!r}].astype(str) + ' ' + "
+            "long['month'], format='%Y %b'); long.sort_values('time').to_csv('long.csv', "
+            "index=False); then --time-column time --target value"
+        )
+    else:  # a row a series: a column a time
+        ids = others[:1]
+        recipe = (
+            f"long = frame.melt(id_vars={others!r}, var_name={kind[:-1]!r}, "
+            "value_name='value'); long.to_csv('long.csv', index=False); then "
+            f"--time-column {kind[:-1]} --target value"
+            + (f" --id-column {ids[0]!r}" if ids else "")
+        )
+    raise InvalidInputError(
+        "data",
+        expected="a long table: a row for each time step (of each series), a column for "
+        "each variable",
+        received=f"a wide table: its columns {shown} are {kind} ({len(columns)} columns), "
+        "the values of one time each",
+        fix=f"Make it long first, e.g. in pandas: {recipe}.",
+    )
 
 
 def check_numeric(frame: pd.DataFrame, columns: Sequence[str]) -> None:
@@ -516,6 +595,7 @@ def read_table(
             fix="Check the file: it has no data rows.",
         )
     needed = [*columns, *label_columns, *(c for c in (time_column, id_column) if c)]
+    check_long(list(frame.columns), needed)
     check_columns(list(frame.columns), needed)
     check_numeric(frame, columns)
     gaps: list[str] = []

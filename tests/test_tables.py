@@ -268,3 +268,27 @@ def test_unsorted_times_suggest_the_date_format_not_python():
     with pytest.raises(InvalidInputError) as raised:
         read_table(frame, columns=["x"], time_column="t")
     assert "--date-format" in str(raised.value) and "frame." not in str(raised.value)
+
+
+def test_a_wide_table_is_told_how_to_become_long(tmp_path):
+    # a row a year, a column a month (as statsmodels' elnino): the recipe given runs
+    rng = np.random.default_rng(0)
+    months = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+    frame = pd.DataFrame(rng.normal(20, 1, (6, 12)), columns=months)
+    frame.insert(0, "YEAR", range(1950, 1956))
+    with pytest.raises(InvalidInputError, match="a wide table: its columns JAN") as caught:
+        read_table(frame, columns=["JAN"], time_column="YEAR")
+    recipe = caught.value.fix.split("in pandas: ")[1].split("; then")[0]
+    namespace = {"frame": frame, "pd": pd}
+    exec(recipe.replace("; ", "\n").replace(".to_csv('long.csv', index=False)", ""), namespace)
+    long = namespace["long"].sort_values("time")
+    table = read_table(long, columns=["value"], time_column="time")
+    assert table.lengths == {0: 72} and not table.gaps
+    assert long["value"].iloc[13] == frame.loc[1, "FEB"]  # February 1951
+    # a row a series, a column a year (as statsmodels' fertility); a target it lacks
+    years = pd.DataFrame(rng.normal(3, 1, (2, 5)), columns=[str(y) for y in range(2000, 2005)])
+    years.insert(0, "country", ["A", "B"])
+    with pytest.raises(InvalidInputError, match="--id-column 'country'"):
+        read_table(years, columns=["value"])
+    # a table with a few year-named columns beside its own is read as it is
+    read_table(years.assign(value=1.0), columns=["value"])
