@@ -265,9 +265,9 @@ def _time_named(names: Sequence[object]) -> tuple[str, list[str]] | None:
         >>> _time_named(["YEAR", "JAN", "FEB", "MAR"]), _time_named(["load", "2020"])
         (('months', ['JAN', 'FEB', 'MAR']), None)
     """
-    texts = [str(name).strip() for name in names]
-    years = [str(n) for n, t in zip(names, texts) if t.isdigit() and 1000 <= int(t) <= 2999]
-    months = [str(n) for n, t in zip(names, texts) if t.lower() in _MONTHS]
+    texts = [str(name) for name in names]
+    years = [text for text in texts if text.isdigit() and 1000 <= int(text) <= 2999]
+    months = [text for text in texts if text.strip().lower() in _MONTHS]
     for kind, found in (("years", years), ("months", months)):
         if len(found) >= WIDE_COLUMNS:
             return kind, found
