@@ -290,6 +290,7 @@ def _fit_run(args: argparse.Namespace) -> tuple[dict, str]:
         id_column=args.id_column,
         validation_fraction=args.validation_fraction,
         test_fraction=_test_fraction(args, FORECAST_TEST_FRACTION),
+        holdout_steps=args.holdout_steps,
         season=args.season,
         backtest_folds=args.backtest_folds,
         refit=args.refit,
@@ -637,6 +638,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"share held out for the test scores: the last part of each series "
         f"(default: {FORECAST_TEST_FRACTION}), or of the series for classification, "
         f"stratified (default: {CLASSIFICATION_TEST_FRACTION})",
+    )
+    fit.add_argument(
+        "--holdout-steps",
+        type=int,
+        default=None,
+        help="instead of the fractions, the last N steps of each series for the test "
+        "scores and the N before them for validation: the last horizon of each series, "
+        "for panels of short series (default: off)",
     )
     fit.add_argument(
         "--season",

@@ -211,17 +211,46 @@ def panel_windows(
     return Windows(X, y, series, starts)
 
 
+def series_cuts(
+    lengths: object,
+    *,
+    validation_fraction: float = 0.15,
+    test_fraction: float = 0.15,
+    holdout_steps: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each series' first validation step and first test step: at the same fractions of
+    its own length, or, with ``holdout_steps``, that many steps from its end for the
+    test part and as many before them for validation (the last horizon of each series,
+    as forecasting competitions hold out).
+
+    Example:
+        >>> first, second = series_cuts([20, 40])
+        >>> first.tolist(), second.tolist()
+        ([14, 28], [17, 34])
+        >>> [cut.tolist() for cut in series_cuts([20, 40], holdout_steps=6)]
+        [[8, 28], [14, 34]]
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
+    if holdout_steps is not None:
+        return lengths - 2 * holdout_steps, lengths - holdout_steps
+    first = np.floor(lengths * (1 - validation_fraction - test_fraction))
+    second = np.floor(lengths * (1 - test_fraction))
+    return first.astype(np.int64), second.astype(np.int64)
+
+
 def split_by_time(
     windows: Windows,
     lengths: dict,
     *,
     validation_fraction: float = 0.15,
     test_fraction: float = 0.15,
+    holdout_steps: int | None = None,
     output_steps: int,
 ) -> tuple[Windows, Windows, Windows]:
     """Split windows into train, validation and test by the time of their targets.
 
-    Each series is cut at the same fractions of its own length. A window belongs to a
+    Each series is cut where ``series_cuts`` says: at the same fractions of its own
+    length, or ``holdout_steps`` and twice that from its end. A window belongs to a
     part when all its target steps lie inside that part; windows whose targets straddle
     a cut are dropped, so no target is seen by two parts. Inputs may reach back into
     the previous part: they are observed past, not leakage.
@@ -232,8 +261,12 @@ def split_by_time(
         output_steps: the number of target steps per window.
     """
     lengths_per_window = np.array([lengths[series_id] for series_id in windows.series])
-    first_cut = np.floor(lengths_per_window * (1 - validation_fraction - test_fraction))
-    second_cut = np.floor(lengths_per_window * (1 - test_fraction))
+    first_cut, second_cut = series_cuts(
+        lengths_per_window,
+        validation_fraction=validation_fraction,
+        test_fraction=test_fraction,
+        holdout_steps=holdout_steps,
+    )
     start = windows.target_start
     end = start + output_steps
     masks = (

@@ -338,6 +338,49 @@ def test_the_windows_a_short_series_is_told_to_use_fit_it(tmp_path):
     assert metrics["windows"]["train"] == 16
 
 
+def test_a_panel_of_short_series_holds_out_the_last_horizon_of_each(tmp_path, capsys):
+    # 30 yearly series of 14-21 steps, as forecasting competitions' yearly panels: 15% of
+    # a series holds no horizon of 4 steps; the last 4 of each series do
+    rng = np.random.default_rng(0)
+    frames = []
+    for number in range(30):
+        steps = int(rng.integers(14, 22))
+        level = rng.uniform(10, 1000) * np.cumprod(1 + rng.normal(0.05, 0.03, steps))
+        frames.append(
+            pd.DataFrame({"series": f"s{number}", "year": 1990 + np.arange(steps), "value": level})
+        )
+    data = tmp_path / "panel.csv"
+    pd.concat(frames).to_csv(data, index=False)
+    common = [
+        "fit",
+        str(data),
+        "--target",
+        "value",
+        "--id-column",
+        "series",
+        "--time-column",
+        "year",
+        "--input-steps",
+        "6",
+        "--output-steps",
+        "4",
+        "--epochs",
+        "2",
+        "--verbose",
+        "0",
+    ]
+    assert main([*common, "--out", str(tmp_path / "fractions")]) == 2
+    assert "--holdout-steps" in capsys.readouterr().err
+    assert main([*common, "--holdout-steps", "4", "--out", str(tmp_path / "run")]) == 0
+    assert "the last 4 steps of each series for test" in capsys.readouterr().out
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["windows"]["test"] == 30  # one window a series: its last 4 steps
+    job, _ = read_job(tmp_path / "run")
+    assert job.holdout_steps == 4
+    with pytest.raises(seqshape.InvalidInputError, match="holdout_steps"):
+        ForecastJob(targets=("value",), holdout_steps=0).check()
+
+
 def test_existing_run_folder_is_not_overwritten_silently(forecast_run, capsys):
     data, out = forecast_run
     status = main(["fit", str(data), "--target", "load", "--epochs", "1", "--out", str(out)])

@@ -133,10 +133,9 @@ def test_the_statistics_equal_the_in_memory_ones(panel):
         np.testing.assert_allclose(mean, scaler.mean_, rtol=1e-12)
         np.testing.assert_allclose(np.sqrt(variance), scaler.scale_, rtol=1e-10)
     # per-series scaling: each series' training rows
-    fraction = 1 - JOB.validation_fraction - JOB.test_fraction
-    scales = SeriesScales.fit(
-        table.ids, series_inputs(table, JOB, plan), training_fraction=fraction
-    )
+    panel = series_inputs(table, JOB, plan)
+    rows = [JOB.training_rows(len(values)) for values in panel]
+    scales = SeriesScales.fit(table.ids, panel, training_rows=rows)
     np.testing.assert_allclose(stats.rows.mean, scales.location, rtol=1e-12)
     np.testing.assert_allclose(np.sqrt(stats.rows.m2 / stats.rows.weight[:, None]), scales.scale)
     # after per-series scaling, the global statistics of the scaled windows

@@ -142,8 +142,7 @@ def training_series(table: SeriesTable, job: ForecastJob) -> list[np.ndarray]:
     """
     parts = []
     for values in table.arrays(job.targets):
-        cut = int(len(values) * (1 - job.validation_fraction - job.test_fraction))
-        parts.append(values[:cut])
+        parts.append(values[: job.training_rows(len(values))])
     return parts
 
 
@@ -245,6 +244,7 @@ def _split(windows: Windows, table: SeriesTable, job: ForecastJob):
         table.lengths,
         validation_fraction=job.validation_fraction,
         test_fraction=job.test_fraction,
+        holdout_steps=job.holdout_steps,
         output_steps=target_steps(job),
     )
     for name, part in zip(("training", "validation", "test"), parts, strict=True):
@@ -330,9 +330,9 @@ class _SeriesScaling:
                 received=f"{plan.task} targets" + (" labelled per step" if job.per_step else ""),
                 fix="Leave --normalization on auto (or use global) for labels.",
             )
-        fraction = 1 - job.validation_fraction - job.test_fraction
         panel = series_inputs(table, job, plan)
-        scales = SeriesScales.fit(table.ids, panel, training_fraction=fraction)
+        rows = [job.training_rows(len(values)) for values in panel]
+        scales = SeriesScales.fit(table.ids, panel, training_rows=rows)
         return cls(estimator, scales, _target_features(job), reason)
 
     @classmethod

@@ -24,9 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
+
 from seqshape.errors import InvalidInputError, SeqShapeError
 from seqshape.fileio import write_json
 from seqshape.validation import check_choice, check_fraction, check_positive_int
+from seqshape.windowing import series_cuts
 
 JOB_FILE = "job.json"
 REFIT_CHOICES = ("auto", "never")
@@ -54,6 +57,10 @@ class ForecastJob:
         stride: steps between window starts; gap: steps between input and targets.
         time_column, id_column: see ``seqshape.tables.read_table``.
         validation_fraction, test_fraction: the last parts of each series held out.
+        holdout_steps: instead of the fractions, the last ``holdout_steps`` of each series
+            for the test part and as many before them for validation (the last horizon
+            of each series, as forecasting competitions hold out: a panel of short
+            series has no room for 15% of itself to hold a horizon).
         season: season length for the seasonal naive baseline and MASE (detected if None).
         backtest_folds: rolling-origin folds to run after the main fit (0 for none).
         refit: ``"auto"``: after evaluation, train the saved model again on every window
@@ -81,6 +88,7 @@ class ForecastJob:
     id_column: str | None = None
     validation_fraction: float = 0.15
     test_fraction: float = 0.15
+    holdout_steps: int | None = None
     season: int | None = None
     backtest_folds: int = 0
     refit: str = "auto"
@@ -95,6 +103,44 @@ class ForecastJob:
         """The input columns: the targets, then the covariates."""
         return (*self.targets, *self.covariates)
 
+    def cuts(self, lengths: object) -> tuple[np.ndarray, np.ndarray]:
+        """Each series' first validation and first test step (``series_cuts``).
+
+        Example:
+            >>> [cut.tolist() for cut in ForecastJob(targets=("y",)).cuts([20])]
+            [[14], [17]]
+        """
+        return series_cuts(
+            lengths,
+            validation_fraction=self.validation_fraction,
+            test_fraction=self.test_fraction,
+            holdout_steps=self.holdout_steps,
+        )
+
+    def holdout_words(self) -> str:
+        """How the parts are held out, for the split's line: empty for the fractions.
+
+        Example:
+            >>> ForecastJob(targets=("y",), holdout_steps=6).holdout_words()
+            ' (the last 6 steps of each series for test, the 6 before them for validation)'
+        """
+        if self.holdout_steps is None:
+            return ""
+        steps = self.holdout_steps
+        return (
+            f" (the last {steps} steps of each series for test, the {steps} before them for "
+            "validation)"
+        )
+
+    def training_rows(self, length: int) -> int:
+        """The steps of a series of ``length`` that the training part holds.
+
+        Example:
+            >>> ForecastJob(targets=("y",), holdout_steps=6).training_rows(20)
+            8
+        """
+        return int(self.cuts([length])[0][0])
+
     def windows_that_fit(self, length: int) -> tuple[int, int] | None:
         """Input and output steps that a series of ``length`` steps holds, split by
         time: the output as asked where the validation and test parts hold it (else
@@ -107,8 +153,7 @@ class ForecastJob:
             >>> ForecastJob(targets=("y",)).windows_that_fit(500)  # fits as asked
             (40, 10)
         """
-        first_cut = int(length * (1 - self.validation_fraction - self.test_fraction))
-        second_cut = int(length * (1 - self.test_fraction))
+        first_cut, second_cut = (int(cut[0]) for cut in self.cuts([length]))
         output = min(self.output_steps, second_cut - first_cut, length - second_cut)
         room = first_cut - self.gap - output  # the training part's steps for inputs
         if output < 1 or room < 2:
@@ -124,23 +169,26 @@ class ForecastJob:
         Example:
             >>> print(ForecastJob(targets=("y",)).too_short("training", [55]).fix)
             Use shorter windows: series of 55 steps hold --input-steps 15 --output-steps 8 \
-(16 training windows), or give smaller --validation-fraction/--test-fraction, or more data.
+(16 training windows), or give smaller --validation-fraction/--test-fraction (or \
+--holdout-steps), or more data.
         """
         steps = 0 if self.per_step else self.output_steps
         fits = None if self.per_step else self.windows_that_fit(lengths[-1])
+        held = (
+            "a smaller --holdout-steps"
+            if self.holdout_steps
+            else "smaller --validation-fraction/--test-fraction (or --holdout-steps)"
+        )
         if fits is None or fits == (self.input_steps, self.output_steps):
-            fix = (
-                "Use shorter windows (--input-steps, --output-steps), smaller "
-                "--validation-fraction/--test-fraction, or more data."
-            )
+            fix = f"Use shorter windows (--input-steps, --output-steps), {held}, or more data."
         else:
             inputs, outputs = fits
-            room = int(lengths[-1] * (1 - self.validation_fraction - self.test_fraction))
+            room = self.training_rows(lengths[-1])
             count = room - self.gap - outputs - inputs + 1
             fix = (
                 f"Use shorter windows: series of {lengths[-1]} steps hold --input-steps "
                 f"{inputs} --output-steps {outputs} ({count} training windows), or give "
-                "smaller --validation-fraction/--test-fraction, or more data."
+                f"{held}, or more data."
             )
         shown = ", ".join(str(length) for length in sorted(set(lengths))[:5])
         return InvalidInputError(
@@ -168,6 +216,8 @@ class ForecastJob:
         check_positive_int(self.backtest_folds, "backtest_folds", minimum=0)
         if self.season is not None:
             check_positive_int(self.season, "season")
+        if self.holdout_steps is not None:
+            check_positive_int(self.holdout_steps, "holdout_steps")
         check_choice(self.refit, "refit", REFIT_CHOICES)
         check_choice(self.task, "task", TASK_CHOICES)
         check_fraction(self.validation_fraction, "validation_fraction", low=0.01)

@@ -106,9 +106,9 @@ def data_lines(
     lines = [
         f"Data: {series} of {rows} rows, {_span(table)}; {gaps}.",
         f"Windows: {shape}; inputs {', '.join(plan.input_names)}.",
-        f"Split by time within each series: {len(train)} training, {len(validation)} "
-        f"validation, {len(test)} test windows (of {total}; windows straddling a cut are "
-        "dropped).",
+        f"Split by time within each series{job.holdout_words()}: {len(train)} training, "
+        f"{len(validation)} validation, {len(test)} test windows (of {total}; windows "
+        "straddling a cut are dropped).",
         f"Task: {plan.why}."
         + (f" Season {season} ({season_source})." if season is not None else ""),
     ]

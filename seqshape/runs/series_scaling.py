@@ -11,7 +11,7 @@ Example:
     >>> from seqshape.runs.series_scaling import SeriesScales
     >>> from seqshape.windowing import panel_windows
     >>> panel = [np.arange(10.0)[:, None], 100 + 10 * np.arange(10.0)[:, None]]
-    >>> scales = SeriesScales.fit(["a", "b"], panel, training_fraction=0.5)
+    >>> scales = SeriesScales.fit(["a", "b"], panel, training_rows=[5, 5])
     >>> windows = panel_windows(panel, 3, 1, ids=["a", "b"])
     >>> scaled = scales.scale_windows(windows, target_features=[0])
     >>> bool(np.allclose(scaled.X[0], scaled.X[7]))  # the same shape at two levels
@@ -42,14 +42,14 @@ class SeriesScales:
 
     @classmethod
     def fit(
-        cls, ids: Sequence, panel: Sequence[np.ndarray], *, training_fraction: float
+        cls, ids: Sequence, panel: Sequence[np.ndarray], *, training_rows: Sequence[int]
     ) -> SeriesScales:
-        """Mean and standard deviation of the first ``training_fraction`` of each series
+        """Mean and standard deviation of the first ``training_rows`` of each series
         (at least 2 steps); a constant column gets a scale of 1."""
         location, scale = [], []
-        for values in panel:
+        for values, rows in zip(panel, training_rows, strict=True):
             part = np.asarray(values, dtype=np.float64)
-            part = part[: max(2, int(len(part) * training_fraction))]
+            part = part[: max(2, int(rows))]
             location.append(part.mean(axis=0))
             spread = part.std(axis=0)
             scale.append(np.where(spread > 0, spread, 1.0))
@@ -92,7 +92,9 @@ class SeriesScales:
         new = [(i, values) for i, values in zip(ids, panel, strict=True) if i not in known]
         if not new:
             return self
-        more = SeriesScales.fit([i for i, _ in new], [v for _, v in new], training_fraction=1.0)
+        more = SeriesScales.fit(
+            [i for i, _ in new], [v for _, v in new], training_rows=[len(v) for _, v in new]
+        )
         return SeriesScales(
             self.ids + more.ids,
             np.concatenate([self.location, more.location]),

@@ -167,7 +167,8 @@ def _data_lines(table: StreamedTable, job: ForecastJob, counts: dict, season, so
         f"Windows: {job.input_steps} steps in -> {job.output_steps} out, stride {job.stride}"
         + (f", gap {job.gap}" if job.gap else "")
         + f"; inputs {', '.join(job.inputs)}.",
-        f"Split by time within each series: {counts['train']:,} training, "
+        f"Split by time within each series{job.holdout_words()}: {counts['train']:,} "
+        "training, "
         f"{counts['validation']:,} validation, {counts['test']:,} test windows (of {total:,}; "
         "windows straddling a cut are dropped).",
         f"Task: regression of {', '.join(map(repr, job.targets))} (a streamed fit forecasts "

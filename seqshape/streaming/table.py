@@ -329,11 +329,7 @@ class StreamedTable:
 
     def cuts(self) -> tuple[np.ndarray, np.ndarray]:
         """Each series' first validation and first test step, as ``split_by_time``."""
-        job = self.job
-        lengths = self.lengths.astype(np.float64)
-        first = np.floor(lengths * (1 - job.validation_fraction - job.test_fraction))
-        second = np.floor(lengths * (1 - job.test_fraction))
-        return first.astype(np.int64), second.astype(np.int64)
+        return self.job.cuts(self.lengths)
 
     def _window_counts(self) -> np.ndarray:
         """Each series' number of windows."""
@@ -388,8 +384,7 @@ class StreamedTable:
 
     def training_lengths(self) -> list[int]:
         """Each series' training rows, as ``forecasting.training_series`` cuts them."""
-        fraction = 1 - self.job.validation_fraction - self.job.test_fraction
-        return [int(n * fraction) for n in self.lengths]
+        return [int(first) for first in self.cuts()[0]]
 
     def ids_array(self) -> np.ndarray:
         """The series ids as ``panel_windows`` holds them: int64 when all are integers."""
