@@ -299,7 +299,11 @@ def test_padded_steps_change_nothing():
             ["--target", "load", "--time-column", "ts"],
             "duplicate time",
         ),
-        (_forecast_frame(30), ["--target", "load"], "at least one series of"),
+        (
+            _forecast_frame(30),
+            ["--target", "load"],
+            "30 steps hold --input-steps 9 --output-steps 4",
+        ),
         (_forecast_frame(55), ["--target", "load"], "hold --input-steps 15 --output-steps 8"),
     ],
     ids=[

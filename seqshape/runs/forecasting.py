@@ -425,6 +425,9 @@ def fit_forecast(
     check_out(out, overwrite)
     table = _read(data, job, sep)
     plan = _plan(table, job)
+    lengths = sorted(table.lengths.values())
+    if not job.per_step and lengths[-1] < job.input_steps + job.gap + job.output_steps:
+        raise job.too_short("training", lengths)  # with windows that fit
     windows = make_windows(table, job, plan)
     train, validation, test = _split(windows, table, job)
     if plan.is_classifier:
