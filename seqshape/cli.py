@@ -256,16 +256,18 @@ def _fit_run(args: argparse.Namespace) -> tuple[dict, str]:
             fix="Leave out --stream to classify series read whole.",
         )
     if args.label_column:
-        if not args.id_column:
+        if args.target and not args.id_column:
             raise InvalidInputError(
                 "--id-column",
-                expected="the column telling series apart, for classification",
+                expected="the column telling series apart, for classification of the "
+                "--target columns",
                 received="nothing",
-                fix="Pass --id-column with --label-column (or, to label every row, "
-                "--target LABEL --covariates COLUMNS --per-step).",
+                fix="Pass --id-column with --label-column; or, for a series on each row, "
+                "leave out --target; or, to label every row, --target LABEL --covariates "
+                "COLUMNS --per-step.",
             )
         job = ClassificationJob(
-            features=args.target,
+            features=args.target or (),
             label_column=args.label_column,
             id_column=args.id_column,
             time_column=args.time_column,
@@ -585,9 +587,10 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument(
         "--target",
         type=_names,
-        required=True,
+        default=(),
         help="columns to forecast; a text column is classified (or, with "
-        "--label-column, the input columns)",
+        "--label-column, the input columns) (default: none, needed but with "
+        "--label-column alone: a series on each row)",
     )
     fit.add_argument(
         "--task",
@@ -698,7 +701,7 @@ def build_parser() -> argparse.ArgumentParser:
         "a killed fit resumes there when run again with the same arguments)",
     )
     _add_architecture(fit)
-    fit.set_defaults(run=_fit)
+    fit.set_defaults(run=_fit, parser=fit)
 
     predict = commands.add_parser(
         "predict",
@@ -824,6 +827,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status: 2 for bad input (one line, no
     traceback), 130 after Ctrl-C and 143 after SIGTERM (cleaned up, one line)."""
     args = build_parser().parse_args(argv)
+    if args.run is _fit and not args.target and not args.label_column:
+        args.parser.error(  # as argparse says it, before anything heavy is imported
+            "the following arguments are required: --target (or --label-column alone, "
+            "for a table with a series on each row)"
+        )
     handles_signals = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if handles_signals else None
     # Ctrl-C as Python raises it, remembered so that a fit cannot lose it; an ignored

@@ -182,7 +182,30 @@ def _read_text(path: Path, sep: str | None, notes: list[str]) -> pd.DataFrame:
         thousands = "."
     if thousands is not None:
         notes.append(f"thousands grouped by {thousands!r} (1{thousands}200 is twelve hundred)")
+    first = next(csv.reader([sample.splitlines()[0] if sample else ""], delimiter=sep), [])
+    if len(first) > 1 and all(_is_number(field, decimal) for field in first):
+        # no header row: the first row is data (the UCR archive's files, label first)
+        frame = pd.read_csv(path, sep=sep, decimal=decimal, thousands=thousands, header=None)
+        notes.append(
+            f"no header row (the first row is numbers): columns named by position, 0 to "
+            f"{frame.shape[1] - 1}"
+        )
+        return frame.rename(columns=str)
     return pd.read_csv(path, sep=sep, decimal=decimal, thousands=thousands)
+
+
+def _is_number(field: str, decimal: str = ".") -> bool:
+    """Whether a header field is a number (so the row is data, not names).
+
+    Example:
+        >>> _is_number(" -0.64 "), _is_number("1,5", ","), _is_number("1960"), _is_number("x")
+        (True, True, True, False)
+    """
+    try:
+        float(field.strip().replace(decimal, "."))
+    except ValueError:
+        return False
+    return True
 
 
 def _load(source, sep: str | None, notes: list[str]) -> pd.DataFrame:

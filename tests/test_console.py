@@ -30,7 +30,8 @@ def test_help_and_argument_errors_import_neither_keras_nor_jax():
     code = (
         "import sys\n"
         "from seqshape.cli import main\n"
-        "for argv in (['--help'], ['fit', '--help'], ['fit', 'x.csv']):\n"
+        "for argv in (['--help'], ['fit', '--help'], ['fit', 'x.csv'], "
+        "['fit', 'x.csv', '--out', 'run']):\n"
         "    try:\n"
         "        main(argv)\n"
         "    except SystemExit:\n"
@@ -43,7 +44,8 @@ def test_help_and_argument_errors_import_neither_keras_nor_jax():
         [sys.executable, "-c", code], capture_output=True, text=True, env=_env(), check=True
     )
     assert "HEAVY []" in done.stderr
-    assert "the following arguments are required: --target" in done.stderr
+    assert "the following arguments are required: --out" in done.stderr
+    assert "the following arguments are required: --target (or --label-column" in done.stderr
 
 
 def test_a_closed_pipe_ends_quietly():

@@ -260,6 +260,42 @@ def test_classification_of_whole_series_through_the_cli(tmp_path, capsys):
     assert majority.startswith("majority class ")
 
 
+def test_a_file_with_a_series_on_each_row_is_classified_as_the_ucr_archive_writes_it(
+    tmp_path, capsys
+):
+    # the UCR archive's .tsv: no header, the label first, then a column a step; shorter
+    # series end in missing values
+    frame = _classification_frame(80)
+    rows = [
+        [1 if case["motion"].iloc[0] == "fast" else 2, *case["x"], *[np.nan] * (40 - len(case))]
+        for _, case in frame.groupby("case", sort=False)
+    ]
+    data = tmp_path / "Motion_TRAIN.tsv"
+    pd.DataFrame(rows).to_csv(data, sep="\t", header=False, index=False, na_rep="NaN")
+    out = tmp_path / "run"
+    quiet = ["--epochs", "40", "--units", "16", "--verbose", "0"]
+    assert main(["fit", str(data), "--label-column", "0", *quiet, "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "80 series (a row each) of 20-40 rows" in said
+    assert "no header row (the first row is numbers)" in said
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["classes"] == [1, 2] and metrics["lengths"] == [20, 40]
+    scores = metrics["test"]
+    assert scores["seqshape"]["accuracy"] >= scores["majority class"]["accuracy"] + 0.25
+    predictions = tmp_path / "classes.csv"
+    assert main(["predict", str(out), str(data), "--out", str(predictions)]) == 0
+    assert list(pd.read_csv(predictions).columns) == ["row", "0", "probability_1", "probability_2"]
+    # a gap inside a row is not padding; a time column is not for rows
+    rows[3][5] = np.nan
+    pd.DataFrame(rows).to_csv(data, sep="\t", header=False, index=False, na_rep="NaN")
+    capsys.readouterr()
+    assert main(["fit", str(data), "--label-column", "0", "--out", str(tmp_path / "r2")]) == 2
+    assert "row 3 with a missing value before its last step" in capsys.readouterr().err
+    args = ["fit", str(data), "--label-column", "0", "--time-column", "1"]
+    assert main([*args, "--out", str(tmp_path / "r3")]) == 2
+    assert "no input or time columns" in capsys.readouterr().err
+
+
 def test_padded_steps_change_nothing():
     rng = np.random.default_rng(0)
     sequences = [rng.normal(size=(int(rng.integers(4, 12)), 2)) for _ in range(120)]

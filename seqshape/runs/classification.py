@@ -27,6 +27,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
 from typing import Any
@@ -55,14 +56,60 @@ from seqshape.runs.folder import (
 from seqshape.runs.guard import guard, quiet_run_fit, warn_if_beaten
 from seqshape.runs.jobs import ClassificationJob, write_job
 from seqshape.runs.reporting import lengths_words, training_line, write_classification_report
-from seqshape.tables import SeriesTable, read_table
+from seqshape.tables import SeriesTable, check_numeric, read_table
 
 PADDING = -1.0e9  # value of padded steps in variable-length classification data
+# the long table a file with a series on each row becomes: the row's number, its values
+ROW_ID, ROW_VALUE = "row", "value"
+
+
+def _rows_as_series(
+    data: Any, job: ClassificationJob, *, labels: bool, sep: str | None
+) -> SeriesTable:
+    """A table with a series on each row (the UCR archive's files: the label, then a
+    column a step) as the long table of the other jobs: a ``row`` id, a ``value`` a
+    step. Missing values after a row's last step are padding (variable lengths)."""
+    wide = read_table(data, label_columns=[job.label_column] if labels else [], sep=sep)
+    steps = [column for column in wide.frame.columns if column != job.label_column]
+    values = wide.frame[steps]
+    check_numeric(values.fillna(0.0), steps)
+    present = values.notna().to_numpy()
+    lengths = present.sum(axis=1)
+    padded = np.arange(present.shape[1]) >= lengths[:, None]  # after each row's last step
+    bad = np.flatnonzero((present == padded).any(axis=1) | (lengths == 0))
+    if bad.size:
+        raise InvalidInputError(
+            "data",
+            expected="a series on each row: its steps from the first column on, missing "
+            "values only after its last step (padding)",
+            received=f"row {int(bad[0])} with a missing value before its last step, or no "
+            "step at all",
+            fix="Fill in the missing steps, or drop the row.",
+        )
+    keep = present.ravel()
+    long = pd.DataFrame(
+        {
+            ROW_ID: np.repeat(np.arange(len(values)), values.shape[1])[keep],
+            ROW_VALUE: values.to_numpy(dtype=np.float64).ravel()[keep],
+        }
+    )
+    if labels:
+        long[job.label_column] = np.repeat(wide.frame[job.label_column].to_numpy(), lengths)
+    table = read_table(
+        long,
+        columns=[ROW_VALUE],
+        id_column=ROW_ID,
+        label_columns=[job.label_column] if labels else [],
+    )
+    notes = (*wide.notes, f"a series on each row, its {len(steps)} steps from column {steps[0]!r}")
+    return dataclasses.replace(table, notes=notes)
 
 
 def _read(
     data: Any, job: ClassificationJob, *, labels: bool, sep: str | None = None
 ) -> SeriesTable:
+    if job.id_column is None:
+        return _rows_as_series(data, job, labels=labels, sep=sep)
     return read_table(
         data,
         columns=job.features,
@@ -97,7 +144,7 @@ def _label_codes(labels: np.ndarray) -> tuple[np.ndarray, list]:
 def _padded_series(table: SeriesTable, job: ClassificationJob, steps: int | None) -> np.ndarray:
     import keras
 
-    sequences = table.arrays(job.features)
+    sequences = table.arrays(job.features or (ROW_VALUE,))
     steps = steps or max(len(sequence) for sequence in sequences)
     return keras.utils.pad_sequences(
         sequences, maxlen=steps, dtype="float64", padding="post", truncating="post", value=PADDING
@@ -143,8 +190,9 @@ def fit_classification(
     read = f" Read with {'; '.join(table.notes)}." if table.notes else ""
     shape = lengths_words(lengths, steps)
     say(
-        f"Data: {len(X)} series (by {job.id_column!r}) of {shape}; "
-        f"inputs {', '.join(job.features)}.{read}"
+        f"Data: {len(X)} series ("
+        + (f"by {job.id_column!r}" if job.id_column else "a row each")
+        + f") of {shape}; inputs {', '.join(job.features or (ROW_VALUE,))}.{read}"
     )
     say(
         f"Labels: {len(names)} classes in {job.label_column!r}: "
@@ -206,7 +254,7 @@ def _predict_table(run: Run, table: SeriesTable) -> pd.DataFrame:
     probabilities = run.model.predict_proba(X)
     frame = pd.DataFrame(
         {
-            job.id_column: table.ids,
+            job.id_column or ROW_ID: table.ids,
             job.label_column: [names[code] for code in run.model.predict(X)],
         }
     )

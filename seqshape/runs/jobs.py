@@ -234,15 +234,18 @@ class ForecastJob:
 
 @dataclass(frozen=True)
 class ClassificationJob:
-    """Classify whole series: one label per series (rows told apart by ``id_column``).
+    """Classify whole series: one label per series (rows told apart by ``id_column``,
+    or a series on each row).
 
     Series of different lengths are padded to the longest (or cut to ``max_steps``)
     and the padded steps masked.
 
     Args:
-        features: the input columns.
+        features: the input columns (none with a series on each row).
         label_column: the column holding each series' label (text allowed).
-        id_column: the column telling series apart.
+        id_column: the column telling series apart; None: a series on each row, its
+            steps in the columns other than the label, in order (the UCR archive's
+            files), missing values after its last step as padding.
         time_column: see ``seqshape.tables.read_table``.
         max_steps: cut longer series to this many steps (None: the longest series).
         test_fraction: share of the series held out for the test scores (stratified).
@@ -254,7 +257,7 @@ class ClassificationJob:
 
     features: tuple[str, ...]
     label_column: str
-    id_column: str
+    id_column: str | None
     time_column: str | None = None
     max_steps: int | None = None
     test_fraction: float = 0.25
@@ -266,7 +269,17 @@ class ClassificationJob:
 
     def check(self) -> None:
         """Raise ``InvalidInputError`` for a setting no run can use."""
-        if not self.features:
+        if self.id_column is None:
+            if self.features or self.time_column:
+                raise InvalidInputError(
+                    "features" if self.features else "time_column",
+                    expected="no input or time columns for a table with a series on each "
+                    "row (no id column): its steps are the columns other than the label",
+                    received=repr(self.features or self.time_column),
+                    fix="Leave out --target and --time-column, or name the column telling "
+                    "series apart in a long table (--id-column).",
+                )
+        elif not self.features:
             raise InvalidInputError(
                 "features",
                 expected="at least one feature column",
