@@ -281,6 +281,17 @@ def _fit_run(args: argparse.Namespace) -> tuple[dict, str]:
             args.data, job, estimator, args.out, overwrite=args.overwrite, say=_say, sep=args.sep
         )
         return metrics, "accuracy"
+    time_column = args.time_column
+    if time_column is None:  # a column of dates is the time; its calendar gives the season
+        from seqshape.tables import dates_column
+
+        named = (*args.target, *args.covariates, args.id_column or "")
+        time_column = dates_column(args.data, sep=args.sep, exclude=named)
+        if time_column is not None:
+            _say(
+                f"Time: column {time_column!r} holds dates, so it is taken as the time column "
+                "(--time-column names another)."
+            )
     job = ForecastJob(
         targets=args.target,
         covariates=args.covariates,
@@ -288,7 +299,7 @@ def _fit_run(args: argparse.Namespace) -> tuple[dict, str]:
         output_steps=args.output_steps,
         stride=args.stride,
         gap=args.gap,
-        time_column=args.time_column,
+        time_column=time_column,
         id_column=args.id_column,
         validation_fraction=args.validation_fraction,
         test_fraction=_test_fraction(args, FORECAST_TEST_FRACTION),

@@ -161,7 +161,86 @@ def sniff_separator(sample: str) -> str:
         return ","
 
 
-def _read_text(path: Path, sep: str | None, notes: list[str]) -> pd.DataFrame:
+# rows read to find a column of dates where no time column is named
+DATES_SAMPLE_ROWS = 200
+
+
+def _holds_dates(values: pd.Series) -> bool:
+    """Whether a column's values are dates or times: datetime values, or text that all
+    reads as dates (ISO, day- or month-first, quarters), not numbers.
+
+    Example:
+        >>> _holds_dates(pd.Series(["2020-01-01", "2020-01-02"])), _holds_dates(pd.Series([1, 2]))
+        (True, False)
+        >>> _holds_dates(pd.Series(["red", "blue"])), _holds_dates(pd.Series(["1970 Q1"]))
+        (False, True)
+    """
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return True
+    if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+        return False
+    texts = values.dropna().astype(str)
+    if texts.empty or not texts.str.contains(r"\d[-/.: Q]", regex=True).all():
+        return False
+    if quarter_starts(texts) is not None:
+        return True
+    try:
+        pd.to_datetime(texts, format="mixed")
+    except (ValueError, TypeError, OverflowError):
+        return False
+    return True
+
+
+def dates_column(source, *, sep: str | None = None, exclude: Sequence[str] = ()) -> str | None:
+    """The one column of ``source`` (a CSV or Parquet path, a folder of Parquet files, a
+    data frame) outside ``exclude`` that holds dates, judged on its first rows; None
+    where there is none, or several. For a run given no time column.
+
+    Example:
+        >>> frame = pd.DataFrame({"day": ["2024-01-01", "2024-01-02"], "sales": [1.0, 2.0]})
+        >>> dates_column(frame), dates_column(frame, exclude=["day"])
+        ('day', None)
+    """
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(os.fspath(source))
+        if path.is_dir() or path.suffix.lower() in PARQUET_SUFFIXES:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            files = parquet_files(path) if path.is_dir() else [path]
+            if not files or not files[0].is_file():
+                return None
+            schema = pq.read_schema(files[0])
+            found = [
+                field.name
+                for field in schema
+                if field.name not in exclude
+                and (pa.types.is_timestamp(field.type) or pa.types.is_date(field.type))
+            ]
+            return found[0] if len(found) == 1 else None
+        if path.suffix.lower() not in TEXT_SUFFIXES or not path.is_file():
+            return None
+        try:
+            frame = _read_text(path, sep, [], rows=DATES_SAMPLE_ROWS)
+        except (ValueError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError):
+            return None  # read_table says what is wrong with the file
+    elif isinstance(source, pd.DataFrame):
+        frame = source.head(DATES_SAMPLE_ROWS)
+    elif hasattr(source, "to_pandas") and hasattr(source, "head"):  # polars
+        frame = source.head(DATES_SAMPLE_ROWS).to_pandas()
+    else:
+        return None
+    found = [
+        str(column)
+        for column in frame.columns
+        if str(column) not in exclude and _holds_dates(frame[column])
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def _read_text(
+    path: Path, sep: str | None, notes: list[str], rows: int | None = None
+) -> pd.DataFrame:
     with open(path, encoding="utf-8-sig", errors="replace") as handle:
         sample = "".join(handle.readline() for _ in range(50))
     if sep is None:
@@ -185,13 +264,15 @@ def _read_text(path: Path, sep: str | None, notes: list[str]) -> pd.DataFrame:
     first = next(csv.reader([sample.splitlines()[0] if sample else ""], delimiter=sep), [])
     if len(first) > 1 and all(_is_number(field, decimal) for field in first):
         # no header row: the first row is data (the UCR archive's files, label first)
-        frame = pd.read_csv(path, sep=sep, decimal=decimal, thousands=thousands, header=None)
+        frame = pd.read_csv(
+            path, sep=sep, decimal=decimal, thousands=thousands, header=None, nrows=rows
+        )
         notes.append(
             f"no header row (the first row is numbers): columns named by position, 0 to "
             f"{frame.shape[1] - 1}"
         )
         return frame.rename(columns=str)
-    return pd.read_csv(path, sep=sep, decimal=decimal, thousands=thousands)
+    return pd.read_csv(path, sep=sep, decimal=decimal, thousands=thousands, nrows=rows)
 
 
 def _is_number(field: str, decimal: str = ".") -> bool:

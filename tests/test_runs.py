@@ -421,6 +421,26 @@ def test_a_panel_of_short_series_holds_out_the_last_horizon_of_each(tmp_path, ca
         ForecastJob(targets=("value",), holdout_steps=0).check()
 
 
+def test_a_column_of_dates_is_the_time_when_none_is_named(tmp_path, capsys):
+    # pandas writes a series' DatetimeIndex as a first column with no name
+    frame = _forecast_frame(300).set_index("ts")[["load"]]
+    frame.index.name = None
+    data = tmp_path / "load.csv"
+    frame.to_csv(data)
+    quiet = ["--input-steps", "48", "--output-steps", "6", "--epochs", "1", "--verbose", "0"]
+    assert main(["fit", str(data), "--target", "load", *quiet, "--out", str(tmp_path / "a")]) == 0
+    said = capsys.readouterr().out
+    assert "Time: column 'Unnamed: 0' holds dates" in said
+    assert "hourly from 2024-01-01 00:00" in said and "Season 24 (the time column" in said
+    forecasts = tmp_path / "forecasts.csv"
+    assert main(["predict", str(tmp_path / "a"), str(data), "--out", str(forecasts)]) == 0
+    assert pd.read_csv(forecasts)["Unnamed: 0"].iloc[0] == "2024-01-13 12:00:00"
+    # two columns of dates: neither is guessed, row order is time
+    frame.assign(booked=frame.index - pd.Timedelta(days=1)).to_csv(data)
+    assert main(["fit", str(data), "--target", "load", *quiet, "--out", str(tmp_path / "b")]) == 0
+    assert "row order taken as time" in capsys.readouterr().out
+
+
 def test_existing_run_folder_is_not_overwritten_silently(forecast_run, capsys):
     data, out = forecast_run
     status = main(["fit", str(data), "--target", "load", "--epochs", "1", "--out", str(out)])
