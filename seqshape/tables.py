@@ -63,7 +63,8 @@ class SeriesTable:
         notes: how the file was read, where seqshape guessed (the separator, day-first
             dates), for the console and the report.
         time_form: how the time column was written, where it was read as dates from
-            another form: ``"quarters"`` (``1970 Q1``) or ``"yyyymmdd"`` (``19580329``);
+            another form: ``"quarters"`` (``1970 Q1``), ``"yyyymmdd"`` (``19580329``) or
+            ``"utc"`` (times with UTC offsets, read in UTC);
             times written out (forecasts) are written so too (``written_times``).
     """
 
@@ -76,7 +77,8 @@ class SeriesTable:
 
     def written_times(self, times) -> list:
         """``times`` as the data wrote its time column: quarters as ``2016 Q4``, numbers
-        of year, month and day as ``20161001``, other times as they are.
+        of year, month and day as ``20161001``, times read from their UTC offsets in
+        UTC with ``+00:00``, other times as they are.
 
         Example:
             >>> table = SeriesTable(pd.DataFrame(), "date", None, time_form="yyyymmdd")
@@ -87,6 +89,8 @@ class SeriesTable:
             return quarter_texts(times)
         if self.time_form == "yyyymmdd":
             return [int(time.strftime("%Y%m%d")) for time in times]
+        if self.time_form == "utc":  # read from times with their offsets, in UTC
+            return [time.tz_localize("UTC").isoformat(sep=" ") for time in times]
         return list(times)
 
     @cached_property
@@ -580,13 +584,24 @@ def _time_values(
         notes.append(f"{order[1]} in {time_column!r}")
         return pd.to_datetime(values, format="mixed", dayfirst=order[0]), ""
     except (ValueError, TypeError):
-        raise InvalidTypeError(
-            time_column,
-            expected="numbers or dates in the time column",
-            received=f"values such as {values.iloc[0]!r} that are neither",
-            fix="Write times as ISO dates (2024-01-31 12:00) or as numbers, or give their "
-            "format: --date-format '%d.%m.%Y %H:%M' (date_format= in Python).",
-        ) from None
+        pass
+    try:  # times with their UTC offsets, which change with daylight-saving time
+        times = pd.to_datetime(values, format="ISO8601", utc=True)
+    except (ValueError, TypeError):
+        times = None
+    if times is not None:
+        notes.append(
+            f"times with UTC offsets in {time_column!r} (such as {values.iloc[0]!r}), read "
+            "in UTC: a clock change repeats or skips no hour there"
+        )
+        return times.dt.tz_localize(None), "utc"
+    raise InvalidTypeError(
+        time_column,
+        expected="numbers or dates in the time column",
+        received=f"values such as {values.iloc[0]!r} that are neither",
+        fix="Write times as ISO dates (2024-01-31 12:00) or as numbers, or give their "
+        "format: --date-format '%d.%m.%Y %H:%M' (date_format= in Python).",
+    )
 
 
 def _check_time(frame: pd.DataFrame, time_column: str, id_column: str | None) -> list[str]:
@@ -637,6 +652,13 @@ def _duplicate_time_fix(frame: pd.DataFrame, time_column: str, id_column: str | 
     fix = "keep one row per time step: drop or aggregate the duplicate rows"
     if id_column is None:
         fix += ", or give the column telling series apart: --id-column (id_column=)"
+    steps = frame[time_column].diff().dropna()
+    if pd.api.types.is_timedelta64_dtype(steps) and (steps < pd.Timedelta(days=1)).mean() > 0.5:
+        fix += (
+            "; local clock times repeat an hour when daylight-saving time ends: write them "
+            "in UTC, or with their UTC offset (2023-10-29T02:00:00+02:00), which is read "
+            "in UTC"
+        )
     parts = [c for c in frame.columns if c != time_column and _PART_OF_YEAR.match(str(c))]
     years = frame[time_column]
     if parts and pd.api.types.is_integer_dtype(years) and years.between(1000, 2999).all():

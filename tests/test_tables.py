@@ -292,3 +292,18 @@ def test_a_wide_table_is_told_how_to_become_long(tmp_path):
         read_table(years, columns=["value"])
     # a table with a few year-named columns beside its own is read as it is
     read_table(years.assign(value=1.0), columns=["value"])
+
+
+def test_times_with_utc_offsets_across_a_clock_change_are_read_in_utc():
+    local = pd.date_range("2023-10-28", periods=72, freq="h", tz="Europe/Berlin")
+    frame = pd.DataFrame({"time": local.astype(str), "load": np.arange(72.0)})
+    assert frame["time"].iloc[0].endswith("+02:00") and frame["time"].iloc[-1].endswith("+01:00")
+    table = read_table(frame, columns=["load"], time_column="time")
+    assert not table.gaps and table.lengths == {0: 72}  # hourly in UTC, nothing repeated
+    assert any("read in UTC" in note for note in table.notes)
+    assert table.frame["time"].iloc[0] == pd.Timestamp("2023-10-27 22:00")
+    assert table.written_times([pd.Timestamp("2023-10-31 00:00")]) == ["2023-10-31 00:00:00+00:00"]
+    # the same local clock times without their offsets repeat 02:00 on 2023-10-29
+    frame["time"] = local.tz_localize(None).astype(str)
+    with pytest.raises(InvalidInputError, match="daylight-saving time ends: write them in UTC"):
+        read_table(frame, columns=["load"], time_column="time")
