@@ -759,3 +759,19 @@ def test_refit_never_saves_the_evaluated_model(tmp_path):
     assert "The model saved is the evaluated one" in (tmp_path / "run" / "report.md").read_text()
     with pytest.raises(seqshape.InvalidInputError, match="refit"):
         ForecastJob(targets=("price",), refit="sometimes").check()
+
+
+def test_forecast_in_one_call_takes_job_fields_and_names_a_wrong_keyword(tmp_path):
+    frame = _forecast_frame(200)
+    with pytest.raises(seqshape.InvalidInputError, match="Did you mean 'series'"):
+        seqshape.forecast(frame, target="load", time="ts", id="weekend")
+    with pytest.raises(seqshape.InvalidInputError, match="Did you mean 'epochs'"):
+        seqshape.forecast(frame, target="load", time="ts", epoch=1)
+    assert not list(tmp_path.iterdir())
+    run = seqshape.forecast(
+        frame, target="load", time="ts", input_steps=24, output_steps=6, holdout_steps=12,
+        epochs=1, units=(4,), verbose=0, out=tmp_path / "run",
+    )  # fmt: skip
+    assert run.metrics["windows"]["test"] == 7  # the last 12 steps hold 7 windows of 6
+    assert list(run.forecasts.columns) == ["step_ahead", "ts", "load"]
+    assert run.verdict.startswith(("seqshape beats", "Warning: the baseline"))

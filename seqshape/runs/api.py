@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from seqshape.errors import InvalidInputError
 from seqshape.runs.folder import Run, open_run
 from seqshape.runs.forecasting import fit_forecast, predict_forecast
 from seqshape.runs.guard import guard_line
@@ -75,6 +76,34 @@ def _names(value: str | Sequence[str]) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
+# the job's fields that forecast() takes as its own arguments, under other names
+_OWN_FIELDS = {"targets", "covariates", "input_steps", "output_steps", "time_column", "id_column"}
+
+
+def _check_keywords(keywords: dict[str, Any]) -> None:
+    """Refuse a keyword that is neither a job field nor a model parameter, naming the
+    closest valid ones (``id`` -> ``series``)."""
+    from difflib import get_close_matches
+
+    from seqshape.params import BY_NAME
+
+    fields = set(ForecastJob.__dataclass_fields__) - _OWN_FIELDS - {"kind"}
+    valid = sorted(fields | set(BY_NAME))
+    own = {"id": "series", "id_column": "series", "time_column": "time", "targets": "target"}
+    for name in keywords:
+        if name not in fields and name not in BY_NAME:
+            close = [own[name]] if name in own else get_close_matches(name, valid, n=2)
+            raise InvalidInputError(
+                name,
+                expected="a job field or a model parameter of seqshape.forecast: "
+                + ", ".join(valid),
+                received=f"the keyword {name!r}",
+                fix=f"Did you mean {' or '.join(map(repr, close))}?"
+                if close
+                else "Pass one of the listed names.",
+            )
+
+
 def forecast(
     data: Any,
     *,
@@ -111,6 +140,7 @@ def forecast(
     """
     from seqshape.estimator import SequenceModel
 
+    _check_keywords(model_params)
     job_fields = {
         name: model_params.pop(name)
         for name in list(model_params)
