@@ -419,6 +419,8 @@ def test_a_panel_of_short_series_holds_out_the_last_horizon_of_each(tmp_path, ca
     assert job.holdout_steps == 4
     with pytest.raises(seqshape.InvalidInputError, match="holdout_steps"):
         ForecastJob(targets=("value",), holdout_steps=0).check()
+    with pytest.raises(seqshape.InvalidInputError, match="Pass --holdout-steps 10"):
+        ForecastJob(targets=("value",), holdout_steps=6).check()  # 10 output steps
 
 
 def test_a_column_of_dates_is_the_time_when_none_is_named(tmp_path, capsys):

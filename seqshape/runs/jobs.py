@@ -218,6 +218,15 @@ class ForecastJob:
             check_positive_int(self.season, "season")
         if self.holdout_steps is not None:
             check_positive_int(self.holdout_steps, "holdout_steps")
+            if not self.per_step and self.holdout_steps < self.output_steps:
+                raise InvalidInputError(
+                    "holdout_steps",
+                    expected=f"at least the {self.output_steps} output steps, so that the "
+                    "validation and test parts each hold a window's targets",
+                    received=str(self.holdout_steps),
+                    fix=f"Pass --holdout-steps {self.output_steps} (the last horizon of each "
+                    "series), or more.",
+                )
         check_choice(self.refit, "refit", REFIT_CHOICES)
         check_choice(self.task, "task", TASK_CHOICES)
         check_fraction(self.validation_fraction, "validation_fraction", low=0.01)
