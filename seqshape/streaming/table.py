@@ -189,7 +189,7 @@ class StreamedTable:
     def _shown_time(self, value: float) -> object:
         if self.time_kind == "datetime":
             return pd.Timestamp(int(value))
-        return float(value)
+        return int(value) if float(value).is_integer() else float(value)  # 1971, not 1971.0
 
     # -- the scan: series, lengths, time order -------------------------------------------
 
