@@ -284,7 +284,16 @@ def test_a_file_with_a_series_on_each_row_is_classified_as_the_ucr_archive_write
     assert scores["seqshape"]["accuracy"] >= scores["majority class"]["accuracy"] + 0.25
     predictions = tmp_path / "classes.csv"
     assert main(["predict", str(out), str(data), "--out", str(predictions)]) == 0
-    assert list(pd.read_csv(predictions).columns) == ["row", "0", "probability_1", "probability_2"]
+    predicted = pd.read_csv(predictions)
+    assert list(predicted.columns) == ["row", "0", "probability_1", "probability_2"]
+    # the same rows without their labels: 40 columns, each a step
+    unlabelled = tmp_path / "Motion_TEST.tsv"
+    pd.DataFrame([row[1:] for row in rows]).to_csv(
+        unlabelled, sep="\t", header=False, index=False, na_rep="NaN"
+    )
+    assert main(["predict", str(out), str(unlabelled), "--out", str(tmp_path / "c2.csv")]) == 0
+    again = pd.read_csv(tmp_path / "c2.csv")
+    np.testing.assert_allclose(again["probability_1"], predicted["probability_1"], atol=1e-6)
     # a gap inside a row is not padding; a time column is not for rows
     rows[3][5] = np.nan
     pd.DataFrame(rows).to_csv(data, sep="\t", header=False, index=False, na_rep="NaN")

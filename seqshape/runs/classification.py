@@ -64,13 +64,17 @@ ROW_ID, ROW_VALUE = "row", "value"
 
 
 def _rows_as_series(
-    data: Any, job: ClassificationJob, *, labels: bool, sep: str | None
+    data: Any, job: ClassificationJob, *, labels: bool, sep: str | None, width: int | None
 ) -> SeriesTable:
     """A table with a series on each row (the UCR archive's files: the label, then a
     column a step) as the long table of the other jobs: a ``row`` id, a ``value`` a
-    step. Missing values after a row's last step are padding (variable lengths)."""
+    step. Missing values after a row's last step are padding (variable lengths).
+    To predict (``labels`` False), a table of exactly ``width`` columns, the steps the
+    fit saw, has no label column: every column is a step."""
     wide = read_table(data, label_columns=[job.label_column] if labels else [], sep=sep)
-    steps = [column for column in wide.frame.columns if column != job.label_column]
+    columns = list(wide.frame.columns)
+    unlabelled = not labels and len(columns) == width
+    steps = [column for column in columns if unlabelled or column != job.label_column]
     values = wide.frame[steps]
     check_numeric(values.fillna(0.0), steps)
     present = values.notna().to_numpy()
@@ -106,10 +110,15 @@ def _rows_as_series(
 
 
 def _read(
-    data: Any, job: ClassificationJob, *, labels: bool, sep: str | None = None
+    data: Any,
+    job: ClassificationJob,
+    *,
+    labels: bool,
+    sep: str | None = None,
+    width: int | None = None,
 ) -> SeriesTable:
     if job.id_column is None:
-        return _rows_as_series(data, job, labels=labels, sep=sep)
+        return _rows_as_series(data, job, labels=labels, sep=sep, width=width)
     return read_table(
         data,
         columns=job.features,
@@ -272,7 +281,8 @@ def predict_classification(
 ) -> pd.DataFrame:
     """The class of each series in ``data``, with its probabilities; optionally to CSV."""
     run = open_run(run)
-    frame = _predict_table(run, _read(data, run.job, labels=False, sep=sep))
+    table = _read(data, run.job, labels=False, sep=sep, width=run.extra["steps"])
+    frame = _predict_table(run, table)
     if out is not None:
         write_csv(frame, out)
     return frame
