@@ -424,6 +424,9 @@ def test_a_panel_of_short_series_holds_out_the_last_horizon_of_each(tmp_path, ca
     assert "the last 4 steps of each series for test" in capsys.readouterr().out
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["windows"]["test"] == 30  # one window a series: its last 4 steps
+    assert (
+        "the last 4 steps of each series for test" in (tmp_path / "run" / "report.md").read_text()
+    )
     job, _ = read_job(tmp_path / "run")
     assert job.holdout_steps == 4
     with pytest.raises(seqshape.InvalidInputError, match="holdout_steps"):

@@ -195,7 +195,7 @@ def forecast_sections(job: ForecastJob, model: Any, metrics: dict) -> list[tuple
         )
         + f" (stride {job.stride}, gap {job.gap})",
         f"- windows: {windows['train']} training, {windows['validation']} validation, "
-        f"{windows['test']} test (split by time within each series)",
+        f"{windows['test']} test (split by time within each series{job.holdout_words()})",
         *(f"- read with {note}" for note in metrics.get("read", [])),
         *(f"- {gap}" for gap in metrics["gaps"][:10]),
     ]
