@@ -117,6 +117,20 @@ def test_the_split_gives_the_in_memory_windows(panel):
         np.testing.assert_array_equal(got.target_start, part.target_start)
 
 
+def test_the_split_by_holdout_steps_gives_the_in_memory_windows(panel):
+    frame, folder = panel
+    job = dataclasses.replace(JOB, holdout_steps=8)  # the last 8 steps, the 8 before them
+    table, _, _, parts = _in_memory(frame, job)
+    streamed = StreamedTable.scan(folder, job)
+    for name, part in zip(("training", "validation", "test"), parts, strict=True):
+        assert streamed.count(name) == len(part) > 0
+        got = _ordered(concatenate_windows(list(streamed.windows(name))), table.ids)
+        np.testing.assert_array_equal(got.target_start, part.target_start)
+    assert streamed.training_lengths() == [length - 16 for length in streamed.lengths]
+    assert streamed.first_time == [0, 0, 0] and streamed.last_time == [229, 170, 308]
+    assert all(type(time) is int for time in streamed.last_time)  # 229, not 229.0
+
+
 def test_the_statistics_equal_the_in_memory_ones(panel):
     frame, folder = panel
     table, plan, windows, (train, _, _) = _in_memory(frame, JOB)
