@@ -143,7 +143,7 @@ def _statistics(table: StreamedTable, season: int, sample: int) -> StreamStatist
     rows = Moments.zeros(count, width)
     naive_sum, naive_count = np.zeros(targets), 0
     training_rows = np.asarray(table.training_lengths(), dtype=np.int64)
-    scaled_rows = np.maximum(2, table.cuts()[0])
+    scaled_rows = np.maximum(2, training_rows)  # per-series scales: at least 2 rows
     ranges = {part: table.window_ranges(part) for part in PARTS}
     window_counts = {part: high - low for part, (low, high) in ranges.items()}
     picks, offsets, kept = {}, {}, {}
