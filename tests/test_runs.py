@@ -294,6 +294,16 @@ def test_a_file_with_a_series_on_each_row_is_classified_as_the_ucr_archive_write
     assert main(["predict", str(out), str(unlabelled), "--out", str(tmp_path / "c2.csv")]) == 0
     again = pd.read_csv(tmp_path / "c2.csv")
     np.testing.assert_allclose(again["probability_1"], predicted["probability_1"], atol=1e-6)
+    # narrower than the fit's steps: the first column holds steps, not the classes 1 and 2
+    short = [i for i, row in enumerate(rows) if np.isnan(row[31:]).all()]
+    pd.DataFrame([rows[i][1:31] for i in short]).to_csv(
+        unlabelled, sep="\t", header=False, index=False, na_rep="NaN"
+    )
+    assert 0 < len(short) < len(rows)
+    assert main(["predict", str(out), str(unlabelled), "--out", str(tmp_path / "c3.csv")]) == 0
+    narrow = pd.read_csv(tmp_path / "c3.csv")
+    expected = predicted["probability_1"].to_numpy()[short]
+    np.testing.assert_allclose(narrow["probability_1"], expected, atol=1e-6)
     # a gap inside a row is not padding; a time column is not for rows
     rows[3][5] = np.nan
     pd.DataFrame(rows).to_csv(data, sep="\t", header=False, index=False, na_rep="NaN")

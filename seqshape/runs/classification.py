@@ -61,19 +61,44 @@ from seqshape.tables import SeriesTable, check_numeric, read_table
 PADDING = -1.0e9  # value of padded steps in variable-length classification data
 # the long table a file with a series on each row becomes: the row's number, its values
 ROW_ID, ROW_VALUE = "row", "value"
+# what a fit saw, to read a table to predict: its steps and its classes
+Fitted = tuple[int, list]
+
+
+def _unlabelled(frame: pd.DataFrame, job: ClassificationJob, fitted: Fitted | None) -> bool:
+    """Whether a table to predict has no label column, so every column is a step: it
+    has no column of the label's name, or exactly as many columns as the fit's steps,
+    or (a narrower file whose columns are named by position) a label column holding
+    values that are not classes the fit saw."""
+    if fitted is None or job.label_column not in frame.columns:
+        return fitted is not None
+    steps, classes = fitted
+    if len(frame.columns) == steps:
+        return True
+    known = {str(name) for name in classes}
+    return not all(
+        str(_json_label(value)) in known for value in frame[job.label_column].dropna().tolist()
+    )
 
 
 def _rows_as_series(
-    data: Any, job: ClassificationJob, *, labels: bool, sep: str | None, width: int | None
+    data: Any, job: ClassificationJob, *, labels: bool, sep: str | None, fitted: Fitted | None
 ) -> SeriesTable:
     """A table with a series on each row (the UCR archive's files: the label, then a
     column a step) as the long table of the other jobs: a ``row`` id, a ``value`` a
     step. Missing values after a row's last step are padding (variable lengths).
-    To predict (``labels`` False), a table of exactly ``width`` columns, the steps the
-    fit saw, has no label column: every column is a step."""
+    To predict (``labels`` False, ``fitted`` the fit's steps and classes), a table
+    without a label column (``_unlabelled``) has a step in every column.
+
+    Example:
+        >>> job = ClassificationJob(features=(), label_column="0", id_column=None)
+        >>> frame = pd.DataFrame({"0": [0.5, 0.1], "1": [0.7, 0.2]})       # no labels
+        >>> _rows_as_series(frame, job, labels=False, sep=None, fitted=(3, [1, 2])).lengths
+        {0: 2, 1: 2}
+    """
     wide = read_table(data, label_columns=[job.label_column] if labels else [], sep=sep)
     columns = list(wide.frame.columns)
-    unlabelled = not labels and len(columns) == width
+    unlabelled = not labels and _unlabelled(wide.frame, job, fitted)
     steps = [column for column in columns if unlabelled or column != job.label_column]
     values = wide.frame[steps]
     check_numeric(values.fillna(0.0), steps)
@@ -115,10 +140,10 @@ def _read(
     *,
     labels: bool,
     sep: str | None = None,
-    width: int | None = None,
+    fitted: Fitted | None = None,
 ) -> SeriesTable:
     if job.id_column is None:
-        return _rows_as_series(data, job, labels=labels, sep=sep, width=width)
+        return _rows_as_series(data, job, labels=labels, sep=sep, fitted=fitted)
     return read_table(
         data,
         columns=job.features,
@@ -281,7 +306,8 @@ def predict_classification(
 ) -> pd.DataFrame:
     """The class of each series in ``data``, with its probabilities; optionally to CSV."""
     run = open_run(run)
-    table = _read(data, run.job, labels=False, sep=sep, width=run.extra["steps"])
+    fitted = (run.extra["steps"], run.extra["classes"])
+    table = _read(data, run.job, labels=False, sep=sep, fitted=fitted)
     frame = _predict_table(run, table)
     if out is not None:
         write_csv(frame, out)
