@@ -29,6 +29,8 @@ from seqshape.errors import InvalidInputError, InvalidTypeError
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 SEPARATORS = ",;\t|"
+# runs of spaces between columns (NumPy's savetxt, the UCR archive's older .txt files)
+WHITESPACE = r"\s+"
 # a date written with numbers only: day and month in either order, then the year
 _NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})([/.-])(\d{1,2})\2(\d{2}|\d{4})\b")
 # quarters as R's zoo and tsibble write them ("1970 Q1"), and "1970Q1", "1970-Q1"
@@ -151,18 +153,29 @@ def parquet_files(source: str | os.PathLike) -> list[Path]:
 
 
 def sniff_separator(sample: str) -> str:
-    """The column separator of a delimited text file, from its first lines.
+    """The column separator of a delimited text file, from its first lines: one of
+    ``SEPARATORS``, or ``WHITESPACE`` where none is found and every line splits on
+    spaces into the same number of columns.
 
     Example:
         >>> sniff_separator("date;load\\n01/02/2024;1,5\\n")
         ';'
         >>> sniff_separator("a,b\\n1,2\\n")
         ','
+        >>> sniff_separator("  1.0  -0.5  0.25\\n  2.0  0.5  -1.0\\n") == WHITESPACE
+        True
     """
     try:
         return csv.Sniffer().sniff(sample, delimiters=SEPARATORS).delimiter
     except csv.Error:
+        widths = {len(line.split()) for line in sample.splitlines() if line.strip()}
+        if len(widths) == 1 and widths.pop() > 1 and not any(s in sample for s in SEPARATORS):
+            return WHITESPACE
         return ","
+
+
+def _separator_words(sep: str) -> str:
+    return "spaces" if sep == WHITESPACE else repr(sep)
 
 
 # rows read to find a column of dates where no time column is named
@@ -250,7 +263,9 @@ def _read_text(
     if sep is None:
         sep = sniff_separator(sample)
         if sep != ",":
-            notes.append(f"columns separated by {sep!r} (detected; --sep to choose)")
+            notes.append(
+                f"columns separated by {_separator_words(sep)} (detected; --sep to choose)"
+            )
     # "1,5" in a file separated by ';' is a decimal comma (European spreadsheets)
     decimal_comma = r"(^|;)\s*-?(\d+|\d{1,3}(\.\d{3})+),\d+\s*(;|$)"  # 1,5 or 1.200,5
     decimal = "," if sep == ";" and re.search(decimal_comma, sample, re.M) else "."
@@ -265,7 +280,8 @@ def _read_text(
         thousands = "."
     if thousands is not None:
         notes.append(f"thousands grouped by {thousands!r} (1{thousands}200 is twelve hundred)")
-    first = next(csv.reader([sample.splitlines()[0] if sample else ""], delimiter=sep), [])
+    line = sample.splitlines()[0] if sample else ""
+    first = line.split() if sep == WHITESPACE else next(csv.reader([line], delimiter=sep), [])
     if len(first) > 1 and all(_is_number(field, decimal) for field in first):
         # no header row: the first row is data (the UCR archive's files, label first)
         frame = pd.read_csv(
@@ -346,12 +362,37 @@ def check_columns(names: Sequence[str], needed: Sequence[str]) -> None:
     """Raise a clear error naming the columns of ``needed`` missing from ``names``."""
     missing = [column for column in needed if column not in names]
     if missing:
+        one = len(names) == 1 and re.search(r"[\s,;|:]", str(names[0])) is not None
         raise InvalidInputError(
             "columns",
             expected=f"columns {list(needed)} in the data",
-            received=f"no column(s) {missing}; the data has {list(names)}",
-            fix="Check the column names (they are case-sensitive).",
+            received=f"no column(s) {missing}; the data has {_names_words(names)}",
+            fix="Check the column names (they are case-sensitive)."
+            + (" The file was read as one column: name its separator with --sep." if one else ""),
         )
+
+
+# column names shown in an error: at most this many, each cut to NAME_CHARACTERS
+SHOWN_NAMES, NAME_CHARACTERS = 20, 40
+
+
+def _names_words(names: Sequence[str]) -> str:
+    """Column names as an error shows them: the first ``SHOWN_NAMES``, each cut short.
+
+    Example:
+        >>> _names_words(["a", "x" * 50])
+        "['a', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...']"
+        >>> _names_words([str(i) for i in range(30)]).endswith("'19', ... (30 columns)]")
+        True
+    """
+    shown = [
+        repr(
+            name if len(str(name)) <= NAME_CHARACTERS else f"{str(name)[: NAME_CHARACTERS - 3]}..."
+        )
+        for name in list(names)[:SHOWN_NAMES]
+    ]
+    more = f", ... ({len(names)} columns)" if len(names) > SHOWN_NAMES else ""
+    return f"[{', '.join(shown)}{more}]"
 
 
 # a wide table has a column for each time: at least this many named as years or months

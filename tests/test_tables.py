@@ -307,3 +307,28 @@ def test_times_with_utc_offsets_across_a_clock_change_are_read_in_utc():
     frame["time"] = local.tz_localize(None).astype(str)
     with pytest.raises(InvalidInputError, match="daylight-saving time ends: write them in UTC"):
         read_table(frame, columns=["load"], time_column="time")
+
+
+def test_columns_separated_by_spaces_are_read_as_numpy_and_the_ucr_archive_write_them(tmp_path):
+    values = np.asarray([[1.0, -0.5, 0.25], [2.0, 0.5, -1.0]])
+    path = tmp_path / "Coffee_TRAIN.txt"
+    np.savetxt(path, values, fmt="%15.7e")  # leading spaces, runs of spaces between
+    table = read_table(path, columns=["1", "2"], label_columns=["0"])
+    np.testing.assert_array_equal(table.frame[["0", "1", "2"]].to_numpy(), values)
+    assert any("separated by spaces" in note for note in table.notes)
+    # a header of names separated by spaces too
+    named = tmp_path / "named.txt"
+    named.write_text("t x\n1 2.5\n2 3.5\n")
+    assert read_table(named, columns=["x"]).frame["x"].tolist() == [2.5, 3.5]
+    # a one-column file whose name holds a space stays one column
+    single = tmp_path / "single.csv"
+    single.write_text("monthly sales\n1\n2\n")
+    assert read_table(single, columns=["monthly sales"]).frame.shape == (2, 1)
+
+
+def test_a_file_read_as_one_column_is_told_to_name_its_separator(tmp_path):
+    path = tmp_path / "odd.csv"
+    path.write_text("a:" + ":".join(f"column{i}" * 8 for i in range(30)) + "\n1:2\n")
+    with pytest.raises(InvalidInputError, match="name its separator with --sep") as raised:
+        read_table(path, columns=["a"])
+    assert len(str(raised.value)) < 500  # the long name is cut short
