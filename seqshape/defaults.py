@@ -88,6 +88,30 @@ def _check_classes_in_training(labels: np.ndarray, train: np.ndarray) -> None:
         )
 
 
+def split_keeping_classes(
+    labels: np.ndarray, held_out: int, seed: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded random split of ``held_out`` samples (or as many as can be) that keeps at
+    least one sample of every class in the training part: for classes too small to
+    stratify (the UCR archive's PigCVP: 52 classes of 2 series). Returns sorted indices.
+
+    Example:
+        >>> labels = np.asarray([0, 0, 1, 2, 2, 2])                 # class 1: one sample
+        >>> train, held = split_keeping_classes(labels, 3, seed=0)
+        >>> sorted(set(labels[train].tolist())), len(held), 1 in labels[held]
+        ([0, 1, 2], 3, False)
+    """
+    _, codes = np.unique(labels, return_inverse=True)
+    left = np.bincount(codes)
+    held = []
+    for sample in np.random.default_rng(seed).permutation(len(codes)):
+        if len(held) < held_out and left[codes[sample]] > 1:
+            held.append(sample)
+            left[codes[sample]] -= 1
+    held = np.sort(np.asarray(held, dtype=np.int64))
+    return np.setdiff1d(np.arange(len(codes)), held), held
+
+
 def choose_validation(
     method: str,
     X: np.ndarray,
@@ -128,7 +152,18 @@ def choose_validation(
     if method == "auto":
         if labels is not None:
             counts = np.unique(labels, return_counts=True)[1]
-            method = "stratified" if counts.min() >= 2 and held_out >= len(counts) else "random"
+            if counts.min() < 2 or not len(counts) <= held_out <= count - len(counts):
+                train, validation = split_keeping_classes(labels, held_out, seed)
+                return ValidationSplit(
+                    train,
+                    validation,
+                    "random",
+                    f"Validation: {_split_words(len(validation), 'random')}: the samples are "
+                    f"independent labelled sequences, and their {len(counts)} classes are too "
+                    "few each to stratify, so a seeded random split holds out a part, keeping "
+                    "a sample of every class for training.",
+                )
+            method = "stratified"
         else:
             method = "temporal" if stride is not None else "random"
         why = {

@@ -89,6 +89,16 @@ def test_a_split_leaving_a_class_out_of_training_names_it():
         seqshape.SequenceModel(validation="temporal", epochs=1).fit(X, y)
 
 
+def test_auto_validation_keeps_classes_too_small_to_stratify_in_training():
+    X = np.random.default_rng(0).normal(size=(60, 5, 1))
+    y = np.repeat(np.arange(30), 2)  # 30 classes of 2 (the UCR archive's PigCVP: 52 of 2)
+    y[:3] = [0, 1, 2]  # and three classes of one sample: 0, 1 and 2 once more each
+    split = choose_validation("auto", X, y, fraction=0.2, output_steps=None, seed=0)
+    assert split.method == "random" and len(split.validation) == 12
+    assert set(y[split.train].tolist()) == set(y.tolist())
+    assert "keeping a sample of every class for training" in split.reason
+
+
 def test_stratified_needs_labels():
     X, y = np.zeros((20, 5, 1)), np.linspace(0, 1, 20)
     with pytest.raises(InvalidInputError, match="'stratified' only for classification"):

@@ -315,6 +315,22 @@ def test_a_file_with_a_series_on_each_row_is_classified_as_the_ucr_archive_write
     assert "no input or time columns" in capsys.readouterr().err
 
 
+def test_classes_of_two_series_each_are_split_keeping_every_class_in_training(tmp_path, capsys):
+    # the UCR archive's PigCVP: 52 classes of 2 series; here 12 of 2, numbered labels
+    frame = _classification_frame(24)
+    frame["motion"] = frame["case"].str[1:].astype(int) // 2 + 1  # classes 1 .. 12
+    data = tmp_path / "pairs.csv"
+    frame.to_csv(data, index=False)
+    args = ["fit", str(data), "--target", "x", "--id-column", "case", "--label-column", "motion"]
+    quiet = ["--epochs", "1", "--units", "4", "--verbose", "0"]
+    assert main([*args, *quiet, "--out", str(tmp_path / "run")]) == 0
+    said = capsys.readouterr().out
+    assert "Split: 18 training and 6 test series (random, every class kept in training" in said
+    assert "12 classes in 'motion': 1 (2), 2 (2), 3 (2)," in said  # numbers in number order
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["classes"] == list(range(1, 13))
+
+
 def test_padded_steps_change_nothing():
     rng = np.random.default_rng(0)
     sequences = [rng.normal(size=(int(rng.integers(4, 12)), 2)) for _ in range(120)]

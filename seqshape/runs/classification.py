@@ -38,6 +38,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import train_test_split
 
 from seqshape.baselines import baseline_state, classification_baselines
+from seqshape.defaults import split_keeping_classes
 from seqshape.errors import InvalidInputError
 from seqshape.fileio import write_json
 from seqshape.metrics import classification_scores
@@ -155,6 +156,32 @@ def _read(
     )
 
 
+def _split_series(
+    codes: np.ndarray, test_fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """Training and test series, and how they were drawn: stratified where every class
+    has a series for each part (scikit-learn's ``train_test_split``); otherwise at
+    random, a class's last series kept for training (52 classes of 2 series, as in the
+    UCR archive's PigCVP, leave room for 26 test series of 26 classes).
+
+    Example:
+        >>> codes = np.repeat(np.arange(4), 2)                       # 4 classes of 2
+        >>> train, test, words = _split_series(codes, 0.25, seed=0)
+        >>> len(test), len(set(codes[train])), words
+        (2, 4, 'random, every class kept in training')
+    """
+    index = np.arange(len(codes))
+    classes = len(np.unique(codes))
+    tested = int(np.ceil(test_fraction * len(codes)))  # as train_test_split counts
+    if np.bincount(codes).min() >= 2 and classes <= tested <= len(codes) - classes:
+        train, test = train_test_split(
+            index, test_size=test_fraction, random_state=seed, stratify=codes
+        )
+        return train, test, "stratified"
+    train, test = split_keeping_classes(codes, tested, seed)
+    return train, test, "random, every class kept in training"
+
+
 def _json_label(label: object) -> str | int | float | bool:
     """A label as JSON writes it back: numbers, booleans and text stay, others become text."""
     if isinstance(label, (str, bool, int, float)):
@@ -165,12 +192,21 @@ def _json_label(label: object) -> str | int | float | bool:
 def _label_codes(labels: np.ndarray) -> tuple[np.ndarray, list]:
     """Labels -> integer codes 0..n-1 (text labels allowed here), and the label names.
 
+    Numbers are ordered as numbers (2 before 10), other labels as text.
+
     Example:
         >>> codes, names = _label_codes(np.array(["b", "a", "b"]))
         >>> codes.tolist(), names
         ([1, 0, 1], ['a', 'b'])
+        >>> _label_codes(np.array([10.0, 2.0, 1.0]))[1]
+        [1.0, 2.0, 10.0]
     """
-    distinct = sorted(pd.unique(labels).tolist(), key=str)
+
+    def order(label: object) -> tuple:
+        number = isinstance(label, (int, float)) and not isinstance(label, bool)
+        return (0, label, "") if number else (1, 0, str(label))
+
+    distinct = sorted(pd.unique(labels).tolist(), key=order)
     lookup = {label: code for code, label in enumerate(distinct)}
     return np.array([lookup[label] for label in labels]), [_json_label(v) for v in distinct]
 
@@ -214,10 +250,15 @@ def fit_classification(
             received=f"{len(names)} class(es) over {len(X)} series",
             fix="Check --label-column and --id-column.",
         )
-    stratify = codes if np.bincount(codes).min() >= 2 else None
-    train_index, test_index = train_test_split(
-        np.arange(len(X)), test_size=job.test_fraction, random_state=job.seed, stratify=stratify
-    )
+    train_index, test_index, split_words = _split_series(codes, job.test_fraction, job.seed)
+    if not len(test_index):
+        raise InvalidInputError(
+            job.label_column,
+            expected="a class with at least 2 series, so that one is held out for the test "
+            "scores and the class stays in training",
+            received=f"{len(names)} classes of one series each",
+            fix="Add series, or check --label-column and --id-column.",
+        )
     steps = int(X.shape[1])
     lengths = (min(table.lengths.values()), max(table.lengths.values()))  # shortest, longest
     counts = np.bincount(codes, minlength=len(names))
@@ -235,7 +276,7 @@ def fit_classification(
     )
     say(
         f"Split: {len(train_index)} training and {len(test_index)} test series "
-        f"({'stratified' if stratify is not None else 'random'}, seed {job.seed})."
+        f"({split_words}, seed {job.seed})."
     )
     say(training_line(estimator, classifier=True))
     with run_folder(out, overwrite=overwrite) as folder:
