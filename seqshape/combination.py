@@ -9,7 +9,8 @@ loading and export carry them; this module fits the map and chooses the share.
 - ``window_rows`` puts windows in the units the map works in: each target's window
   less its last value, over its spread in the window, one row per window and target.
 - ``ridge_kernel`` fits the map (scikit-learn's ``Ridge``) on the training windows.
-- ``choose_share`` picks the ridge's share on the validation windows.
+- ``choose_share`` picks the ridge's share on the validation windows, and
+  ``choose_mix`` the partner: the ridge, or the last value where that mixes better.
 
 Example:
     >>> import numpy as np
@@ -140,24 +141,67 @@ def choose_share(
     return SHARES[best], {"mix": errors[best], "network": errors[0], "ridge": errors[-1]}
 
 
-def share_words(share: float, windows: int, errors: dict[str, float] | None, asked: bool) -> str:
-    """The sentence on the combination, for ``explain()``.
+def choose_mix(
+    network: np.ndarray, ridge: np.ndarray, last: np.ndarray, truth: np.ndarray
+) -> tuple[float, bool, dict[str, float]]:
+    """The share of the network's forecast's partner, the partner, and the errors: the
+    ridge map's forecast, or each target's last value in its window (the map of zeros)
+    where its best mix fits ``truth`` strictly better (``choose_share``). For series with
+    nothing to learn past their last value (a random walk: the Deutsche Mark's exchange
+    rate), a fitted map learns noise that the last value does not.
+
+    Returns ``(share, True, errors)`` where the last value is the partner; ``errors``
+    has the best mix's, the network's, the ridge's and the last value's.
+
+    Example:
+        >>> truth = np.asarray([1.0, 2.0, 3.0])
+        >>> choose_mix(truth + 1.0, truth + 2.0, truth - 1.0, truth)[:2]   # last value
+        (0.5, True)
+        >>> choose_mix(truth + 1.0, truth - 1.0, truth - 1.0, truth)[:2]   # a tie: ridge
+        (0.5, False)
+    """
+    share, errors = choose_share(network, ridge, truth)
+    last_share, last_errors = choose_share(network, last, truth)
+    errors["last value"] = last_errors["ridge"]
+    if last_errors["mix"] < errors["mix"]:
+        return last_share, True, errors | {"mix": last_errors["mix"]}
+    return share, False, errors
+
+
+def share_words(
+    share: float,
+    windows: int,
+    errors: dict[str, float] | None,
+    asked: bool,
+    last_value: bool = False,
+) -> str:
+    """The sentence on the combination, for ``explain()``; ``last_value`` where the
+    partner is each target's last value (``choose_mix``).
 
     Example:
         >>> share_words(0.3, 120, None, asked=True)[:62]
         "Ridge combination: the forecast is 0.7 the network's and 0.3 a"
     """
-    words = (
-        f"Ridge combination: the forecast is {1 - share:.1f} the network's and {share:.1f} "
-        f"a ridge map of each window's past steps (RidgeCombination; fitted in closed form "
-        f"on {windows} training windows, each target in its window's units)"
-    )
+    if last_value:
+        words = (
+            f"Ridge combination: the forecast is {1 - share:.1f} the network's and "
+            f"{share:.1f} each target's last value in its window (RidgeCombination, its map "
+            f"of the window's past steps left at zero)"
+        )
+    else:
+        words = (
+            f"Ridge combination: the forecast is {1 - share:.1f} the network's and "
+            f"{share:.1f} a ridge map of each window's past steps (RidgeCombination; fitted "
+            f"in closed form on {windows} training windows, each target in its window's "
+            f"units)"
+        )
     if asked:
         return words + ", the share set by ridge_share."
     if errors is None:
         return words + ": an even mix, with no validation windows to choose the share on."
+    last = f" and {errors['last value']:.4g} for the last value" if "last value" in errors else ""
     return words + (
         f": the share, of 0 to 1 in tenths, that gave the validation windows the lowest "
         f"mean absolute error, {errors['mix']:.4g}, against {errors['network']:.4g} for the "
-        f"network alone and {errors['ridge']:.4g} for the ridge alone."
+        f"network alone, {errors['ridge']:.4g} for the ridge alone{last}."
     )

@@ -45,7 +45,7 @@ from seqshape.class_weights import choose_class_weight
 from seqshape.code import fitted_code
 from seqshape.combination import (
     EVEN_SHARE,
-    choose_share,
+    choose_mix,
     evenly_spaced,
     ridge_kernel,
     ridge_layer,
@@ -406,11 +406,12 @@ class _SequenceEstimator(BaseEstimator):
 
     def _combine(self, state, training, validation, asked) -> None:
         """Fit ``RidgeCombination``'s map on the training windows and set its share: as
-        asked, or the one that fits the validation windows best (``choose_share``)."""
+        asked, or the one that fits the validation windows best, with the ridge or with
+        the last value (``choose_mix``)."""
         layer = ridge_layer(state.model)
         layer.kernel.assign(ridge_kernel(*training, state.spec.target_features))
         X_val, y_val = validation
-        errors = None
+        errors, last_value = None, False
         if asked != "auto":
             share = asked
         elif len(X_val) == 0:
@@ -424,9 +425,16 @@ class _SequenceEstimator(BaseEstimator):
                 layer.share.assign(alone)
                 outputs = _model_outputs(state, X_val, self.batch_size)
                 forecasts.append(state.predictions(outputs))
-            share, errors = choose_share(*forecasts, y_val)
+            kernel = keras.ops.convert_to_numpy(layer.kernel)
+            layer.kernel.assign(np.zeros_like(kernel))  # a map of zeros: the last value
+            forecasts.append(state.predictions(_model_outputs(state, X_val, self.batch_size)))
+            share, last_value, errors = choose_mix(*forecasts, y_val)
+            if not last_value:
+                layer.kernel.assign(kernel)
         layer.share.assign(share)
-        words = share_words(share, len(training[0]), errors, asked=asked != "auto")
+        words = share_words(
+            share, len(training[0]), errors, asked=asked != "auto", last_value=last_value
+        )
         state.spec = dataclasses.replace(
             state.spec, ridge_share=float(share), reasons=(*state.spec.reasons, words)
         )

@@ -62,6 +62,23 @@ def test_auto_combines_a_seasonal_series_and_beats_the_network_alone():
     assert errors[0] <= 0.95 * errors[1]
 
 
+def test_a_random_walk_takes_the_last_value_as_partner_and_keeps_it_saved(tmp_path):
+    """Nothing past a random walk's last value is learnable: on the validation windows
+    the last value mixes better than a fitted map, so the map is left at zero."""
+    walk = np.cumsum(np.random.default_rng(1).normal(size=400)) + 100
+    X, y = sliding_windows(walk[:, None], 30, 5)
+    model = seqshape.SequenceModel(units=(8,), epochs=5, random_state=0).fit(X, y)
+    assert model.spec_.ridge_share == 1.0
+    assert not np.any(keras.ops.convert_to_numpy(ridge_layer(model.model_).kernel))
+    assert "1.0 each target's last value in its window" in str(model.explain())
+    forecasts = model.predict(X[-20:])
+    np.testing.assert_allclose(forecasts, np.repeat(X[-20:, -1:, :], 5, axis=1), rtol=1e-5)
+    model.save(tmp_path / "walk.seqshape")
+    loaded = seqshape.load(tmp_path / "walk.seqshape")
+    np.testing.assert_allclose(loaded.predict(X[-20:]), forecasts, rtol=1e-6)
+    assert "ridge.kernel.assign(np.zeros((30, 5)))" in model.to_keras_code()
+
+
 def test_a_share_asked_for_is_taken_and_saved(tmp_path):
     X, y = sliding_windows(_noisy_seasons(300)[:, None], 24, 6)
     model = seqshape.SequenceModel(units=(4,), epochs=2, ridge_share=0.25).fit(X, y)

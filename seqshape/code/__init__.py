@@ -24,8 +24,12 @@ import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import keras
+import numpy as np
+
 from seqshape.builders import ArchitectureOptions, build_model, spec_from_shapes
 from seqshape.code.script import Learned, Training, keras_script
+from seqshape.combination import ridge_layer
 from seqshape.errors import InvalidInputError
 from seqshape.params import BY_NAME, check_params, params_of
 from seqshape.spec import check_mask_value
@@ -207,6 +211,8 @@ def fitted_code(state: FittedState, params: dict[str, Any], samples: int = 256) 
         y_scale=None if y_scaler is None else y_scaler.scale_,
         classes=state.classes,
         class_weights=state.class_weights,
+        ridge_last_value=spec.ridge_share is not None
+        and not np.any(keras.ops.convert_to_numpy(ridge_layer(state.model).kernel)),
     )
     return keras_script(
         spec,

@@ -47,6 +47,7 @@ class Learned:
     y_scale: np.ndarray | None = None
     classes: np.ndarray | None = None  # the user's labels, sorted
     class_weights: np.ndarray | None = None  # each class index's weight in the loss
+    ridge_last_value: bool = False  # RidgeCombination's partner: the last value, no map
 
 
 def _numbers(name: str, values: np.ndarray) -> list[str]:
@@ -296,6 +297,18 @@ def _ridge_lines(spec: TopologySpec, learned: Learned | None) -> list[str]:
     """Lines that fit RidgeCombination's map on the training windows and set its share."""
     share = spec.ridge_share if learned is not None else EVEN_SHARE
     why = "the share seqshape chose" if learned is not None else "an even mix"
+    if learned is not None and learned.ridge_last_value:
+        steps, horizon = spec.input_shape[0], spec.output_steps or 1
+        return [
+            "# RidgeCombination mixes the forecast with each target's last value in its",
+            "# window: its map of the window's past steps is left at zero (seqshape chose",
+            "# this partner over a ridge map on the validation windows).",
+            f"RIDGE_SHARE = {share!r}  # {why}",
+            "ridge = next(layer for layer in model.layers if isinstance(layer, RidgeCombination))",
+            f"ridge.kernel.assign(np.zeros(({steps}, {horizon})))",
+            "ridge.share.assign(RIDGE_SHARE)",
+            "",
+        ]
     return [
         "# RidgeCombination mixes the forecast with a ridge map of each window's past steps,",
         "# fitted here in closed form on the training windows: each target's window less",
