@@ -35,6 +35,8 @@ WHITESPACE = r"\s+"
 _NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})([/.-])(\d{1,2})\2(\d{2}|\d{4})\b")
 # quarters as R's zoo and tsibble write them ("1970 Q1"), and "1970Q1", "1970-Q1"
 _QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]([1-4])\s*$")
+# the quarter first, as pmdarima's quarterly series write them ("Q1 1965"), "Q1-1965"
+_QUARTER_FIRST = re.compile(r"^\s*[Qq]([1-4])\s*[-/]?\s*(\d{4})\s*$")
 
 
 def series_groups(frame: pd.DataFrame, id_column: str | None) -> list[tuple[object, pd.DataFrame]]:
@@ -65,7 +67,8 @@ class SeriesTable:
         notes: how the file was read, where seqshape guessed (the separator, day-first
             dates), for the console and the report.
         time_form: how the time column was written, where it was read as dates from
-            another form: ``"quarters"`` (``1970 Q1``), ``"yyyymmdd"`` (``19580329``) or
+            another form: ``"quarters"`` (``1970 Q1``), ``"quarters first"``
+            (``Q1 1970``), ``"yyyymmdd"`` (``19580329``) or
             ``"utc"`` (times with UTC offsets, read in UTC);
             times written out (forecasts) are written so too (``written_times``).
     """
@@ -87,8 +90,8 @@ class SeriesTable:
             >>> table.written_times([pd.Timestamp("2001-12-29")])
             [20011229]
         """
-        if self.time_form == "quarters":
-            return quarter_texts(times)
+        if self.time_form in ("quarters", "quarters first"):
+            return quarter_texts(times, quarter_first=self.time_form == "quarters first")
         if self.time_form == "yyyymmdd":
             return [int(time.strftime("%Y%m%d")) for time in times]
         if self.time_form == "utc":  # read from times with their offsets, in UTC
@@ -538,31 +541,45 @@ def day_first(texts: pd.Series) -> tuple[bool, str] | None:
 
 def quarter_starts(texts: pd.Series) -> pd.Series | None:
     """Quarters written as R's zoo and tsibble write them (``1970 Q1``; also
-    ``1970Q1``, ``1970-Q1``) as the first day of each quarter; ``None`` when the values
-    are not all such quarters.
+    ``1970Q1``, ``1970-Q1``), or the quarter first (``Q1 1970``, ``Q1-1970``), as the
+    first day of each quarter; ``None`` when the values are not all such quarters.
 
     Example:
         >>> quarter_starts(pd.Series(["1970 Q4", "1971 Q1"])).dt.strftime("%Y-%m-%d").tolist()
         ['1970-10-01', '1971-01-01']
+        >>> quarter_starts(pd.Series(["Q4 1970", "Q1 1971"])).dt.strftime("%Y-%m").tolist()
+        ['1970-10', '1971-01']
         >>> quarter_starts(pd.Series(["1970-01-01"])) is None
         True
     """
-    found = texts.astype(str).str.extract(_QUARTER)
+    texts = texts.astype(str)
+    year, quarter = 0, 1
+    found = texts.str.extract(_QUARTER)
+    if len(found) and found[0].isna().any():
+        year, quarter = 1, 0
+        found = texts.str.extract(_QUARTER_FIRST)
     if not len(found) or found[0].isna().any():
         return None
     starts = pd.PeriodIndex.from_fields(
-        year=found[0].astype(int).to_numpy(), quarter=found[1].astype(int).to_numpy(), freq="Q"
+        year=found[year].astype(int).to_numpy(),
+        quarter=found[quarter].astype(int).to_numpy(),
+        freq="Q",
     ).to_timestamp()
     return pd.Series(starts, index=texts.index, name=texts.name)
 
 
-def quarter_texts(times) -> list[str]:
-    """Times written as ``quarter_starts`` reads them back: ``1970 Q1``.
+def quarter_texts(times, quarter_first: bool = False) -> list[str]:
+    """Times written as ``quarter_starts`` reads them back: ``1970 Q1``, or with
+    ``quarter_first`` ``Q1 1970``.
 
     Example:
         >>> quarter_texts([pd.Timestamp("2016-10-01"), pd.Timestamp("2017-01-01")])
         ['2016 Q4', '2017 Q1']
+        >>> quarter_texts([pd.Timestamp("2016-10-01")], quarter_first=True)
+        ['Q4 2016']
     """
+    if quarter_first:
+        return [f"Q{time.quarter} {time.year}" for time in times]
     return [f"{time.year} Q{time.quarter}" for time in times]
 
 
@@ -617,7 +634,8 @@ def _time_values(
         notes.append(
             f"quarters written as {values.iloc[0]!r} in {time_column!r}, read as their first day"
         )
-        return quarters, "quarters"
+        first = _QUARTER_FIRST.match(str(values.iloc[0])) is not None
+        return quarters, "quarters first" if first else "quarters"
     order = day_first(values)
     try:
         if order is None:

@@ -219,6 +219,11 @@ def test_quarters_as_r_writes_them_are_quarterly_times():
     assert "quarters written as '1970 Q1'" in table.notes[0]
     assert season_from_times(table.frame["Quarter"])[0] == 4
     assert frame["Quarter"].iloc[0] == "1970 Q1"  # the user's frame is left alone
+    # the quarter first, as pmdarima's quarterly series write them: read, written back so
+    first = frame.assign(Quarter=[f"Q{q[-1]} {q[:4]}" for q in quarters])
+    table = read_table(first, columns=["x"], time_column="Quarter")
+    assert table.frame["Quarter"].iloc[-1] == pd.Timestamp("1972-10-01")
+    assert table.written_times([pd.Timestamp("1973-01-01")]) == ["Q1 1973"]
 
 
 def test_a_year_column_beside_its_quarter_is_told_to_become_one_time_column():
