@@ -278,7 +278,14 @@ def _fit_run(args: argparse.Namespace) -> tuple[dict, str]:
             date_format=args.date_format,
         )
         metrics = fit_classification(
-            args.data, job, estimator, args.out, overwrite=args.overwrite, say=_say, sep=args.sep
+            args.data,
+            job,
+            estimator,
+            args.out,
+            overwrite=args.overwrite,
+            say=_say,
+            sep=args.sep,
+            test_data=args.test_data,
         )
         return metrics, "accuracy"
     time_column = args.time_column
@@ -654,6 +661,14 @@ def build_parser() -> argparse.ArgumentParser:
         f"stratified (default: {CLASSIFICATION_TEST_FRACTION})",
     )
     fit.add_argument(
+        "--test-data",
+        default=None,
+        metavar="PATH",
+        help="classification: labelled series in a second file (the UCR archive's _TEST "
+        "file) for the test scores; every series of DATA then trains (default: a share "
+        "of DATA, --test-fraction)",
+    )
+    fit.add_argument(
         "--holdout-steps",
         type=int,
         default=None,
@@ -843,6 +858,13 @@ def main(argv: list[str] | None = None) -> int:
             "the following arguments are required: --target (or --label-column alone, "
             "for a table with a series on each row)"
         )
+    if args.run is _fit and args.test_data is not None and not args.label_column:
+        args.parser.error(
+            "--test-data is for classification (with --label-column); a forecast holds out "
+            "the last steps of each series (--test-fraction, --holdout-steps)"
+        )
+    if args.run is _fit and args.test_data is not None and args.test_fraction is not None:
+        args.parser.error("--test-data and --test-fraction: give one of them")
     handles_signals = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if handles_signals else None
     # Ctrl-C as Python raises it, remembered so that a fit cannot lose it; an ignored

@@ -315,6 +315,37 @@ def test_a_file_with_a_series_on_each_row_is_classified_as_the_ucr_archive_write
     assert "no input or time columns" in capsys.readouterr().err
 
 
+def test_a_second_file_gives_the_test_scores_and_every_series_of_the_first_trains(
+    tmp_path, capsys
+):
+    # the UCR archive's pair of files: _TRAIN to fit on, _TEST to score
+    frame = _classification_frame(80)
+    rows = [
+        [1 if case["motion"].iloc[0] == "fast" else 2, *case["x"], *[np.nan] * (44 - len(case))]
+        for _, case in frame.groupby("case", sort=False)
+    ]
+    train, test = tmp_path / "M_TRAIN.tsv", tmp_path / "M_TEST.tsv"
+    pd.DataFrame(rows[:60]).to_csv(train, sep="\t", header=False, index=False, na_rep="NaN")
+    pd.DataFrame(rows[60:]).to_csv(test, sep="\t", header=False, index=False, na_rep="NaN")
+    args = ["fit", str(train), "--label-column", "0", "--test-data", str(test)]
+    quiet = ["--epochs", "30", "--units", "16", "--verbose", "0"]
+    assert main([*args, *quiet, "--out", str(tmp_path / "run")]) == 0
+    said = capsys.readouterr().out
+    assert "Split: all 60 series train; the 20 series of the test data give the test" in said
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["series"] == {"train": 60, "test": 20}
+    assert metrics["test"]["seqshape"]["accuracy"] >= metrics["test"]["majority class"]["accuracy"]
+    # a class the training file lacks is named; forecasting has no second file
+    rows[70][0] = 3
+    pd.DataFrame(rows[60:]).to_csv(test, sep="\t", header=False, index=False, na_rep="NaN")
+    assert main([*args, *quiet, "--out", str(tmp_path / "r2")]) == 2
+    assert "label(s) ['3'] that the training data does not have" in capsys.readouterr().err
+    assert not (tmp_path / "r2").exists()
+    with pytest.raises(SystemExit):
+        main(["fit", str(train), "--target", "1", "--test-data", str(test), "--out", "x"])
+    assert "--test-data is for classification" in capsys.readouterr().err
+
+
 def test_classes_of_two_series_each_are_split_keeping_every_class_in_training(tmp_path, capsys):
     # the UCR archive's PigCVP: 52 classes of 2 series; here 12 of 2, numbered labels
     frame = _classification_frame(24)

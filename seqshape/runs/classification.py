@@ -182,6 +182,27 @@ def _split_series(
     return train, test, "random, every class kept in training"
 
 
+def _codes_of(labels: np.ndarray, names: list) -> np.ndarray:
+    """The codes of labels read from test data, by the training data's class ``names``;
+    a label the training data lacks is an error that names it.
+
+    Example:
+        >>> _codes_of(np.array([2, 1, 2]), [1, 2]).tolist()
+        [1, 0, 1]
+    """
+    lookup = {name: code for code, name in enumerate(names)}
+    unknown = sorted({str(label) for label in labels.tolist() if _json_label(label) not in lookup})
+    if unknown:
+        raise InvalidInputError(
+            "test_data",
+            expected=f"labels among the training data's classes {names[:10]}",
+            received=f"label(s) {unknown[:5]} that the training data does not have",
+            fix="Check that the test data is labelled as the training data is (the same "
+            "--label-column), or add series of those classes to the training data.",
+        )
+    return np.asarray([lookup[_json_label(label)] for label in labels.tolist()])
+
+
 def _json_label(label: object) -> str | int | float | bool:
     """A label as JSON writes it back: numbers, booleans and text stay, others become text."""
     if isinstance(label, (str, bool, int, float)):
@@ -230,19 +251,26 @@ def fit_classification(
     overwrite: bool = False,
     say: Callable[[str], None] | None = None,
     sep: str | None = None,
+    test_data: Any = None,
 ) -> dict[str, Any]:
     """Train a clone of ``estimator`` to classify the series of ``data``; write a run
     folder to ``out``. A baseline with a better test accuracy is reported
     (``metrics["guard"]``, the report's first line, a ``BaselineWinsWarning``).
     ``say`` receives what the run decides, a line at a time; ``sep`` is a text file's
-    column separator (detected when None). Returns the metrics written to
+    column separator (detected when None). ``test_data``, labelled series in the same
+    form (the UCR archive's ``_TEST`` file), gives the test scores instead of a share of
+    ``data``: every series of ``data`` trains. Returns the metrics written to
     ``metrics.json``."""
     say = say or (lambda text: None)
     job.check()
     check_out(out, overwrite)
     table = _read(data, job, labels=True, sep=sep)
     codes, names = _label_codes(table.column_per_series(job.label_column))
-    X = _padded_series(table, job, job.max_steps)
+    tested = None if test_data is None else _read(test_data, job, labels=True, sep=sep)
+    steps = job.max_steps or max(
+        max(part.lengths.values()) for part in (table, tested) if part is not None
+    )
+    X = _padded_series(table, job, steps)
     if len(names) < 2 or len(X) < 4:
         raise InvalidInputError(
             job.label_column,
@@ -250,7 +278,22 @@ def fit_classification(
             received=f"{len(names)} class(es) over {len(X)} series",
             fix="Check --label-column and --id-column.",
         )
-    train_index, test_index, split_words = _split_series(codes, job.test_fraction, job.seed)
+    if tested is None:
+        train_index, test_index, split_words = _split_series(codes, job.test_fraction, job.seed)
+        split_line = (
+            f"Split: {len(train_index)} training and {len(test_index)} test series "
+            f"({split_words}, seed {job.seed})."
+        )
+    else:
+        test_codes = _codes_of(tested.column_per_series(job.label_column), names)
+        train_index = np.arange(len(X))
+        X = np.concatenate([X, _padded_series(tested, job, steps)])
+        codes = np.concatenate([codes, test_codes])
+        test_index = np.arange(len(train_index), len(X))
+        split_line = (
+            f"Split: all {len(train_index)} series train; the {len(test_index)} series "
+            "of the test data give the test scores."
+        )
     if not len(test_index):
         raise InvalidInputError(
             job.label_column,
@@ -261,11 +304,11 @@ def fit_classification(
         )
     steps = int(X.shape[1])
     lengths = (min(table.lengths.values()), max(table.lengths.values()))  # shortest, longest
-    counts = np.bincount(codes, minlength=len(names))
+    counts = np.bincount(codes[train_index], minlength=len(names))
     read = f" Read with {'; '.join(table.notes)}." if table.notes else ""
     shape = lengths_words(lengths, steps)
     say(
-        f"Data: {len(X)} series ("
+        f"Data: {len(table.lengths)} series ("
         + (f"by {job.id_column!r}" if job.id_column else "a row each")
         + f") of {shape}; inputs {', '.join(job.features or (ROW_VALUE,))}.{read}"
     )
@@ -274,10 +317,7 @@ def fit_classification(
         + ", ".join(f"{name} ({count})" for name, count in zip(names, counts, strict=True))
         + "."
     )
-    say(
-        f"Split: {len(train_index)} training and {len(test_index)} test series "
-        f"({split_words}, seed {job.seed})."
-    )
+    say(split_line)
     say(training_line(estimator, classifier=True))
     with run_folder(out, overwrite=overwrite) as folder:
         model = clone(estimator).set_params(
