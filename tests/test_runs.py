@@ -241,7 +241,7 @@ def test_classification_of_whole_series_through_the_cli(tmp_path, capsys):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["classes"] == ["fast", "slow"] and metrics["steps"] == 40
     assert metrics["lengths"] == [20, 40]
-    assert "2 classes (fast, slow), 20-40 rows, padded to 40 steps and masked" in (
+    assert "2 classes (fast, slow), 20-40 steps, padded to 40 and masked" in (
         (out / "report.md").read_text()
     )
     scores = metrics["test"]
@@ -276,7 +276,7 @@ def test_a_file_with_a_series_on_each_row_is_classified_as_the_ucr_archive_write
     quiet = ["--epochs", "40", "--units", "16", "--verbose", "0"]
     assert main(["fit", str(data), "--label-column", "0", *quiet, "--out", str(out)]) == 0
     said = capsys.readouterr().out
-    assert "80 series (a row each) of 20-40 rows" in said
+    assert "80 series (a row each) of 20-40 steps, padded to 40 and masked" in said
     assert "no header row (the first row is numbers)" in said
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["classes"] == [1, 2] and metrics["lengths"] == [20, 40]

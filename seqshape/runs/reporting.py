@@ -296,21 +296,22 @@ def write_forecast_report(
 
 
 def lengths_words(lengths: tuple[int, int] | list[int], steps: int) -> str:
-    """The series' shortest and longest lengths as the data lines say them, with what
-    was done to bring them to ``steps``: padded (and masked) and/or cut.
+    """The series' shortest and longest lengths (in steps: a long table's rows, or a
+    wide table's columns) as the data lines say them, with what was done to bring them
+    to ``steps``: padded (and masked) and/or cut.
 
     Example:
         >>> lengths_words((100, 100), 100), lengths_words((80, 100), 100)
-        ('100 rows each', '80-100 rows, padded to 100 steps and masked')
+        ('100 steps each', '80-100 steps, padded to 100 and masked')
         >>> lengths_words((120, 120), 100)
-        '120 rows each, cut to 100 steps'
+        '120 steps each, cut to 100'
     """
     shortest, longest = lengths
-    words = f"{longest} rows each" if shortest == longest else f"{shortest}-{longest} rows"
+    words = f"{longest} steps each" if shortest == longest else f"{shortest}-{longest} steps"
     if longest > steps:
-        words += f", cut to {steps} steps"
+        words += f", cut to {steps}"
     if shortest < steps:
-        words += f", padded to {steps} steps and masked"
+        words += f", padded to {steps} and masked"
     return words
 
 
