@@ -136,6 +136,16 @@ def _margin(result: dict) -> str:
     return f"{gain:.1f}%" if abs(gain) < 10 else f"{gain:.0f}%"  # not "by 0%" for 0.3%
 
 
+def _matches(result: dict) -> bool:
+    """Whether the model's score is the best baseline's to the margin's shown precision
+    (under 0.05%, or 0.05 points of accuracy): a random walk forecast by its last value
+    matches that baseline, it does not beat it "by 0.0%"."""
+    model, baseline = result["model"], result["best_baseline_score"]
+    if HIGHER_IS_BETTER.get(result["metric"], False):
+        return abs(model - baseline) < 0.0005
+    return abs(model - baseline) < 0.0005 * abs(baseline) or model == baseline
+
+
 def verdict(result: dict, model_name: str = "The model") -> str:
     """One line: which is better on the part scored, and by how much.
 
@@ -144,6 +154,8 @@ def verdict(result: dict, model_name: str = "The model") -> str:
         The model beats the best baseline (ridge) by 12% on MAE: 0.8800 against 1.000.
         >>> print(verdict(judge({"model": 0.4997, "mean": 0.5013}, "MAE", part="test windows")))
         The model beats the best baseline (mean) by 0.3% on MAE: 0.4997 against 0.5013.
+        >>> print(verdict(judge({"model": 0.99470, "naive": 0.99471}, "MAE", part="test")))
+        The model only matches the best baseline (naive) on MAE: 0.9947.
     """
     metric, part = result["metric"], result["part"]
     model, best, score = result["model"], result["best_baseline"], result["best_baseline_score"]
@@ -152,7 +164,7 @@ def verdict(result: dict, model_name: str = "The model") -> str:
             f"Warning: the baseline {best!r} beats the model on the {part}: "
             f"{metric} {score:#.4g} against {model:#.4g}."
         )
-    if model == score:
+    if _matches(result):
         return f"{model_name} only matches the best baseline ({best}) on {metric}: {model:#.4g}."
     return (
         f"{model_name} beats the best baseline ({best}) by {_margin(result)} on {metric}: "
