@@ -304,7 +304,7 @@ def fit_classification(
         )
     steps = int(X.shape[1])
     lengths = (min(table.lengths.values()), max(table.lengths.values()))  # shortest, longest
-    counts = np.bincount(codes[train_index], minlength=len(names))
+    counts = np.bincount(codes[: len(table.lengths)], minlength=len(names))  # the data's
     read = f" Read with {'; '.join(table.notes)}." if table.notes else ""
     shape = lengths_words(lengths, steps)
     say(
