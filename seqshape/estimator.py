@@ -409,7 +409,8 @@ class _SequenceEstimator(BaseEstimator):
         asked, or the one that fits the validation windows best, with the ridge or with
         the last value (``choose_mix``)."""
         layer = ridge_layer(state.model)
-        layer.kernel.assign(ridge_kernel(*training, state.spec.target_features))
+        kernel = ridge_kernel(*training, state.spec.target_features)
+        layer.kernel.assign(kernel)
         X_val, y_val = validation
         errors, last_value = None, False
         if asked != "auto":
@@ -425,7 +426,6 @@ class _SequenceEstimator(BaseEstimator):
                 layer.share.assign(alone)
                 outputs = _model_outputs(state, X_val, self.batch_size)
                 forecasts.append(state.predictions(outputs))
-            kernel = keras.ops.convert_to_numpy(layer.kernel)
             layer.kernel.assign(np.zeros_like(kernel))  # a map of zeros: the last value
             forecasts.append(state.predictions(_model_outputs(state, X_val, self.batch_size)))
             share, last_value, errors = choose_mix(*forecasts, y_val)
